@@ -1,0 +1,43 @@
+"""The engine layer: SpiffWorkflow behind plain functions and dataclasses.
+
+Nothing here imports Flask, SQLAlchemy or the web application; nothing SpiffWorkflow-typed is
+handed out except inside the opaque ProcessDefinition and RunningProcess.
+"""
+
+from workflows.definition import ProcessDefinition, load_definition
+from workflows.diagram_info import DiagramInfo, ElementInfo, FlowInfo, LaneInfo
+from workflows.errors import (
+    DiagramError,
+    Problem,
+    ProcessRuntimeError,
+    StateLoadError,
+    TaskNotReadyError,
+    UnsafeExpressionError,
+    WorkflowError,
+)
+from workflows.records import AutomatedStep, HumanTask, InstanceStatus
+from workflows.runtime import RunningProcess
+from workflows.serialization import SERIALIZER_VERSION, dump_spec, load_spec
+
+__all__ = [
+    "SERIALIZER_VERSION",
+    "AutomatedStep",
+    "DiagramError",
+    "DiagramInfo",
+    "ElementInfo",
+    "FlowInfo",
+    "HumanTask",
+    "InstanceStatus",
+    "LaneInfo",
+    "Problem",
+    "ProcessDefinition",
+    "ProcessRuntimeError",
+    "RunningProcess",
+    "StateLoadError",
+    "TaskNotReadyError",
+    "UnsafeExpressionError",
+    "WorkflowError",
+    "dump_spec",
+    "load_definition",
+    "load_spec",
+]

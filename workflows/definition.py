@@ -1,0 +1,115 @@
+"""Turn a BPMN file and its DMN tables into a runnable process definition."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+
+from workflows.diagram_info import BPMN_NS, DiagramInfo, read_diagram
+from workflows.errors import DiagramError, Problem
+from workflows.xml_loading import parse_xml
+
+DMN_NAMESPACES = (
+    "https://www.omg.org/spec/DMN/20191111/MODEL/",
+    "http://www.omg.org/spec/DMN/20180521/MODEL/",
+    "http://www.omg.org/spec/DMN/20151101/dmn.xsd",
+)
+
+
+@dataclass(frozen=True)
+class ProcessDefinition:
+    """A parsed process: the engine's spec (opaque to callers) and what the diagram says."""
+
+    process_id: str
+    diagram: DiagramInfo
+    spec: Any
+    subprocess_specs: dict[str, Any]
+
+    @property
+    def name(self) -> str | None:
+        """The process's display name."""
+        return self.diagram.process_names.get(self.process_id)
+
+
+def _problem_from_validation(exc: ValidationException, root: etree._Element | None) -> Problem:
+    element_id = getattr(exc, "id", "") or None
+    line = getattr(exc, "line_number", "") or None
+    if line is None and element_id and root is not None:
+        # SpiffWorkflow leaves line_number empty for semantic errors; find the element ourselves.
+        found = root.xpath("//*[@id=$id]", id=element_id)
+        line = found[0].sourceline if found else None
+    message = str(exc).split("\n", 1)[0].rstrip(". ") or "invalid diagram"
+    return Problem("invalid_bpmn", message, element_id, getattr(exc, "file_name", None) or None,
+                   int(line) if isinstance(line, int | str) and str(line).isdigit() else None)
+
+
+def _main_process_id(root: etree._Element, executable: list[str], wanted: str | None) -> str:
+    if wanted and wanted in executable:
+        return wanted
+    if len(executable) == 1:
+        return executable[0]
+    if not executable:
+        raise DiagramError([Problem("no_executable_process",
+                                    "the file has no executable process (isExecutable=\"true\")")])
+    called = {node.get("calledElement") for node in root.iter(f"{{{BPMN_NS}}}callActivity")}
+    top = [pid for pid in executable if pid not in called]
+    if len(top) == 1:
+        return top[0]
+    raise DiagramError(
+        [Problem("several_processes",
+                 f"the file has several top-level processes ({', '.join(top or executable)}); "
+                 "keep one, or call the others from it")]
+    )
+
+
+def load_definition(
+    bpmn: bytes | str,
+    dmn_files: Mapping[str, bytes | str] | None = None,
+    *,
+    file_name: str = "diagram.bpmn",
+    process_id: str | None = None,
+) -> ProcessDefinition:
+    """Parse and check the structure of a BPMN file (+ DMN files); raise DiagramError if unusable."""
+    root = parse_xml(bpmn, file_name)
+    if root.tag != f"{{{BPMN_NS}}}definitions":
+        raise DiagramError([Problem("not_bpmn", f"{file_name} is not a BPMN 2.0 file",
+                                    file_name=file_name, line=root.sourceline)])
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    problems: list[Problem] = []
+    try:
+        parser.add_bpmn_xml(root, filename=file_name)
+    except ValidationException as exc:
+        problems.append(_problem_from_validation(exc, root))
+    except SpiffWorkflowException as exc:
+        problems.append(Problem("invalid_bpmn", str(exc), file_name=file_name))
+    for dmn_name, dmn_bytes in (dmn_files or {}).items():
+        try:
+            dmn_root = parse_xml(dmn_bytes, dmn_name)
+            parser.add_dmn_xml(dmn_root, filename=dmn_name)
+        except DiagramError as exc:
+            problems.extend(exc.problems)
+        except ValidationException as exc:
+            problems.append(_problem_from_validation(exc, None))
+        except (SpiffWorkflowException, etree.LxmlError, KeyError, AttributeError,
+                ValueError) as exc:
+            problems.append(Problem("invalid_dmn", f"{dmn_name}: {exc}", file_name=dmn_name))
+    if problems:
+        raise DiagramError(problems)
+    main_id = _main_process_id(root, parser.get_process_ids(), process_id)
+    try:
+        spec = parser.get_spec(main_id)
+        subprocess_specs = parser.get_subprocess_specs(main_id)
+    except ValidationException as exc:
+        raise DiagramError([_problem_from_validation(exc, root)]) from exc
+    except (SpiffWorkflowException, KeyError, AttributeError, ValueError, TypeError,
+            IndexError) as exc:
+        # The parser has unguarded paths for unusual files; they are problems, not crashes.
+        raise DiagramError([Problem("invalid_bpmn", f"{type(exc).__name__}: {exc}",
+                                    file_name=file_name)]) from exc
+    return ProcessDefinition(main_id, read_diagram(root), spec, subprocess_specs)

@@ -1,0 +1,63 @@
+"""Errors raised by the engine layer. None of them carries a SpiffWorkflow object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a diagram: which element, what, and where in the file."""
+
+    code: str
+    message: str
+    element_id: str | None = None
+    file_name: str | None = None
+    line: int | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-ready view of the problem."""
+        return {
+            "code": self.code,
+            "message": self.message,
+            "element_id": self.element_id,
+            "file": self.file_name,
+            "line": self.line,
+        }
+
+
+class WorkflowError(Exception):
+    """Base of every error the engine layer raises."""
+
+
+class DiagramError(WorkflowError):
+    """A diagram (BPMN or DMN) cannot be used; `problems` lists every reason found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(p.message for p in problems) or "invalid diagram")
+
+
+class UnsafeExpressionError(WorkflowError):
+    """An expression or script uses something the restricted environment refuses."""
+
+
+class ScriptTimeoutError(UnsafeExpressionError):
+    """A script ran longer than it may."""
+
+
+class TaskNotReadyError(WorkflowError):
+    """The task does not exist in this instance or cannot be completed now."""
+
+
+class ProcessRuntimeError(WorkflowError):
+    """The engine failed while running the diagram (a condition, a rule, a service task)."""
+
+    def __init__(self, message: str, element_id: str | None = None, line: int | None = None):
+        self.element_id = element_id
+        self.line = line
+        super().__init__(message)
+
+
+class StateLoadError(WorkflowError):
+    """Saved state cannot be restored for this process version."""

@@ -1,0 +1,65 @@
+"""Service-task operations a diagram may call: a fixed whitelist of pure functions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from fractions import Fraction
+from typing import Any
+
+from workflows.errors import ProcessRuntimeError
+
+
+def _share(value: Any) -> Fraction:
+    """A quorum or threshold as an exact fraction (DMN cells give floats such as 2/3)."""
+    return Fraction(str(value)).limit_denominator(1000)
+
+
+def tally_votes(
+    ballots: Mapping[str, Mapping[str, str]] | None,
+    members: list[str],
+    nominees: list[str],
+    quorum: Any,
+    threshold: Any,
+) -> dict[str, Any]:
+    """Count the council's ballots per nominee.
+
+    A nominee passes when enough members took part (quorum, a share of all members) and the
+    members who agreed reach the threshold, a share of ALL members: absent members count as not
+    agreeing.
+    """
+    ballots = {m: b for m, b in (ballots or {}).items() if m in set(members)}
+    total = len(members)
+    voted = len(ballots)
+    quorum_met = total > 0 and Fraction(voted, total) >= _share(quorum)
+    per_nominee: dict[str, dict[str, Any]] = {}
+    passed: list[str] = []
+    failed: list[str] = []
+    for nominee in nominees:
+        agree = sum(1 for b in ballots.values() if b.get(nominee) == "agree")
+        disagree = sum(1 for b in ballots.values() if b.get(nominee) == "disagree")
+        ok = quorum_met and Fraction(agree, total) >= _share(threshold)
+        per_nominee[nominee] = {"agree": agree, "disagree": disagree, "members": total,
+                                "passed": ok}
+        (passed if ok else failed).append(nominee)
+    return {
+        "members": total,
+        "voted": voted,
+        "quorum_met": quorum_met,
+        "passed": passed,
+        "failed": failed,
+        "nominees": per_nominee,
+    }
+
+
+OPERATIONS: dict[str, Callable[..., Any]] = {"tally_votes": tally_votes}
+
+
+def call_operation(name: str, params: Mapping[str, Any]) -> Any:
+    """Run the whitelisted operation `name` with `params`."""
+    operation = OPERATIONS.get(name)
+    if operation is None:
+        raise ProcessRuntimeError(f"unknown service operation '{name}'")
+    try:
+        return operation(**params)
+    except TypeError as exc:
+        raise ProcessRuntimeError(f"service operation '{name}': {exc}") from exc

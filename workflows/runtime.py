@@ -1,0 +1,211 @@
+"""Run one process instance: start, load, save, list ready human tasks, complete, timers."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
+from SpiffWorkflow.util.deep_merge import DeepMerge
+from SpiffWorkflow.util.task import TaskState
+
+from workflows.definition import ProcessDefinition
+from workflows.errors import ProcessRuntimeError, TaskNotReadyError, WorkflowError
+from workflows.records import AutomatedStep, HumanTask, InstanceStatus
+from workflows.script_engine import SCRIPT_ENGINE
+from workflows.serialization import dump_state, load_state
+
+# Each loop round deepens the engine's task tree; past ~1000 levels SpiffWorkflow stops seeing
+# ready tasks, so a dossier may not go round more often than this allows.
+MAX_TREE_DEPTH = 800
+_MI_CHILD_SUFFIX = " [child]"
+_TIMER_EVENT_TYPES = frozenset(
+    {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
+)
+
+
+class RunningProcess:
+    """One instance of a process definition, held in memory between load and save."""
+
+    def __init__(self, definition: ProcessDefinition, workflow: BpmnWorkflow):
+        self.definition = definition
+        self._workflow = workflow
+        self._workflow.script_engine = SCRIPT_ENGINE
+        self._end_element: str | None = None
+
+    # ----- life cycle -------------------------------------------------------------------------
+
+    @classmethod
+    def start(cls, definition: ProcessDefinition, data: dict[str, Any]) -> tuple[
+        RunningProcess, list[AutomatedStep]
+    ]:
+        """Create an instance with `data` as its starting data and run it to the first wait."""
+        workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs,
+                                script_engine=SCRIPT_ENGINE)
+        workflow.task_tree.data.update(copy.deepcopy(data))
+        process = cls(definition, workflow)
+        return process, process._run_engine()
+
+    @classmethod
+    def load(cls, definition: ProcessDefinition, state: bytes) -> RunningProcess:
+        """Restore an instance saved with `dump`."""
+        workflow = load_state(state, definition.spec, definition.subprocess_specs)
+        return cls(definition, workflow)
+
+    def dump(self) -> bytes:
+        """The instance's own state, to be stored."""
+        return dump_state(self._workflow)
+
+    # ----- reading ----------------------------------------------------------------------------
+
+    def ready_human_tasks(self) -> list[HumanTask]:
+        """Every user or manual task that can be done now."""
+        return [self._human_task(t) for t in self._ready_manual_tasks()]
+
+    def status(self) -> InstanceStatus:
+        """Whether the instance finished, how, and when its next timer is due."""
+        completed = bool(self._workflow.is_completed())
+        end_id = self._end_element or (self._last_end_event() if completed else None)
+        end = self.definition.diagram.element(end_id) if end_id else None
+        return InstanceStatus(
+            completed=completed,
+            outcome=end.outcome if end else None,
+            end_element_id=end_id,
+            next_timer_at=self._next_timer_at(),
+        )
+
+    def visit_counts(self) -> dict[str, int]:
+        """How many times each BPMN element has been completed (loops count more than once)."""
+        counts: dict[str, int] = {}
+        for task in self._all_tasks():
+            if task.state == TaskState.COMPLETED:
+                bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+                if bpmn_id and not task.task_spec.name.endswith(_MI_CHILD_SUFFIX):
+                    counts[bpmn_id] = counts.get(bpmn_id, 0) + 1
+        return counts
+
+    # ----- acting -----------------------------------------------------------------------------
+
+    def complete(self, task_id: str, data: dict[str, Any]) -> list[AutomatedStep]:
+        """Complete the ready human task `task_id` with `data`, then run what follows."""
+        task = self._ready_task(task_id)
+        if task.depth > MAX_TREE_DEPTH:
+            raise ProcessRuntimeError(
+                "this dossier has gone round too many times; start a new one", task.task_spec.bpmn_id
+            )
+        # SpiffWorkflow 3.2 shares nested values between tasks: store a private copy.
+        task.data.update(copy.deepcopy(data))
+        try:
+            task.run()
+        except SpiffWorkflowException as exc:
+            raise _runtime_error(exc, task) from exc
+        return self._run_engine()
+
+    def refresh_timers(self) -> list[AutomatedStep]:
+        """Fire the timers that are due and run what follows."""
+        try:
+            self._workflow.refresh_timers()
+        except SpiffWorkflowException as exc:
+            raise _runtime_error(exc, None) from exc
+        return self._run_engine()
+
+    # ----- internals --------------------------------------------------------------------------
+
+    def _run_engine(self) -> list[AutomatedStep]:
+        steps: list[AutomatedStep] = []
+
+        def did_complete(task: Any) -> None:
+            spec = task.task_spec
+            bpmn_id = getattr(spec, "bpmn_id", None)
+            element = self.definition.diagram.element(bpmn_id) if bpmn_id else None
+            if element is None:
+                return
+            if element.kind == "endEvent":
+                self._end_element = element.element_id
+            parent_data = task.parent.data if task.parent is not None else {}
+            updates = {k: copy.deepcopy(task.data[k])
+                       for k in DeepMerge.get_updated_keys(parent_data, task.data)}
+            steps.append(AutomatedStep(element.element_id, element.name, element.kind, updates))
+
+        try:
+            self._workflow.do_engine_steps(did_complete_task=did_complete)
+        except SpiffWorkflowException as exc:
+            raise _runtime_error(exc, getattr(exc, "task", None)) from exc
+        except (WorkflowError, ArithmeticError, LookupError, TypeError, ValueError,
+                NameError) as exc:
+            raise ProcessRuntimeError(f"{type(exc).__name__}: {exc}") from exc
+        return steps
+
+    def _all_tasks(self) -> list[Any]:
+        tasks = list(self._workflow.tasks.values())
+        for sub in self._workflow.subprocesses.values():
+            tasks.extend(sub.tasks.values())
+        return tasks
+
+    def _ready_manual_tasks(self) -> list[Any]:
+        return [t for t in self._all_tasks() if t.state == TaskState.READY and t.task_spec.manual]
+
+    def _ready_task(self, task_id: str) -> Any:
+        try:
+            task = self._workflow.get_task_from_id(UUID(task_id))
+        except (TaskNotFoundException, ValueError) as exc:
+            raise TaskNotReadyError(f"no task {task_id} in this instance") from exc
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskNotReadyError(f"task {task_id} is not waiting for a person")
+        return task
+
+    def _human_task(self, task: Any) -> HumanTask:
+        spec = task.task_spec
+        element = self.definition.diagram.element(spec.bpmn_id)
+        is_instance = spec.name.endswith(_MI_CHILD_SUFFIX)
+        member = task.data.get(_input_item_name(self._workflow, task)) if is_instance else None
+        return HumanTask(
+            task_id=str(task.id),
+            element_id=spec.bpmn_id,
+            name=(element.name if element else None) or spec.bpmn_name or spec.bpmn_id,
+            lane=spec.lane,
+            role=element.role if element else None,
+            form=element.form if element else None,
+            ui_form=element.ui_form if element else None,
+            time_limit_days=element.time_limit_days if element else None,
+            assignee=str(member) if isinstance(member, str | int) else None,
+            documentation=element.documentation if element else None,
+        )
+
+    def _last_end_event(self) -> str | None:
+        ends = [t for t in self._all_tasks() if t.state == TaskState.COMPLETED
+                and self._kind(t) == "endEvent"]
+        ends.sort(key=lambda t: t.last_state_change)
+        return ends[-1].task_spec.bpmn_id if ends else None
+
+    def _kind(self, task: Any) -> str | None:
+        bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+        element = self.definition.diagram.element(bpmn_id) if bpmn_id else None
+        return element.kind if element else None
+
+    def _next_timer_at(self) -> datetime | None:
+        due = [
+            TimerEventDefinition.get_datetime(event.value)
+            for event in self._workflow.waiting_events()
+            if event.event_type in _TIMER_EVENT_TYPES and isinstance(event.value, str)
+            and "T" in event.value
+        ]
+        return min(due) if due else None
+
+
+def _input_item_name(workflow: BpmnWorkflow, task: Any) -> str:
+    parent_spec = task.parent.task_spec if task.parent is not None else None
+    item = getattr(parent_spec, "input_item", None)
+    return str(getattr(item, "bpmn_id", None) or getattr(item, "name", None) or "member")
+
+
+def _runtime_error(exc: Exception, task: Any) -> ProcessRuntimeError:
+    task = getattr(exc, "task", None) or task
+    element_id = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
+    line = getattr(exc, "line_number", None)
+    message = str(exc).split("\n", 1)[0]
+    return ProcessRuntimeError(message, element_id, line if isinstance(line, int) else None)

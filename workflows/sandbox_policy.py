@@ -1,0 +1,102 @@
+"""What diagram code may name: one whitelist shared by expressions and scripts.
+
+Expressions (gateway conditions, timers, multi-instance settings, DMN cells, service-task
+parameters) and scripts see the task data plus the functions below, nothing else.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterable
+from typing import Any
+
+MAX_RANGE = 100_000
+MAX_SEQUENCE = 100_000
+
+
+def _bounded_range(*args: int) -> range:
+    result = range(*args)
+    if len(result) > MAX_RANGE:
+        raise ValueError(f"range() is limited to {MAX_RANGE} items")
+    return result
+
+
+SAFE_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "abs": abs,
+    "all": all,
+    "any": any,
+    "bool": bool,
+    "dict": dict,
+    "enumerate": enumerate,
+    "float": float,
+    "int": int,
+    "len": len,
+    "list": list,
+    "max": max,
+    "min": min,
+    "range": _bounded_range,
+    "round": round,
+    "set": set,
+    "sorted": sorted,
+    "str": str,
+    "sum": sum,
+    "tuple": tuple,
+    "zip": zip,
+}
+
+SAFE_CONSTANTS: dict[str, Any] = {"True": True, "False": False, "None": None}
+
+# Methods of plain data that diagram code may call; everything else is refused.
+SAFE_METHODS: dict[type, set[str]] = {
+    str: {
+        "capitalize", "casefold", "count", "endswith", "find", "isdigit", "join", "lower",
+        "lstrip", "replace", "rstrip", "split", "startswith", "strip", "title", "upper",
+    },
+    dict: {"get", "items", "keys", "values"},
+    list: {"count", "index"},
+    tuple: {"count", "index"},
+}
+
+# Names that are never acceptable, even as a variable: they are how sandboxes are escaped.
+FORBIDDEN_NAMES = frozenset(
+    {
+        "__import__", "breakpoint", "classmethod", "compile", "copyright", "credits", "delattr",
+        "dir", "eval", "exec", "exit", "getattr", "globals", "hasattr", "help", "input", "license",
+        "locals", "memoryview", "object", "open", "print", "property", "quit", "setattr",
+        "staticmethod", "super", "type", "vars", "id", "isinstance", "issubclass", "callable",
+        "bytearray", "bytes", "frozenset", "iter", "next", "reversed", "slice", "format", "repr",
+        "hash", "chr", "ord",
+    }
+)
+
+
+def audit_tree(tree: ast.AST, *, allowed_calls: Iterable[str] = ()) -> list[str]:
+    """Return the reasons `tree` is refused (empty when it is acceptable).
+
+    `allowed_calls` adds names a script defines itself and may call.
+    """
+    callable_names = set(SAFE_FUNCTIONS) | set(allowed_calls)
+    reasons: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            reasons.append("imports are not allowed")
+        elif isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+            reasons.append(f"attribute '{node.attr}' is not allowed (names starting with _)")
+        elif isinstance(node, ast.Name):
+            if node.id.startswith("_"):
+                reasons.append(f"name '{node.id}' is not allowed (names starting with _)")
+            elif node.id in FORBIDDEN_NAMES:
+                reasons.append(f"name '{node.id}' is not allowed")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id not in callable_names and node.func.id not in FORBIDDEN_NAMES:
+                reasons.append(f"function '{node.func.id}' is not available")
+        elif isinstance(node, ast.Attribute) and node.attr in {"format", "format_map", "mro"}:
+            reasons.append(f"method '{node.attr}' is not allowed")
+        elif isinstance(node, ast.Global | ast.Nonlocal | ast.ClassDef | ast.AsyncFunctionDef):
+            reasons.append(f"{type(node).__name__} statements are not allowed")
+        elif isinstance(node, ast.Yield | ast.YieldFrom | ast.Await):
+            reasons.append("generators and await are not allowed")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str | bytes):
+            if len(node.value) > MAX_SEQUENCE:
+                reasons.append("literal too long")
+    return list(dict.fromkeys(reasons))
