@@ -45,8 +45,13 @@ def _problem_from_validation(exc: ValidationException, root: etree._Element | No
         found = root.xpath("//*[@id=$id]", id=element_id)
         line = found[0].sourceline if found else None
     message = str(exc).split("\n", 1)[0].rstrip(". ") or "invalid diagram"
-    return Problem("invalid_bpmn", message, element_id, getattr(exc, "file_name", None) or None,
-                   int(line) if isinstance(line, int | str) and str(line).isdigit() else None)
+    return Problem(
+        "invalid_bpmn",
+        message,
+        element_id,
+        getattr(exc, "file_name", None) or None,
+        int(line) if isinstance(line, int | str) and str(line).isdigit() else None,
+    )
 
 
 def _main_process_id(root: etree._Element, executable: list[str], wanted: str | None) -> str:
@@ -55,16 +60,26 @@ def _main_process_id(root: etree._Element, executable: list[str], wanted: str | 
     if len(executable) == 1:
         return executable[0]
     if not executable:
-        raise DiagramError([Problem("no_executable_process",
-                                    "the file has no executable process (isExecutable=\"true\")")])
+        raise DiagramError(
+            [
+                Problem(
+                    "no_executable_process",
+                    'the file has no executable process (isExecutable="true")',
+                )
+            ]
+        )
     called = {node.get("calledElement") for node in root.iter(f"{{{BPMN_NS}}}callActivity")}
     top = [pid for pid in executable if pid not in called]
     if len(top) == 1:
         return top[0]
     raise DiagramError(
-        [Problem("several_processes",
-                 f"the file has several top-level processes ({', '.join(top or executable)}); "
-                 "keep one, or call the others from it")]
+        [
+            Problem(
+                "several_processes",
+                f"the file has several top-level processes ({', '.join(top or executable)}); "
+                "keep one, or call the others from it",
+            )
+        ]
     )
 
 
@@ -75,11 +90,19 @@ def load_definition(
     file_name: str = "diagram.bpmn",
     process_id: str | None = None,
 ) -> ProcessDefinition:
-    """Parse and check the structure of a BPMN file (+ DMN files); raise DiagramError if unusable."""
+    """Parse a BPMN file and its DMN tables; raise DiagramError when the engine cannot use them."""
     root = parse_xml(bpmn, file_name)
     if root.tag != f"{{{BPMN_NS}}}definitions":
-        raise DiagramError([Problem("not_bpmn", f"{file_name} is not a BPMN 2.0 file",
-                                    file_name=file_name, line=root.sourceline)])
+        raise DiagramError(
+            [
+                Problem(
+                    "not_bpmn",
+                    f"{file_name} is not a BPMN 2.0 file",
+                    file_name=file_name,
+                    line=root.sourceline,
+                )
+            ]
+        )
     parser = SpiffBpmnParser(validator=VALIDATOR)
     problems: list[Problem] = []
     try:
@@ -96,8 +119,13 @@ def load_definition(
             problems.extend(exc.problems)
         except ValidationException as exc:
             problems.append(_problem_from_validation(exc, None))
-        except (SpiffWorkflowException, etree.LxmlError, KeyError, AttributeError,
-                ValueError) as exc:
+        except (
+            SpiffWorkflowException,
+            etree.LxmlError,
+            KeyError,
+            AttributeError,
+            ValueError,
+        ) as exc:
             problems.append(Problem("invalid_dmn", f"{dmn_name}: {exc}", file_name=dmn_name))
     if problems:
         raise DiagramError(problems)
@@ -107,9 +135,16 @@ def load_definition(
         subprocess_specs = parser.get_subprocess_specs(main_id)
     except ValidationException as exc:
         raise DiagramError([_problem_from_validation(exc, root)]) from exc
-    except (SpiffWorkflowException, KeyError, AttributeError, ValueError, TypeError,
-            IndexError) as exc:
+    except (
+        SpiffWorkflowException,
+        KeyError,
+        AttributeError,
+        ValueError,
+        TypeError,
+        IndexError,
+    ) as exc:
         # The parser has unguarded paths for unusual files; they are problems, not crashes.
-        raise DiagramError([Problem("invalid_bpmn", f"{type(exc).__name__}: {exc}",
-                                    file_name=file_name)]) from exc
+        raise DiagramError(
+            [Problem("invalid_bpmn", f"{type(exc).__name__}: {exc}", file_name=file_name)]
+        ) from exc
     return ProcessDefinition(main_id, read_diagram(root), spec, subprocess_specs)

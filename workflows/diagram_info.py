@@ -16,11 +16,28 @@ NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 
 FLOW_NODE_KINDS = frozenset(
     {
-        "task", "userTask", "manualTask", "serviceTask", "scriptTask", "businessRuleTask",
-        "sendTask", "receiveTask", "callActivity", "subProcess", "transaction", "adHocSubProcess",
-        "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent",
-        "boundaryEvent", "exclusiveGateway", "parallelGateway", "inclusiveGateway",
-        "eventBasedGateway", "complexGateway",
+        "task",
+        "userTask",
+        "manualTask",
+        "serviceTask",
+        "scriptTask",
+        "businessRuleTask",
+        "sendTask",
+        "receiveTask",
+        "callActivity",
+        "subProcess",
+        "transaction",
+        "adHocSubProcess",
+        "startEvent",
+        "endEvent",
+        "intermediateCatchEvent",
+        "intermediateThrowEvent",
+        "boundaryEvent",
+        "exclusiveGateway",
+        "parallelGateway",
+        "inclusiveGateway",
+        "eventBasedGateway",
+        "complexGateway",
     }
 )
 HUMAN_KINDS = frozenset({"userTask", "manualTask"})
@@ -56,6 +73,10 @@ class ElementInfo:
     documentation: str | None
     multi_instance: bool
     line: int | None
+    container: str | None = None
+    attached_to: str | None = None
+    event_subprocess: bool = False
+    link_name: str | None = None
 
     @property
     def form(self) -> str | None:
@@ -148,8 +169,9 @@ def _lanes(process: etree._Element) -> tuple[dict[str, LaneInfo], dict[str, str]
     for lane in process.iter(f"{{{BPMN_NS}}}lane"):
         lane_id = lane.get("id", "")
         props = read_properties(lane)
-        lanes[lane_id] = LaneInfo(lane_id, lane.get("name"), props.get(ROLE_PROPERTY) or None,
-                                  lane.sourceline)
+        lanes[lane_id] = LaneInfo(
+            lane_id, lane.get("name"), props.get(ROLE_PROPERTY) or None, lane.sourceline
+        )
         for ref in lane.findall(f"{{{BPMN_NS}}}flowNodeRef"):
             if ref.text:
                 lane_of[ref.text.strip()] = lane_id
@@ -171,6 +193,11 @@ def read_diagram(root: etree._Element) -> DiagramInfo:
     return info
 
 
+def _link_name(node: etree._Element) -> str | None:
+    link = node.find(f"{{{BPMN_NS}}}linkEventDefinition")
+    return (link.get("name") or link.get("id")) if link is not None else None
+
+
 def _read_container(
     container: etree._Element,
     process_id: str,
@@ -179,8 +206,11 @@ def _read_container(
     lane_of: dict[str, str],
     info: DiagramInfo,
 ) -> None:
+    container_id = None if local_name(container) == "process" else container.get("id")
     default_flows = {
-        node.get("default") for node in container if isinstance(node.tag, str) and node.get("default")
+        node.get("default")
+        for node in container
+        if isinstance(node.tag, str) and node.get("default")
     }
     for node in container:
         if not isinstance(node.tag, str):
@@ -212,6 +242,10 @@ def _read_container(
                 multi_instance=node.find(f"{{{BPMN_NS}}}multiInstanceLoopCharacteristics")
                 is not None,
                 line=node.sourceline,
+                container=container_id,
+                attached_to=node.get("attachedToRef"),
+                event_subprocess=node.get("triggeredByEvent") == "true",
+                link_name=_link_name(node),
             )
             if kind in {"subProcess", "transaction", "adHocSubProcess"}:
                 _read_container(node, process_id, lane_id, lanes, lane_of, info)

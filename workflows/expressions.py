@@ -59,6 +59,9 @@ def evaluate(text: str, names: Mapping[str, Any]) -> Any:
         return evaluator.eval(text, previously_parsed=tree.body)
     except simpleeval.NameNotDefined as exc:
         raise NameError(f"name '{exc.name}' is not defined") from exc
-    except (simpleeval.FeatureNotAvailable, simpleeval.IterableTooLong,
-            simpleeval.NumberTooHigh) as exc:
+    except (
+        simpleeval.FeatureNotAvailable,
+        simpleeval.IterableTooLong,
+        simpleeval.NumberTooHigh,
+    ) as exc:
         raise UnsafeExpressionError(str(exc)) from exc

@@ -38,8 +38,12 @@ def tally_votes(
         agree = sum(1 for b in ballots.values() if b.get(nominee) == "agree")
         disagree = sum(1 for b in ballots.values() if b.get(nominee) == "disagree")
         ok = quorum_met and Fraction(agree, total) >= _share(threshold)
-        per_nominee[nominee] = {"agree": agree, "disagree": disagree, "members": total,
-                                "passed": ok}
+        per_nominee[nominee] = {
+            "agree": agree,
+            "disagree": disagree,
+            "members": total,
+            "passed": ok,
+        }
         (passed if ok else failed).append(nominee)
     return {
         "members": total,

@@ -40,12 +40,13 @@ class RunningProcess:
     # ----- life cycle -------------------------------------------------------------------------
 
     @classmethod
-    def start(cls, definition: ProcessDefinition, data: dict[str, Any]) -> tuple[
-        RunningProcess, list[AutomatedStep]
-    ]:
+    def start(
+        cls, definition: ProcessDefinition, data: dict[str, Any]
+    ) -> tuple[RunningProcess, list[AutomatedStep]]:
         """Create an instance with `data` as its starting data and run it to the first wait."""
-        workflow = BpmnWorkflow(definition.spec, definition.subprocess_specs,
-                                script_engine=SCRIPT_ENGINE)
+        workflow = BpmnWorkflow(
+            definition.spec, definition.subprocess_specs, script_engine=SCRIPT_ENGINE
+        )
         workflow.task_tree.data.update(copy.deepcopy(data))
         process = cls(definition, workflow)
         return process, process._run_engine()
@@ -95,7 +96,8 @@ class RunningProcess:
         task = self._ready_task(task_id)
         if task.depth > MAX_TREE_DEPTH:
             raise ProcessRuntimeError(
-                "this dossier has gone round too many times; start a new one", task.task_spec.bpmn_id
+                "this dossier has gone round too many times; start a new one",
+                task.task_spec.bpmn_id,
             )
         # SpiffWorkflow 3.2 shares nested values between tasks: store a private copy.
         task.data.update(copy.deepcopy(data))
@@ -127,16 +129,24 @@ class RunningProcess:
             if element.kind == "endEvent":
                 self._end_element = element.element_id
             parent_data = task.parent.data if task.parent is not None else {}
-            updates = {k: copy.deepcopy(task.data[k])
-                       for k in DeepMerge.get_updated_keys(parent_data, task.data)}
+            updates = {
+                k: copy.deepcopy(task.data[k])
+                for k in DeepMerge.get_updated_keys(parent_data, task.data)
+            }
             steps.append(AutomatedStep(element.element_id, element.name, element.kind, updates))
 
         try:
             self._workflow.do_engine_steps(did_complete_task=did_complete)
         except SpiffWorkflowException as exc:
             raise _runtime_error(exc, getattr(exc, "task", None)) from exc
-        except (WorkflowError, ArithmeticError, LookupError, TypeError, ValueError,
-                NameError) as exc:
+        except (
+            WorkflowError,
+            ArithmeticError,
+            LookupError,
+            TypeError,
+            ValueError,
+            NameError,
+        ) as exc:
             raise ProcessRuntimeError(f"{type(exc).__name__}: {exc}") from exc
         return steps
 
@@ -177,8 +187,11 @@ class RunningProcess:
         )
 
     def _last_end_event(self) -> str | None:
-        ends = [t for t in self._all_tasks() if t.state == TaskState.COMPLETED
-                and self._kind(t) == "endEvent"]
+        ends = [
+            t
+            for t in self._all_tasks()
+            if t.state == TaskState.COMPLETED and self._kind(t) == "endEvent"
+        ]
         ends.sort(key=lambda t: t.last_state_change)
         return ends[-1].task_spec.bpmn_id if ends else None
 
@@ -191,7 +204,8 @@ class RunningProcess:
         due = [
             TimerEventDefinition.get_datetime(event.value)
             for event in self._workflow.waiting_events()
-            if event.event_type in _TIMER_EVENT_TYPES and isinstance(event.value, str)
+            if event.event_type in _TIMER_EVENT_TYPES
+            and isinstance(event.value, str)
             and "T" in event.value
         ]
         return min(due) if due else None

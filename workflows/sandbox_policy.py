@@ -49,8 +49,22 @@ SAFE_CONSTANTS: dict[str, Any] = {"True": True, "False": False, "None": None}
 # Methods of plain data that diagram code may call; everything else is refused.
 SAFE_METHODS: dict[type, set[str]] = {
     str: {
-        "capitalize", "casefold", "count", "endswith", "find", "isdigit", "join", "lower",
-        "lstrip", "replace", "rstrip", "split", "startswith", "strip", "title", "upper",
+        "capitalize",
+        "casefold",
+        "count",
+        "endswith",
+        "find",
+        "isdigit",
+        "join",
+        "lower",
+        "lstrip",
+        "replace",
+        "rstrip",
+        "split",
+        "startswith",
+        "strip",
+        "title",
+        "upper",
     },
     dict: {"get", "items", "keys", "values"},
     list: {"count", "index"},
@@ -60,12 +74,51 @@ SAFE_METHODS: dict[type, set[str]] = {
 # Names that are never acceptable, even as a variable: they are how sandboxes are escaped.
 FORBIDDEN_NAMES = frozenset(
     {
-        "__import__", "breakpoint", "classmethod", "compile", "copyright", "credits", "delattr",
-        "dir", "eval", "exec", "exit", "getattr", "globals", "hasattr", "help", "input", "license",
-        "locals", "memoryview", "object", "open", "print", "property", "quit", "setattr",
-        "staticmethod", "super", "type", "vars", "id", "isinstance", "issubclass", "callable",
-        "bytearray", "bytes", "frozenset", "iter", "next", "reversed", "slice", "format", "repr",
-        "hash", "chr", "ord",
+        "__import__",
+        "breakpoint",
+        "classmethod",
+        "compile",
+        "copyright",
+        "credits",
+        "delattr",
+        "dir",
+        "eval",
+        "exec",
+        "exit",
+        "getattr",
+        "globals",
+        "hasattr",
+        "help",
+        "input",
+        "license",
+        "locals",
+        "memoryview",
+        "object",
+        "open",
+        "print",
+        "property",
+        "quit",
+        "setattr",
+        "staticmethod",
+        "super",
+        "type",
+        "vars",
+        "id",
+        "isinstance",
+        "issubclass",
+        "callable",
+        "bytearray",
+        "bytes",
+        "frozenset",
+        "iter",
+        "next",
+        "reversed",
+        "slice",
+        "format",
+        "repr",
+        "hash",
+        "chr",
+        "ord",
     }
 )
 
@@ -96,7 +149,10 @@ def audit_tree(tree: ast.AST, *, allowed_calls: Iterable[str] = ()) -> list[str]
             reasons.append(f"{type(node).__name__} statements are not allowed")
         elif isinstance(node, ast.Yield | ast.YieldFrom | ast.Await):
             reasons.append("generators and await are not allowed")
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str | bytes):
-            if len(node.value) > MAX_SEQUENCE:
-                reasons.append("literal too long")
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str | bytes)
+            and len(node.value) > MAX_SEQUENCE
+        ):
+            reasons.append("literal too long")
     return list(dict.fromkeys(reasons))

@@ -19,7 +19,10 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[
         super().__init__({})
 
     def evaluate(
-        self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None
+        self,
+        expression: str,
+        context: dict[str, Any],
+        external_context: dict[str, Any] | None = None,
     ) -> Any:
         return evaluate(expression, {**(external_context or {}), **context})
 

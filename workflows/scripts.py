@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import simpleeval
-from RestrictedPython import compile_restricted_exec
+from RestrictedPython.compile import compile_restricted_exec
 from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
 from RestrictedPython.Guards import (
     full_write_guard,
@@ -40,18 +40,22 @@ _SIZE_GUARDED_OPS: dict[type, tuple[str, Callable[[Any, Any], Any]]] = {
     ast.LShift: ("<<", simpleeval.safe_lshift),
     ast.Add: ("+", simpleeval.safe_add),
 }
-_GUARD_BY_SYMBOL = {symbol: guard for symbol, guard in _SIZE_GUARDED_OPS.values()}
+_GUARD_BY_SYMBOL = dict(_SIZE_GUARDED_OPS.values())
 _INPLACE = {
-    "+=": simpleeval.safe_add, "-=": operator.sub, "*=": simpleeval.safe_mult,
-    "/=": operator.truediv, "//=": operator.floordiv, "%=": operator.mod,
+    "+=": simpleeval.safe_add,
+    "-=": operator.sub,
+    "*=": simpleeval.safe_mult,
+    "/=": operator.truediv,
+    "//=": operator.floordiv,
+    "%=": operator.mod,
     "**=": simpleeval.safe_power,
 }
 
 
-class _SizeGuardingTransformer(RestrictingNodeTransformer):  # type: ignore[misc]
+class _SizeGuardingTransformer(RestrictingNodeTransformer):
     """RestrictedPython's policy, plus: `*`, `**`, `<<` and `+` go through size guards."""
 
-    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:  # noqa: N802 - ast.NodeTransformer's name
         node = self.node_contents_visit(node)
         guarded = _SIZE_GUARDED_OPS.get(type(node.op))
         if guarded is None:
@@ -95,7 +99,7 @@ _GUARDS: dict[str, Any] = {
 
 
 def compile_script(source: str) -> types.CodeType:
-    """Audit and compile `source`; raise UnsafeExpressionError listing every reason it is refused."""
+    """Audit and compile `source`; raise UnsafeExpressionError listing why it is refused."""
     try:
         tree = ast.parse(source, mode="exec")
     except SyntaxError as exc:
@@ -107,7 +111,7 @@ def compile_script(source: str) -> types.CodeType:
     result = compile_restricted_exec(source, policy=_SizeGuardingTransformer)
     if result.errors or result.code is None:
         raise UnsafeExpressionError("; ".join(result.errors) or "script refused")
-    return result.code  # type: ignore[no-any-return]
+    return result.code
 
 
 def check_script(source: str) -> str | None:

@@ -89,5 +89,7 @@ def load_state(blob: bytes, spec: Any, subprocess_specs: dict[str, Any]) -> Bpmn
         raise StateLoadError("saved state is unreadable") from exc
     version = dct.pop("serializer_version", None)
     if version != SERIALIZER_VERSION:
-        raise StateLoadError(f"state written by serializer {version}, expected {SERIALIZER_VERSION}")
+        raise StateLoadError(
+            f"state written by serializer {version}, expected {SERIALIZER_VERSION}"
+        )
     return _STATES.restore(dct, spec=spec, subprocess_specs=subprocess_specs)

@@ -51,7 +51,15 @@ def parse_xml(data: bytes | str, file_name: str) -> etree._Element:
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if isinstance(exc.lineno, int) else None
         raise DiagramError(
-            [Problem("not_xml", f"{file_name} is not well-formed XML: {exc.msg}", None, file_name, line)]
+            [
+                Problem(
+                    "not_xml",
+                    f"{file_name} is not well-formed XML: {exc.msg}",
+                    None,
+                    file_name,
+                    line,
+                )
+            ]
         ) from exc
     if root is None or root.getroottree().docinfo.doctype:
         raise DiagramError(

@@ -1,0 +1,420 @@
+"""Check a diagram before it is deployed: list every problem at once, each with its element."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+from lxml import etree
+
+from workflows.definition import ProcessDefinition, load_definition
+from workflows.diagram_info import (
+    BPMN_NS,
+    SPIFF_NS,
+    DiagramInfo,
+    ElementInfo,
+    local_name,
+    read_diagram,
+)
+from workflows.errors import DiagramError, Problem
+from workflows.expressions import check_expression
+from workflows.operations import OPERATIONS
+from workflows.scripts import check_script
+from workflows.xml_loading import parse_xml
+
+_B = f"{{{BPMN_NS}}}"
+_S = f"{{{SPIFF_NS}}}"
+EXPRESSION_TAGS = frozenset(
+    {
+        _B + "conditionExpression",
+        _B + "timeDate",
+        _B + "timeDuration",
+        _B + "timeCycle",
+        _B + "loopCardinality",
+        _B + "completionCondition",
+        _B + "loopCondition",
+        _B + "condition",
+        _S + "messagePayload",
+    }
+)
+SCRIPT_TAGS = frozenset({_B + "script", _S + "preScript", _S + "postScript"})
+GATEWAYS_NEEDING_DEFAULT = frozenset({"exclusiveGateway", "inclusiveGateway"})
+_DMN_QUESTION_MARK = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of checking a diagram: the definition when it parses, and every problem."""
+
+    definition: ProcessDefinition | None
+    problems: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        """Whether the diagram can be deployed."""
+        return not self.problems and self.definition is not None
+
+
+def _owner_id(node: etree._Element) -> str | None:
+    """The id of the nearest ancestor that is a flow element (or the node itself)."""
+    current: etree._Element | None = node
+    while current is not None:
+        if (
+            isinstance(current.tag, str)
+            and current.get("id")
+            and local_name(current)
+            not in {
+                "extensionElements",
+                "multiInstanceLoopCharacteristics",
+                "properties",
+                "parameters",
+                "parameter",
+                "serviceTaskOperator",
+                "timerEventDefinition",
+                "conditionExpression",
+                "formalExpression",
+                "inputExpression",
+                "inputEntry",
+                "outputEntry",
+            }
+        ):
+            return str(current.get("id"))
+        current = current.getparent()
+    return None
+
+
+def expression_problems(root: etree._Element, file_name: str) -> list[Problem]:
+    """Every expression, script and service operation of a BPMN file that would be refused."""
+    problems: list[Problem] = []
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        text = (node.text or "").strip()
+        reason: str | None = None
+        what = ""
+        if node.tag in EXPRESSION_TAGS and text:
+            reason, what = check_expression(text), "expression"
+        elif node.tag in SCRIPT_TAGS and text:
+            reason, what = check_script(text), "script"
+        elif node.tag == _S + "parameter" and node.get("value"):
+            reason, what = check_expression(node.get("value", "")), "parameter"
+        elif node.tag == _S + "serviceTaskOperator" and node.get("id") not in OPERATIONS:
+            problems.append(
+                Problem(
+                    "unknown_operation",
+                    f"service operation '{node.get('id')}' is not one of: "
+                    + ", ".join(sorted(OPERATIONS)),
+                    _owner_id(node.getparent()),
+                    file_name,
+                    node.sourceline,
+                )
+            )
+        if reason:
+            problems.append(
+                Problem(
+                    f"unsafe_{what}",
+                    f"{what} refused: {reason}",
+                    _owner_id(node),
+                    file_name,
+                    node.sourceline,
+                )
+            )
+    return problems
+
+
+def _check_unary_test(text: str) -> str | None:
+    text = _DMN_QUESTION_MARK.sub("dmninputexpr", text)
+    if "dmninputexpr" in text or check_expression(text) is None:
+        return check_expression(text)
+    # SpiffWorkflow glues the input expression to the cell: "x" + ">= 20".
+    return check_expression(f"dmninputexpr{text}")
+
+
+def dmn_problems(root: etree._Element, file_name: str) -> list[Problem]:
+    """Every DMN input expression, input entry and output entry that would be refused."""
+    problems: list[Problem] = []
+    for node in root.iter():
+        if not isinstance(node.tag, str) or local_name(node) != "text":
+            continue
+        parent = node.getparent()
+        text = (node.text or "").strip()
+        if parent is None or not text or text == "-":
+            continue
+        kind = local_name(parent)
+        if kind == "inputEntry":
+            reason = _check_unary_test(text)
+        elif kind in {"inputExpression", "outputEntry"}:
+            reason = check_expression(text)
+        else:
+            continue
+        if reason:
+            rule = parent.getparent()
+            owner = rule.get("id") if rule is not None and rule.get("id") else parent.get("id")
+            problems.append(
+                Problem(
+                    "unsafe_dmn_cell",
+                    f"DMN cell refused: {reason}",
+                    owner,
+                    file_name,
+                    node.sourceline,
+                )
+            )
+    return problems
+
+
+def structure_problems(
+    diagram: DiagramInfo,
+    process_id: str | None,
+    *,
+    forms: Collection[str] | None,
+    known_roles: Collection[str] | None,
+    file_name: str,
+) -> list[Problem]:
+    """Forms, lanes and roles, gateway defaults, reachability."""
+    problems: list[Problem] = []
+    elements = [
+        e for e in diagram.elements.values() if process_id is None or e.process_id == process_id
+    ]
+    for element in elements:
+        if not element.is_human:
+            continue
+        label = element.name or element.element_id
+        if element.kind == "userTask" and not element.form:
+            problems.append(
+                Problem(
+                    "missing_form",
+                    f"user task '{label}' has no form",
+                    element.element_id,
+                    file_name,
+                    element.line,
+                )
+            )
+        elif element.form and forms is not None and element.form not in forms:
+            problems.append(
+                Problem(
+                    "unknown_form",
+                    f"user task '{label}' uses form '{element.form}', "
+                    "which this version does not have",
+                    element.element_id,
+                    file_name,
+                    element.line,
+                )
+            )
+        if element.lane_id is None:
+            problems.append(
+                Problem(
+                    "no_lane",
+                    f"task '{label}' is in no lane, so nobody may do it",
+                    element.element_id,
+                    file_name,
+                    element.line,
+                )
+            )
+    used_lanes = {e.lane_id for e in elements if e.lane_id}
+    for lane in diagram.lanes.values():
+        if lane.lane_id not in used_lanes:
+            continue
+        if not lane.role:
+            problems.append(
+                Problem(
+                    "lane_without_role",
+                    f"lane '{lane.name or lane.lane_id}' has no role",
+                    lane.lane_id,
+                    file_name,
+                    lane.line,
+                )
+            )
+        elif known_roles is not None and lane.role not in known_roles:
+            problems.append(
+                Problem(
+                    "unknown_role",
+                    f"lane '{lane.name or lane.lane_id}' has the unknown role '{lane.role}'",
+                    lane.lane_id,
+                    file_name,
+                    lane.line,
+                )
+            )
+    problems.extend(_gateway_problems(diagram, elements, file_name))
+    problems.extend(_reachability_problems(diagram, elements, file_name))
+    return problems
+
+
+def _gateway_problems(
+    diagram: DiagramInfo, elements: list[ElementInfo], file_name: str
+) -> list[Problem]:
+    problems = []
+    for element in elements:
+        if element.kind not in GATEWAYS_NEEDING_DEFAULT:
+            continue
+        outgoing = [f for f in diagram.flows.values() if f.source == element.element_id]
+        if len(outgoing) > 1 and not any(f.is_default for f in outgoing):
+            problems.append(
+                Problem(
+                    "no_default_flow",
+                    f"gateway '{element.name or element.element_id}' has no default flow",
+                    element.element_id,
+                    file_name,
+                    element.line,
+                )
+            )
+        for flow in outgoing:
+            if len(outgoing) > 1 and not flow.is_default and not flow.condition:
+                problems.append(
+                    Problem(
+                        "flow_without_condition",
+                        f"flow '{flow.name or flow.flow_id}' leaves a gateway without a condition",
+                        flow.flow_id,
+                        file_name,
+                        flow.line,
+                    )
+                )
+    return problems
+
+
+def _edges(diagram: DiagramInfo, root_links: dict[str, list[str]]) -> dict[str, set[str]]:
+    edges: dict[str, set[str]] = {eid: set() for eid in diagram.elements}
+    for flow in diagram.flows.values():
+        if flow.source in edges and flow.target in diagram.elements:
+            edges[flow.source].add(flow.target)
+    for source, targets in root_links.items():
+        edges.setdefault(source, set()).update(targets)
+    return edges
+
+
+def _reachability_problems(
+    diagram: DiagramInfo, elements: list[ElementInfo], file_name: str
+) -> list[Problem]:
+    ids = {e.element_id for e in elements}
+    links = _structural_links(diagram, ids)
+    edges = _edges(diagram, links)
+    starts = [e.element_id for e in elements if _is_entry(e, diagram)]
+    reached = _walk(starts, edges)
+    reverse: dict[str, set[str]] = {eid: set() for eid in edges}
+    for source, targets in edges.items():
+        for target in targets:
+            reverse.setdefault(target, set()).add(source)
+    ends = [e.element_id for e in elements if e.kind == "endEvent" or _is_terminal(e, edges)]
+    finishing = _walk(ends, reverse)
+    problems = []
+    for element in elements:
+        label = element.name or element.element_id
+        if element.element_id not in reached:
+            problems.append(
+                Problem(
+                    "unreachable",
+                    f"'{label}' can never be reached",
+                    element.element_id,
+                    file_name,
+                    element.line,
+                )
+            )
+        elif element.element_id not in finishing:
+            problems.append(
+                Problem(
+                    "dead_end",
+                    f"from '{label}' the process can never end",
+                    element.element_id,
+                    file_name,
+                    element.line,
+                )
+            )
+    return problems
+
+
+def _is_entry(element: ElementInfo, diagram: DiagramInfo) -> bool:
+    if element.event_subprocess:
+        return element.container is None
+    if element.kind != "startEvent":
+        return False
+    container = diagram.element(element.container) if element.container else None
+    return container is None or (container.event_subprocess and container.container is None)
+
+
+def _is_terminal(element: ElementInfo, edges: dict[str, set[str]]) -> bool:
+    # BPMN allows activities without outgoing flows: they end their branch implicitly.
+    return element.kind not in {
+        "startEvent",
+        "exclusiveGateway",
+        "parallelGateway",
+        "inclusiveGateway",
+        "eventBasedGateway",
+        "complexGateway",
+    } and not edges.get(element.element_id)
+
+
+def _walk(starts: list[str], edges: Mapping[str, set[str]]) -> set[str]:
+    seen = set(starts)
+    todo = list(starts)
+    while todo:
+        for nxt in edges.get(todo.pop(), ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+def _structural_links(diagram: DiagramInfo, ids: set[str]) -> dict[str, list[str]]:
+    """Edges that are not sequence flows: boundary events, subprocess contents, link events."""
+    links: dict[str, list[str]] = {}
+    catches: dict[str, list[str]] = {}
+    for element in diagram.elements.values():
+        if element.kind == "intermediateCatchEvent" and element.link_name:
+            catches.setdefault(element.link_name, []).append(element.element_id)
+    for element in diagram.elements.values():
+        if element.element_id not in ids:
+            continue
+        if element.attached_to:
+            links.setdefault(element.attached_to, []).append(element.element_id)
+        if element.kind == "intermediateThrowEvent" and element.link_name:
+            links.setdefault(element.element_id, []).extend(catches.get(element.link_name, []))
+        container = diagram.element(element.container) if element.container else None
+        if container is None:
+            continue
+        if element.event_subprocess:
+            links.setdefault(container.element_id, []).append(element.element_id)
+        if element.kind == "startEvent":
+            # An event subprocess starts when its parent runs; a plain one when it is entered.
+            source = container.container or container.element_id
+            links.setdefault(
+                source if container.event_subprocess else container.element_id, []
+            ).append(element.element_id)
+        if element.kind == "endEvent" and not container.event_subprocess:
+            links.setdefault(element.element_id, []).append(container.element_id)
+    return links
+
+
+def check_bundle(
+    bpmn: bytes | str,
+    dmn_files: Mapping[str, bytes | str] | None = None,
+    *,
+    forms: Collection[str] | None = None,
+    known_roles: Collection[str] | None = None,
+    file_name: str = "diagram.bpmn",
+    process_id: str | None = None,
+) -> CheckResult:
+    """Check a BPMN file with its DMN tables; return the definition (if it parses) and problems."""
+    try:
+        root = parse_xml(bpmn, file_name)
+    except DiagramError as exc:
+        return CheckResult(None, exc.problems)
+    problems: list[Problem] = []
+    problems.extend(expression_problems(root, file_name))
+    for dmn_name, dmn_bytes in (dmn_files or {}).items():
+        try:
+            problems.extend(dmn_problems(parse_xml(dmn_bytes, dmn_name), dmn_name))
+        except DiagramError as exc:
+            problems.extend(exc.problems)
+    definition: ProcessDefinition | None = None
+    try:
+        definition = load_definition(bpmn, dmn_files, file_name=file_name, process_id=process_id)
+    except DiagramError as exc:
+        problems.extend(exc.problems)
+    diagram = definition.diagram if definition else read_diagram(root)
+    main_id = definition.process_id if definition else None
+    problems.extend(
+        structure_problems(
+            diagram, main_id, forms=forms, known_roles=known_roles, file_name=file_name
+        )
+    )
+    return CheckResult(definition, list(dict.fromkeys(problems)))
