@@ -73,5 +73,6 @@ def process(body: str, lanes: str = "") -> str:
     lane_set = f'<bpmn:laneSet id="ls">{lanes}</bpmn:laneSet>' if lanes else ""
     return (
         HEAD
-        + f'<bpmn:process id="p" isExecutable="true">{lane_set}{body}</bpmn:process></bpmn:definitions>'
+        + f'<bpmn:process id="p" isExecutable="true">{lane_set}{body}</bpmn:process>'
+        + "</bpmn:definitions>"
     )
