@@ -4,7 +4,8 @@ Nothing here imports Flask, SQLAlchemy or the web application; nothing SpiffWork
 handed out except inside the opaque ProcessDefinition and RunningProcess.
 """
 
-from workflows.definition import ProcessDefinition, load_definition
+from workflows.checks import CheckResult, check_bundle
+from workflows.definition import ProcessDefinition, load_definition, restore_definition
 from workflows.diagram_info import DiagramInfo, ElementInfo, FlowInfo, LaneInfo
 from workflows.errors import (
     DiagramError,
@@ -22,6 +23,7 @@ from workflows.serialization import SERIALIZER_VERSION, dump_spec, load_spec
 __all__ = [
     "SERIALIZER_VERSION",
     "AutomatedStep",
+    "CheckResult",
     "DiagramError",
     "DiagramInfo",
     "ElementInfo",
@@ -37,7 +39,9 @@ __all__ = [
     "TaskNotReadyError",
     "UnsafeExpressionError",
     "WorkflowError",
+    "check_bundle",
     "dump_spec",
     "load_definition",
     "load_spec",
+    "restore_definition",
 ]

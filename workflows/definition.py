@@ -13,6 +13,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from workflows.diagram_info import BPMN_NS, DiagramInfo, read_diagram
 from workflows.errors import DiagramError, Problem
+from workflows.serialization import load_spec
 from workflows.xml_loading import parse_xml
 
 DMN_NAMESPACES = (
@@ -148,3 +149,10 @@ def load_definition(
             [Problem("invalid_bpmn", f"{type(exc).__name__}: {exc}", file_name=file_name)]
         ) from exc
     return ProcessDefinition(main_id, read_diagram(root), spec, subprocess_specs)
+
+
+def restore_definition(bpmn: bytes | str, spec_json: str) -> ProcessDefinition:
+    """Rebuild a stored version's definition from its BPMN and its serialized spec."""
+    spec, subprocess_specs = load_spec(spec_json)
+    diagram = read_diagram(parse_xml(bpmn, "stored.bpmn"))
+    return ProcessDefinition(spec.name, diagram, spec, subprocess_specs)

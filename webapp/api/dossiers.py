@@ -1,0 +1,74 @@
+"""Dossier routes: start, read, list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+
+from webapp.api import bp
+from webapp.api.edge import current_actor, json_body
+from webapp.api.serializers import dossier_json, dossier_page_json
+from webapp.request_db import db_session
+from webapp.services import dossiers
+from webapp.services.errors import InvalidDataError
+
+
+@bp.post("/dossiers")
+def start_dossier() -> tuple[dict[str, Any], int]:
+    """A unit officer starts a dossier and its process."""
+    actor = current_actor()
+    session = db_session()
+    dossier = dossiers.start_dossier(session, actor, json_body())
+    body = dossier_json(dossiers.dossier_detail(session, actor, dossier.id))
+    session.commit()
+    return body, 201
+
+
+@bp.get("/dossiers/<int:dossier_id>")
+def get_dossier(dossier_id: int) -> dict[str, Any]:
+    """One dossier with its current steps, nominees and history."""
+    actor = current_actor()
+    return dossier_json(dossiers.dossier_detail(db_session(), actor, dossier_id))
+
+
+def _int_arg(name: str, default: int | None = None) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidDataError(
+            f"{name} must be a whole number", {name: "must be a whole number"}
+        ) from None
+
+
+def _bool_arg(name: str) -> bool | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw.lower() in {"true", "1", "yes"}:
+        return True
+    if raw.lower() in {"false", "0", "no"}:
+        return False
+    raise InvalidDataError(f"{name} must be true or false", {name: "must be true or false"})
+
+
+@bp.get("/dossiers")
+def list_dossiers() -> dict[str, Any]:
+    """The dossiers the caller may see, filtered and paged."""
+    actor = current_actor()
+    page = dossiers.list_dossiers(
+        db_session(),
+        actor,
+        q=request.args.get("q"),
+        status=request.args.get("status") or None,
+        step=request.args.get("step") or None,
+        unit_id=_int_arg("unit_id"),
+        award_form=request.args.get("award_form") or None,
+        overdue=_bool_arg("overdue"),
+        page=_int_arg("page", 1) or 1,
+        per_page=_int_arg("per_page", 50) or 50,
+    )
+    return dossier_page_json(page)

@@ -1,0 +1,90 @@
+"""Every API error is {"error": {"code", "message", "fields"}} with the right status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from webapp.api import bp
+from webapp.api.edge import MalformedJsonError
+from webapp.request_db import close_db_session
+from webapp.services.errors import (
+    ConflictError,
+    DiagramProblemsError,
+    InvalidDataError,
+    NotAuthenticatedError,
+    NotFoundError,
+    PermissionDeniedError,
+    ServiceError,
+)
+
+STATUS = {
+    NotAuthenticatedError: 401,
+    PermissionDeniedError: 403,
+    NotFoundError: 404,
+    ConflictError: 409,
+    InvalidDataError: 422,
+}
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    fields: dict[str, Any] | None = None,
+    **extra: Any,
+) -> Response:
+    """The one error shape of the API."""
+    response = jsonify(
+        {"error": {"code": code, "message": message, "fields": fields or {}, **extra}}
+    )
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+@bp.errorhandler(ServiceError)
+def service_error(exc: ServiceError) -> Response:
+    close_db_session()
+    status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
+    fields = exc.fields if isinstance(exc, InvalidDataError) else None
+    extra = {"problems": exc.problems} if isinstance(exc, DiagramProblemsError) else {}
+    return error_response(status, exc.code, exc.message, fields, **extra)
+
+
+@bp.errorhandler(MalformedJsonError)
+def malformed_json(exc: MalformedJsonError) -> Response:
+    return error_response(400, "malformed_json", str(exc))
+
+
+@bp.errorhandler(HTTPException)
+def http_error(exc: HTTPException) -> Response:
+    close_db_session()
+    codes = {
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "too_large",
+        415: "unsupported_media_type",
+    }
+    status = exc.code or 500
+    return error_response(status, codes.get(status, "http_error"), exc.description or exc.name)
+
+
+def api_not_found(exc: HTTPException) -> Response | HTTPException:
+    """Unknown URLs under /api answer in JSON too."""
+    if request.path.startswith(bp.url_prefix or "/api"):
+        return http_error(exc)
+    return exc
+
+
+@bp.errorhandler(Exception)
+def unexpected(exc: Exception) -> Response:
+    close_db_session()
+    # Logged with its traceback; the client gets no internals.
+    current_app.logger.exception("unexpected API error")
+    return error_response(
+        500, "internal_error", "an unexpected error occurred; nothing was changed"
+    )

@@ -1,0 +1,70 @@
+"""Command-line tasks: `flask db-upgrade`, `flask seed-demo`, `flask run-timers`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from flask import Flask, current_app
+
+from webapp.request_db import database
+from webapp.services import seeding, timers
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def alembic_config(url: str) -> AlembicConfig:
+    """Alembic's config pointing at this app's migrations and database."""
+    cfg = AlembicConfig(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade_database(app: Flask) -> None:
+    """Bring the schema to the newest migration (creating the SQLite folder if needed)."""
+    db = database(app)
+    if db.engine.dialect.name == "sqlite" and db.engine.url.database:
+        Path(db.engine.url.database).parent.mkdir(parents=True, exist_ok=True)
+    cfg = alembic_config(db.url)
+    with db.engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")
+
+
+@click.command("db-upgrade")
+def db_upgrade_command() -> None:
+    """Apply the Alembic migrations."""
+    upgrade_database(current_app)
+    click.echo("database is up to date")
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Only when the database has no users (default).")
+def seed_demo_command(if_empty: bool) -> None:
+    """Install the shipped process and the demo organisation, accounts and roles."""
+    config = current_app.config
+    with database().transaction() as session:
+        created = seeding.seed_demo(session, Path(config["BPMN_DIR"]), config["PROCESS_KEY"])
+    click.echo(
+        "demo data installed (password: demo)"
+        if created
+        else "users exist; demo data not installed"
+    )
+
+
+@click.command("run-timers")
+def run_timers_command() -> None:
+    """Fire the timers that are due (run it every minute from cron or a worker)."""
+    with database().transaction() as session:
+        fired = timers.run_due_timers(session)
+    click.echo(f"{fired} dossier(s) advanced by timers")
+
+
+def register(app: Flask) -> None:
+    """Attach the commands to the app."""
+    app.cli.add_command(db_upgrade_command)
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(run_timers_command)

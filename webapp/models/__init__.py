@@ -1,0 +1,24 @@
+"""Every model, imported so that the metadata is complete (Alembic, create_all)."""
+
+from webapp.models.dossier import Attachment, Dossier, Movement, Nominee
+from webapp.models.org import ApiToken, OrgUnit, Role, RoleAssignment, User
+from webapp.models.process import ProcessInstance, ProcessVersion
+from webapp.models.setting import AppSetting
+from webapp.models.work import Event, WorkItem
+
+__all__ = [
+    "ApiToken",
+    "AppSetting",
+    "Attachment",
+    "Dossier",
+    "Event",
+    "Movement",
+    "Nominee",
+    "OrgUnit",
+    "ProcessInstance",
+    "ProcessVersion",
+    "Role",
+    "RoleAssignment",
+    "User",
+    "WorkItem",
+]

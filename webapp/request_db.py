@@ -1,0 +1,36 @@
+"""One database session per request, opened on first use and closed at teardown.
+
+Write requests (POST, PUT, PATCH, DELETE) take SQLite's write lock when their transaction
+begins. Views commit once, at the end; anything not committed is rolled back.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g, request
+from sqlalchemy.orm import Session
+
+from webapp.db import Database
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def database(app: Flask | None = None) -> Database:
+    """The app's Database."""
+    db: Database = (app or current_app).extensions["database"]
+    return db
+
+
+def db_session() -> Session:
+    """The current request's session."""
+    if "db_session" not in g:
+        g.db_session = database().session(write=request.method in WRITE_METHODS)
+    session: Session = g.db_session
+    return session
+
+
+def close_db_session(_exc: BaseException | None = None) -> None:
+    """Roll back whatever was not committed and give the connection back."""
+    session: Session | None = g.pop("db_session", None)
+    if session is not None:
+        session.rollback()
+        session.close()

@@ -1,0 +1,64 @@
+"""Build the Actor of a user: their roles and how far each reaches down the organisation tree."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.models import OrgUnit, RoleAssignment, User
+from webapp.permissions import Actor
+
+
+def unit_children(session: Session) -> dict[int | None, list[int]]:
+    """parent id -> child ids for the whole organisation tree."""
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for unit_id, parent_id in session.execute(select(OrgUnit.id, OrgUnit.parent_id)):
+        children[parent_id].append(unit_id)
+    return children
+
+
+def descendants(children: dict[int | None, list[int]], unit_id: int) -> set[int]:
+    """`unit_id` and every unit below it."""
+    found = {unit_id}
+    todo = [unit_id]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def ancestors(session: Session, unit_id: int) -> list[int]:
+    """`unit_id` and its parents, nearest first."""
+    parents = dict(session.execute(select(OrgUnit.id, OrgUnit.parent_id)).tuples().all())
+    chain: list[int] = []
+    current: int | None = unit_id
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = parents.get(current)
+    return chain
+
+
+def actor_for_user(session: Session, user: User) -> Actor:
+    """The Actor for `user`, with every role assignment expanded to the units below it."""
+    children = unit_children(session)
+    scopes: dict[str, set[int]] = defaultdict(set)
+    grants: dict[str, set[int]] = defaultdict(set)
+    rows = session.execute(
+        select(RoleAssignment.role, RoleAssignment.unit_id).where(RoleAssignment.user_id == user.id)
+    )
+    for role, unit_id in rows:
+        grants[role].add(unit_id)
+        scopes[role] |= descendants(children, unit_id)
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        unit_id=user.unit_id,
+        is_admin=user.is_admin,
+        scopes={role: frozenset(units) for role, units in scopes.items()},
+        grants={role: frozenset(units) for role, units in grants.items()},
+    )

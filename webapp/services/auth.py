@@ -1,0 +1,84 @@
+"""Passwords, API tokens and the actor behind a request."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from webapp.db import utcnow
+from webapp.models import ApiToken, User
+from webapp.permissions import Actor
+from webapp.services.actors import actor_for_user
+from webapp.services.errors import NotAuthenticatedError
+from webapp.services.settings import settings_of
+
+# Checked against when the username is unknown, so both cases take the same time.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A new bearer token (shown once) and when it expires."""
+
+    token: str
+    expires_at: datetime
+
+
+def hash_password(password: str) -> str:
+    """A salted hash for storing."""
+    return generate_password_hash(password)
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    """The active user with these credentials; the same error whether the user exists or not."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active:
+        check_password_hash(_DUMMY_HASH, password)
+        raise NotAuthenticatedError("wrong username or password", code="bad_credentials")
+    if not check_password_hash(user.password_hash, password):
+        raise NotAuthenticatedError("wrong username or password", code="bad_credentials")
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(session: Session, user: User) -> IssuedToken:
+    """Create a bearer token for `user`; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    expires = utcnow() + settings_of(session).token_lifetime
+    session.add(ApiToken(user_id=user.id, token_hash=_digest(token), expires_at=expires))
+    session.flush()
+    return IssuedToken(token, expires)
+
+
+def actor_for_token(session: Session, token: str | None) -> Actor:
+    """The actor a bearer token belongs to; NotAuthenticatedError if it is missing or dead."""
+    if not token:
+        raise NotAuthenticatedError("a bearer token is required", code="token_required")
+    row = session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == _digest(token))
+    ).first()
+    if row is None:
+        raise NotAuthenticatedError("the token is not valid", code="token_invalid")
+    api_token, user = row
+    if api_token.revoked_at is not None or api_token.expires_at <= utcnow() or not user.active:
+        raise NotAuthenticatedError("the token has expired or was revoked", code="token_invalid")
+    return actor_for_user(session, user)
+
+
+def revoke_token(session: Session, token: str) -> None:
+    """Revoke the token in use."""
+    api_token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    if api_token is not None and api_token.revoked_at is None:
+        api_token.revoked_at = utcnow()
+        session.flush()

@@ -1,0 +1,134 @@
+"""Validate submitted data against a step's JSON Schema form, with readable field errors."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+
+from webapp.services.errors import InvalidDataError
+
+_FORMATS = FormatChecker(["date", "email"])
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One invalid field: its dotted path, a stable code and an English message."""
+
+    path: str
+    code: str
+    message: str
+
+
+def _choices(schema: dict[str, Any]) -> list[str]:
+    if "enum" in schema:
+        return [str(v) for v in schema["enum"] if v is not None]
+    return [str(option["const"]) for option in schema.get("oneOf", []) if "const" in option]
+
+
+def _problems_of(error: ValidationError) -> list[FieldProblem]:
+    path = ".".join(str(p) for p in error.absolute_path)
+
+    def join(name: str) -> str:
+        return f"{path}.{name}" if path else name
+
+    validator = error.validator
+    if validator == "required":
+        missing = [n for n in error.validator_value if n not in (error.instance or {})]
+        return [FieldProblem(join(n), "required", "is required") for n in missing]
+    if validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        extra = [k for k in error.instance if k not in allowed]
+        if error.schema.get("additionalProperties") is False:
+            return [
+                FieldProblem(join(k), "unknown_field", "is not a field of this form") for k in extra
+            ]
+    if validator in {"enum", "oneOf", "const"}:
+        choices = _choices(error.schema)
+        if choices:
+            return [FieldProblem(path, "choice", f"must be one of: {', '.join(choices)}")]
+    messages = {
+        "type": ("type", f"must be of type {error.validator_value}"),
+        "minLength": ("blank", "must not be empty"),
+        "pattern": ("blank", "must not be blank"),
+        "maxLength": ("too_long", f"is too long (at most {error.validator_value} characters)"),
+        "format": ("format", f"must be a valid {error.validator_value} (YYYY-MM-DD)"),
+        "minItems": ("too_few", f"needs at least {error.validator_value} item(s)"),
+        "maxItems": ("too_many", f"has more than {error.validator_value} items"),
+        "minProperties": ("too_few", "must not be empty"),
+        "uniqueItems": ("duplicates", "must not repeat an item"),
+        "minimum": ("too_small", f"must be at least {error.validator_value}"),
+        "maximum": ("too_large", f"must be at most {error.validator_value}"),
+    }
+    code, message = messages.get(str(validator), ("invalid", error.message))
+    return [FieldProblem(path or "data", code, message)]
+
+
+def _flatten(errors: list[ValidationError]) -> list[ValidationError]:
+    out: list[ValidationError] = []
+    for error in errors:
+        # if/then and allOf report the inner failures; keep those, they name the field.
+        if error.validator in {"allOf", "anyOf"} and error.context:
+            out.extend(_flatten(list(error.context)))
+        else:
+            out.append(error)
+    return out
+
+
+def validate_form(
+    schema: dict[str, Any],
+    data: Any,
+    *,
+    nominee_ids: Collection[str] = (),
+) -> dict[str, Any]:
+    """Check `data` against `schema`; return it with every form field present (None if absent).
+
+    Raises InvalidDataError naming each bad field. `x-nominee-map` objects must hold exactly the
+    dossier's nominees as keys; `x-nominee-list` arrays may only hold them.
+    """
+    if not isinstance(data, dict):
+        raise InvalidDataError("data must be an object", {"data": "must be an object"})
+    problems: list[FieldProblem] = []
+    for error in _flatten(
+        list(Draft202012Validator(schema, format_checker=_FORMATS).iter_errors(data))
+    ):
+        problems.extend(_problems_of(error))
+    properties: dict[str, Any] = schema.get("properties", {})
+    known = set(nominee_ids)
+    for name, prop in properties.items():
+        value = data.get(name)
+        if prop.get("x-nominee-map") and isinstance(value, dict):
+            problems += [
+                FieldProblem(f"{name}.{k}", "not_a_nominee", "is not a nominee of this dossier")
+                for k in value
+                if k not in known
+            ]
+            problems += [
+                FieldProblem(f"{name}.{k}", "required", "is required")
+                for k in sorted(known)
+                if k not in value
+            ]
+        if prop.get("x-nominee-list") and isinstance(value, list):
+            problems += [
+                FieldProblem(f"{name}.{i}", "not_a_nominee", "is not a nominee of this dossier")
+                for i, k in enumerate(value)
+                if str(k) not in known
+            ]
+    if problems:
+        unique = {p.path: p for p in problems}
+        raise FormInvalidError(list(unique.values()))
+    return {name: data.get(name) for name in properties}
+
+
+class FormInvalidError(InvalidDataError):
+    """Form data that does not fit; carries each field's code for translated messages."""
+
+    def __init__(self, problems: list[FieldProblem]):
+        super().__init__(
+            "the data does not fit the form: " + ", ".join(p.path for p in problems),
+            {p.path: p.message for p in problems},
+        )
+        self.problems = problems

@@ -1,0 +1,243 @@
+"""Process versions: create (checked), deploy, look up, and the in-memory definition cache."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from webapp.db import utcnow
+from webapp.models import ProcessInstance, ProcessVersion, Role
+from webapp.permissions import Actor, can_manage_processes
+from webapp.services.errors import (
+    ConflictError,
+    InvalidDataError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from workflows import (
+    SERIALIZER_VERSION,
+    ProcessDefinition,
+    check_bundle,
+    dump_spec,
+    restore_definition,
+)
+
+FORMS_PREFIX = "forms/"
+
+_cache: dict[int, tuple[str, ProcessDefinition]] = {}
+_cache_lock = threading.Lock()
+
+
+def source_hash(bpmn_xml: str, files: dict[str, str]) -> str:
+    """A fingerprint of everything a version is made of."""
+    digest = hashlib.sha256(bpmn_xml.encode("utf-8"))
+    digest.update(json.dumps(files, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def form_names(files: dict[str, Any]) -> set[str]:
+    """The form file names a diagram may refer to (without the forms/ prefix)."""
+    return {name[len(FORMS_PREFIX) :] for name in files if name.startswith(FORMS_PREFIX)}
+
+
+def dmn_files(files: dict[str, Any]) -> dict[str, str]:
+    """The DMN tables of a version."""
+    return {name: text for name, text in files.items() if name.endswith(".dmn")}
+
+
+def form_schema(version: ProcessVersion, form: str | None) -> dict[str, Any] | None:
+    """The JSON Schema of a form of `version`, parsed."""
+    if not form:
+        return None
+    text = version.files.get(FORMS_PREFIX + form)
+    return json.loads(text) if text else None
+
+
+def known_roles(session: Session) -> set[str]:
+    """Every role code lanes may use."""
+    return set(session.scalars(select(Role.code)))
+
+
+def read_bundle_dir(bpmn_dir: Path, process_key: str) -> tuple[str, dict[str, str]]:
+    """The shipped diagram `<key>.bpmn` with the DMN tables and forms next to it."""
+    bpmn_xml = (bpmn_dir / f"{process_key}.bpmn").read_text(encoding="utf-8")
+    files = {p.name: p.read_text(encoding="utf-8") for p in sorted(bpmn_dir.glob("*.dmn"))}
+    for form in sorted((bpmn_dir / "forms").glob("*.json")):
+        files[FORMS_PREFIX + form.name] = form.read_text(encoding="utf-8")
+    return bpmn_xml, files
+
+
+def _check_forms(files: dict[str, str]) -> dict[str, str]:
+    problems = {}
+    for name, text in files.items():
+        if name.startswith(FORMS_PREFIX):
+            try:
+                schema = json.loads(text)
+            except ValueError as exc:
+                problems[name] = f"not valid JSON: {exc}"
+                continue
+            if not isinstance(schema, dict) or schema.get("type") != "object":
+                problems[name] = "a form must be a JSON Schema of type object"
+    return problems
+
+
+def create_version(
+    session: Session,
+    actor: Actor | None,
+    process_key: str,
+    bpmn_xml: str,
+    files: dict[str, str],
+    *,
+    comment: str | None = None,
+) -> ProcessVersion:
+    """Store a new draft version after checking it; its problems are kept with it."""
+    if actor is not None and not can_manage_processes(actor):
+        raise PermissionDeniedError("only administrators manage processes")
+    result = check_bundle(
+        bpmn_xml,
+        dmn_files(files),
+        forms=form_names(files),
+        known_roles=known_roles(session),
+        file_name=f"{process_key}.bpmn",
+    )
+    problems = [p.as_dict() for p in result.problems]
+    problems += [
+        {"code": "invalid_form", "message": message, "element_id": None, "file": name, "line": None}
+        for name, message in _check_forms(files).items()
+    ]
+    number = (
+        session.scalar(
+            select(func.max(ProcessVersion.version)).where(
+                ProcessVersion.process_key == process_key
+            )
+        )
+        or 0
+    ) + 1
+    definition = result.definition
+    version = ProcessVersion(
+        process_key=process_key,
+        version=number,
+        status="draft",
+        name=definition.name if definition else None,
+        bpmn_xml=bpmn_xml,
+        files=files,
+        spec_json=dump_spec(definition.spec, definition.subprocess_specs) if definition else None,
+        serializer_version=SERIALIZER_VERSION if definition else None,
+        source_hash=source_hash(bpmn_xml, files),
+        problems=problems,
+        comment=comment,
+        created_by_id=actor.user_id if actor else None,
+    )
+    session.add(version)
+    session.flush()
+    return version
+
+
+def deploy_version(
+    session: Session, actor: Actor | None, process_key: str, number: int
+) -> ProcessVersion:
+    """Make version `number` the one new dossiers start on; the previous one is retired."""
+    if actor is not None and not can_manage_processes(actor):
+        raise PermissionDeniedError("only administrators manage processes")
+    version = session.scalar(
+        select(ProcessVersion).where(
+            ProcessVersion.process_key == process_key, ProcessVersion.version == number
+        )
+    )
+    if version is None:
+        raise NotFoundError(f"process {process_key} has no version {number}")
+    if version.problems or not version.spec_json:
+        raise InvalidDataError(
+            "this version has problems and cannot be deployed",
+            {"problems": f"{len(version.problems)} problem(s)"},
+            code="version_has_problems",
+        )
+    if version.status == "deployed":
+        raise ConflictError(f"version {number} is already deployed", code="already_deployed")
+    for current in session.scalars(
+        select(ProcessVersion).where(
+            ProcessVersion.process_key == process_key, ProcessVersion.status == "deployed"
+        )
+    ):
+        current.status = "retired"
+    version.status = "deployed"
+    version.deployed_at = utcnow()
+    version.deployed_by_id = actor.user_id if actor else None
+    session.flush()
+    return version
+
+
+def deployed_version(session: Session, process_key: str) -> ProcessVersion:
+    """The version new dossiers start on."""
+    version = session.scalar(
+        select(ProcessVersion).where(
+            ProcessVersion.process_key == process_key, ProcessVersion.status == "deployed"
+        )
+    )
+    if version is None:
+        raise ConflictError(
+            f"process {process_key} has no deployed version", code="no_deployed_version"
+        )
+    return version
+
+
+def get_version(session: Session, process_key: str, number: int) -> ProcessVersion:
+    """One version of a process."""
+    version = session.scalar(
+        select(ProcessVersion).where(
+            ProcessVersion.process_key == process_key, ProcessVersion.version == number
+        )
+    )
+    if version is None:
+        raise NotFoundError(f"process {process_key} has no version {number}")
+    return version
+
+
+def list_versions(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    """Every process key with its versions and how many dossiers run on each."""
+    if not can_manage_processes(actor):
+        raise PermissionDeniedError("only administrators manage processes")
+    running = dict(
+        session.execute(
+            select(ProcessInstance.version_id, func.count())
+            .where(ProcessInstance.status == "running")
+            .group_by(ProcessInstance.version_id)
+        ).tuples()
+    )
+    processes: dict[str, list[dict[str, Any]]] = {}
+    for version in session.scalars(
+        select(ProcessVersion).order_by(ProcessVersion.process_key, ProcessVersion.version)
+    ):
+        processes.setdefault(version.process_key, []).append(
+            {
+                "version": version.version,
+                "status": version.status,
+                "name": version.name,
+                "created_by_id": version.created_by_id,
+                "created_at": version.created_at,
+                "deployed_at": version.deployed_at,
+                "running_dossiers": running.get(version.id, 0),
+                "problems": len(version.problems),
+            }
+        )
+    return [{"key": key, "versions": versions} for key, versions in processes.items()]
+
+
+def definition_of(version: ProcessVersion) -> ProcessDefinition:
+    """The runnable definition of a stored version, parsed once per process and version."""
+    with _cache_lock:
+        cached = _cache.get(version.id)
+    if cached and cached[0] == version.source_hash:
+        return cached[1]
+    if not version.spec_json:
+        raise ConflictError("this process version cannot run", code="version_not_runnable")
+    definition = restore_definition(version.bpmn_xml, version.spec_json)
+    with _cache_lock:
+        _cache[version.id] = (version.source_hash, definition)
+    return definition

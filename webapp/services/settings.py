@@ -1,0 +1,30 @@
+"""Settings the services need, attached to each database session by the app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """What use cases read from configuration; never the Flask config directly."""
+
+    process_key: str = "award_nomination"
+    time_zone: str = "Asia/Ho_Chi_Minh"
+    holidays: frozenset[date] = field(default_factory=frozenset)
+    token_lifetime: timedelta = timedelta(hours=12)
+    upload_dir: Path = Path("instance/uploads")
+    bpmn_dir: Path = Path("bpmn")
+
+
+DEFAULT_SETTINGS = ServiceSettings()
+
+
+def settings_of(session: Session) -> ServiceSettings:
+    """The settings attached to `session`, or the defaults."""
+    settings = session.info.get("settings")
+    return settings if isinstance(settings, ServiceSettings) else DEFAULT_SETTINGS

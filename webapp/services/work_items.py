@@ -1,0 +1,211 @@
+"""Work-item use cases: my inbox, one item with its form, claim, release, complete."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, false, or_, select
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.exc import StaleDataError
+
+from webapp.db import utcnow
+from webapp.models import Dossier, ProcessInstance, ProcessVersion, WorkItem
+from webapp.permissions import Actor, can_do_work_item, can_see_dossier
+from webapp.services.dossier_effects import (
+    apply_automated,
+    apply_dossier_edits,
+    apply_status,
+    apply_step_data,
+    engine_context,
+)
+from webapp.services.errors import (
+    ConflictError,
+    InvalidDataError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from webapp.services.form_validation import validate_form
+from webapp.services.history import record, record_automated
+from webapp.services.instances import load_process, save_process
+from webapp.services.process_versions import definition_of, form_schema
+from webapp.services.work_item_sync import sync_work_items
+from workflows import ProcessRuntimeError, TaskNotReadyError
+
+# Form fields that change the dossier itself and are not handed to the engine.
+DOSSIER_EDIT_FIELDS = frozenset({"nominees", "title", "track", "simplified_reason"})
+
+
+@dataclass(frozen=True)
+class WorkItemDetail:
+    """A work item with its dossier and the form to fill in."""
+
+    item: WorkItem
+    dossier: Dossier
+    form: dict[str, Any] | None
+    ui_form: dict[str, Any] | None
+
+
+def _actor_scope(actor: Actor) -> Any:
+    clauses = [
+        and_(WorkItem.role == role, WorkItem.unit_id.in_(units))
+        for role, units in actor.scopes.items()
+        if units
+    ]
+    return or_(*clauses) if clauses else false()
+
+
+def my_work_items(session: Session, actor: Actor, *, order: str = "newest") -> list[WorkItem]:
+    """Open items the actor may do: their role reaches the dossier, and not someone else's."""
+    ordering = (
+        [WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id]
+        if order == "due"
+        else [WorkItem.created_at.desc(), WorkItem.id.desc()]
+    )
+    return list(
+        session.scalars(
+            select(WorkItem)
+            .where(
+                WorkItem.status == "open",
+                _actor_scope(actor),
+                or_(WorkItem.assignee_id.is_(None), WorkItem.assignee_id == actor.user_id),
+                or_(WorkItem.claimed_by_id.is_(None), WorkItem.claimed_by_id == actor.user_id),
+            )
+            .options(joinedload(WorkItem.dossier))
+            .order_by(*ordering)
+        )
+    )
+
+
+def _visible_item(session: Session, actor: Actor, item_id: int, *, lock: bool = False) -> WorkItem:
+    query = select(WorkItem).where(WorkItem.id == item_id)
+    if lock:
+        query = query.with_for_update()
+    item = session.scalar(query)
+    if item is None or not can_see_dossier(actor, session.get_one(Dossier, item.dossier_id)):
+        raise NotFoundError(f"work item {item_id} not found")
+    return item
+
+
+def get_work_item(session: Session, actor: Actor, item_id: int) -> WorkItemDetail:
+    """One work item the actor may see, with its dossier and form."""
+    item = _visible_item(session, actor, item_id)
+    version = session.get_one(ProcessVersion, item.version_id)
+    element = definition_of(version).diagram.element(item.step)
+    ui_form = form_schema(version, element.ui_form) if element else None
+    return WorkItemDetail(item, item.dossier, form_schema(version, item.form), ui_form)
+
+
+def claim_work_item(session: Session, actor: Actor, item_id: int) -> WorkItem:
+    """Take an open item so that others in the same role leave it to the actor."""
+    item = _visible_item(session, actor, item_id, lock=True)
+    if item.status != "open":
+        raise ConflictError("this step is already done", code="already_completed")
+    if item.claimed_by_id not in (None, actor.user_id):
+        raise ConflictError("someone else has claimed this step", code="claimed_by_other")
+    if not can_do_work_item(actor, item):
+        raise PermissionDeniedError("you may not do this step")
+    if item.claimed_by_id is None:
+        item.claimed_by_id = actor.user_id
+        item.claimed_at = utcnow()
+        record(
+            session,
+            item.dossier,
+            "claimed",
+            actor=actor,
+            step=item.step,
+            step_title=item.title,
+            work_item=item,
+        )
+    session.flush()
+    return item
+
+
+def release_work_item(session: Session, actor: Actor, item_id: int) -> WorkItem:
+    """Give a claimed item back to everyone who holds its role."""
+    item = _visible_item(session, actor, item_id, lock=True)
+    if item.status != "open":
+        raise ConflictError("this step is already done", code="already_completed")
+    if item.claimed_by_id is None:
+        return item
+    if item.claimed_by_id != actor.user_id:
+        raise PermissionDeniedError("only the person who claimed this step can release it")
+    item.claimed_by_id = None
+    item.claimed_at = None
+    record(
+        session,
+        item.dossier,
+        "released",
+        actor=actor,
+        step=item.step,
+        step_title=item.title,
+        work_item=item,
+    )
+    session.flush()
+    return item
+
+
+def complete_work_item(session: Session, actor: Actor, item_id: int, data: Any) -> Dossier:
+    """Complete a step: authorise, validate, run the engine, save at revision+1, sync, record."""
+    item = _visible_item(session, actor, item_id, lock=True)
+    if item.status != "open":
+        raise ConflictError("this step has already been completed", code="already_completed")
+    if not can_do_work_item(actor, item):
+        raise PermissionDeniedError("you may not do this step")
+    dossier = session.get_one(Dossier, item.dossier_id)
+    instance = session.get_one(ProcessInstance, item.instance_id)
+    version = session.get_one(ProcessVersion, item.version_id)
+    schema = form_schema(version, item.form) or {"type": "object"}
+    nominee_ids = [str(n.id) for n in dossier.nominees]
+    values = validate_form(schema, data, nominee_ids=nominee_ids)
+    if schema.get("x-edits-dossier"):
+        apply_dossier_edits(session, dossier, values)
+    engine_data = {k: copy.deepcopy(v) for k, v in values.items() if k not in DOSSIER_EDIT_FIELDS}
+    engine_data.update(engine_context(session, dossier))
+    process = load_process(session, instance)
+    try:
+        steps = process.complete(item.task_id, engine_data)
+    except TaskNotReadyError as exc:
+        raise ConflictError(
+            "this step has already been completed", code="already_completed"
+        ) from exc
+    except ProcessRuntimeError as exc:
+        raise InvalidDataError(
+            f"the process could not continue at '{exc.element_id}': {exc}",
+            {"process": str(exc)},
+            code="process_error",
+        ) from exc
+    now = utcnow()
+    save_process(instance, process, now)
+    decision = values.get("decision")
+    item.status = "done"
+    item.completed_at = now
+    item.completed_by_id = actor.user_id
+    item.decision = decision if isinstance(decision, str) else None
+    recorded = {
+        k: v for k, v in values.items() if k not in {"comment", "decision"} and v is not None
+    }
+    record(
+        session,
+        dossier,
+        "completed",
+        actor=actor,
+        step=item.step,
+        step_title=item.title,
+        work_item=item,
+        decision=item.decision,
+        comment=values.get("comment"),
+        data=recorded or None,
+        at=now,
+    )
+    record_automated(session, dossier, steps, now)
+    apply_step_data(dossier, values)
+    apply_automated(dossier, steps)
+    apply_status(dossier, item.decision, process.status(), now)
+    sync_work_items(session, dossier, instance, process.ready_human_tasks(), now)
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise ConflictError("someone completed this step before you", code="stale") from exc
+    return dossier
