@@ -31,8 +31,11 @@ def create_app(config_object: Any) -> Flask:
     app.teardown_appcontext(close_db_session)
 
     from webapp import api, cli, health
+    from webapp.api import errors as api_errors
 
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
+    for status in (404, 405, 413):
+        app.register_error_handler(status, api_errors.api_not_found)
     cli.register(app)
     return app

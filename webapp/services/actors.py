@@ -33,7 +33,7 @@ def descendants(children: dict[int | None, list[int]], unit_id: int) -> set[int]
 
 def ancestors(session: Session, unit_id: int) -> list[int]:
     """`unit_id` and its parents, nearest first."""
-    parents = dict(session.execute(select(OrgUnit.id, OrgUnit.parent_id)).tuples().all())
+    parents = dict(session.execute(select(OrgUnit.id, OrgUnit.parent_id)).all())
     chain: list[int] = []
     current: int | None = unit_id
     while current is not None and current not in chain:

@@ -208,7 +208,7 @@ def list_versions(session: Session, actor: Actor) -> list[dict[str, Any]]:
             select(ProcessInstance.version_id, func.count())
             .where(ProcessInstance.status == "running")
             .group_by(ProcessInstance.version_id)
-        ).tuples()
+        ).all()
     )
     processes: dict[str, list[dict[str, Any]]] = {}
     for version in session.scalars(

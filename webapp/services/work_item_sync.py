@@ -18,7 +18,7 @@ def _assignee_ids(session: Session, tasks: list[HumanTask]) -> dict[str, int]:
     if not names:
         return {}
     rows = session.execute(select(User.username, User.id).where(User.username.in_(names)))
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 def sync_work_items(

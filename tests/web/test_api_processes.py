@@ -1,0 +1,87 @@
+"""Administrators upload, check and deploy process versions through the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+BPMN = (Path(__file__).resolve().parents[2] / "bpmn" / "award_nomination.bpmn").read_text()
+
+
+def upload(api, xml, as_user="admin"):
+    return api.client.post(
+        "/api/v1/processes/award_nomination/versions",
+        headers={**api.headers(as_user), "Content-Type": "application/xml"},
+        data=xml.encode("utf-8"),
+    )
+
+
+def test_upload_lists_every_problem_at_once(api):
+    broken = (
+        BPMN.replace('value="check_dossier.json"', 'value="missing_form.json"')
+        .replace('<spiffworkflow:property name="role" value="director" />',
+                 '<spiffworkflow:property name="role" value="deputy_director" />')
+        .replace('decision == "approve"</bpmn:conditionExpression>',
+                 "__import__('os').system('id') == 0</bpmn:conditionExpression>", 1)
+    )
+    response = upload(api, broken)
+    assert response.status_code == 422
+    error = response.json["error"]
+    assert error["code"] == "diagram_problems"
+    found = {(p["code"], p["element_id"]) for p in error["problems"]}
+    assert ("unknown_form", "check_dossier") in found
+    assert ("unknown_role", "lane_director") in found
+    assert ("unsafe_expression", "f_unit_approve") in found
+    assert len(found) == 3
+    assert all(p["line"] for p in error["problems"])
+    assert "check_dossier" in error["fields"]
+    versions = api.get("/api/v1/processes", "admin").json["processes"][0]["versions"]
+    assert [v["version"] for v in versions] == [1]
+
+
+def test_hostile_xml_is_refused(api):
+    xxe = BPMN.replace(
+        "<bpmn:definitions",
+        '<!DOCTYPE d [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n<bpmn:definitions', 1)
+    response = upload(api, xxe)
+    assert response.status_code == 422
+    assert response.json["error"]["problems"][0]["code"] == "doctype_refused"
+    assert "root:" not in response.get_data(as_text=True)
+
+
+def test_only_administrators_manage_processes(api):
+    assert upload(api, BPMN, as_user="vanphong").status_code == 403
+    assert api.get("/api/v1/processes", "vanphong").status_code == 403
+    assert api.get("/api/v1/processes/award_nomination/versions/1/bpmn", "vanphong").status_code == 403
+
+
+def test_deploy_starts_new_dossiers_on_the_new_version_and_old_ones_keep_theirs(api):
+    old = api.start()
+    renamed = BPMN.replace('name="Kiểm tra hồ sơ"', 'name="Kiểm tra, thẩm định hồ sơ"')
+    created = upload(api, renamed)
+    assert created.status_code == 201, created.json
+    assert created.json["status"] == "draft"
+    assert created.json["version"] == 2
+    deployed = api.post("/api/v1/processes/award_nomination/versions/2/deploy", "admin")
+    assert deployed.status_code == 200
+    assert deployed.json["status"] == "deployed"
+    listing = api.get("/api/v1/processes", "admin").json["processes"][0]["versions"]
+    assert [(v["version"], v["status"]) for v in listing] == [(1, "retired"), (2, "deployed")]
+    assert listing[0]["running_dossiers"] == 1
+
+    new = api.start()
+    assert new["process"]["version"] == 2
+    for dossier in (old, new):
+        api.do("canbo_ns", dossier["id"], "prepare_dossier", {"decision": "submit"})
+        api.do("truongphong_ns", dossier["id"], "approve_at_unit", {"decision": "approve"})
+    assert api.dossier(old["id"])["current"][0]["title"] == "Kiểm tra hồ sơ"
+    assert api.dossier(new["id"])["current"][0]["title"] == "Kiểm tra, thẩm định hồ sơ"
+    assert api.post("/api/v1/processes/award_nomination/versions/2/deploy", "admin").status_code == 409
+    xml = api.get("/api/v1/processes/award_nomination/versions/2/bpmn", "admin")
+    assert xml.mimetype == "application/xml"
+    assert "Kiểm tra, thẩm định hồ sơ" in xml.get_data(as_text=True)
+
+
+def test_upload_needs_xml_or_multipart(api):
+    response = api.post("/api/v1/processes/award_nomination/versions", "admin", json={"x": 1})
+    assert response.status_code == 422
+    assert "content_type" in response.json["error"]["fields"]

@@ -1,0 +1,51 @@
+"""The tracking list: visibility, filters, diacritic-insensitive search, paging."""
+
+from __future__ import annotations
+
+
+def test_search_ignores_diacritics_and_case(api):
+    found = api.start(nominees=[{"kind": "individual", "name": "Nguyễn Thị Hằng"}])
+    api.start(nominees=[{"kind": "individual", "name": "Trần Văn Đông"}])
+    for query in ("nguyen thi hang", "NGUYỄN THỊ HẰNG", "hang nguyen", found["code"].lower()):
+        result = api.get(f"/api/v1/dossiers?q={query}", "vanphong").json
+        assert [d["id"] for d in result["items"]] == [found["id"]], query
+    assert api.get("/api/v1/dossiers?q=dong", "vanphong").json["total"] == 1
+    assert api.get("/api/v1/dossiers?q=%25", "vanphong").json["total"] == 0
+
+
+def test_filters_and_paging(api):
+    dossiers = [api.start(title=f"Hồ sơ {i}") for i in range(3)]
+    api.do("canbo_ns", dossiers[0]["id"], "prepare_dossier", {"decision": "submit"})
+    at_head = api.get("/api/v1/dossiers?step=approve_at_unit", "vanphong").json
+    assert [d["id"] for d in at_head["items"]] == [dossiers[0]["id"]]
+    assert at_head["items"][0]["current"][0]["step"] == "approve_at_unit"
+    page = api.get("/api/v1/dossiers?per_page=2&page=2", "vanphong").json
+    assert (page["total"], page["page"], page["per_page"], len(page["items"])) == (3, 2, 2, 1)
+    assert api.get("/api/v1/dossiers?status=awarded", "vanphong").json["total"] == 0
+    assert api.get("/api/v1/dossiers?award_form=bk_btc", "vanphong").json["total"] == 3
+    assert api.get("/api/v1/dossiers?overdue=true", "vanphong").json["total"] == 0
+    assert api.get("/api/v1/dossiers?overdue=false", "vanphong").json["total"] == 3
+
+
+def test_units_see_their_own_dossiers_only(api):
+    own = api.start()
+    other = api.start(as_user="canbo_dn")
+    ids = {d["id"] for d in api.get("/api/v1/dossiers", "canbo_ns").json["items"]}
+    assert own["id"] in ids and other["id"] not in ids
+    assert api.get(f"/api/v1/dossiers/{other['id']}", "canbo_ns").status_code == 404
+    office = {d["id"] for d in api.get("/api/v1/dossiers", "vanphong").json["items"]}
+    assert {own["id"], other["id"]} <= office
+    ministry = {d["id"] for d in api.get("/api/v1/dossiers", "chuyenvien_bo").json["items"]}
+    assert {own["id"], other["id"]} <= ministry
+
+
+def test_inbox_counts_follow_the_dossier(api):
+    dossier = api.start()
+    assert len(api.items("canbo_ns", dossier["id"])) == 1
+    assert api.items("truongphong_ns", dossier["id"]) == []
+    assert api.items("canbo_dn", dossier["id"]) == []
+    api.do("canbo_ns", dossier["id"], "prepare_dossier", {"decision": "submit"})
+    assert api.items("canbo_ns", dossier["id"]) == []
+    [item] = api.items("truongphong_ns", dossier["id"])
+    assert item["due_at"] is not None
+    assert item["overdue"] is False
