@@ -8,6 +8,7 @@ import click
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from webapp.request_db import database
 from webapp.services import seeding, timers
@@ -35,6 +36,7 @@ def upgrade_database(app: Flask) -> None:
 
 
 @click.command("db-upgrade")
+@with_appcontext
 def db_upgrade_command() -> None:
     """Apply the Alembic migrations."""
     upgrade_database(current_app)
@@ -42,6 +44,7 @@ def db_upgrade_command() -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Only when the database has no users (default).")
 def seed_demo_command(if_empty: bool) -> None:
     """Install the shipped process and the demo organisation, accounts and roles."""
@@ -56,6 +59,7 @@ def seed_demo_command(if_empty: bool) -> None:
 
 
 @click.command("run-timers")
+@with_appcontext
 def run_timers_command() -> None:
     """Fire the timers that are due (run it every minute from cron or a worker)."""
     with database().transaction() as session:

@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.exc import StaleDataError
 
 from webapp.db import utcnow
 from webapp.models import Dossier, ProcessInstance, ProcessVersion, WorkItem
 from webapp.permissions import Actor, can_do_work_item, can_see_dossier
+from webapp.services.concurrency import conflicts_as_409
 from webapp.services.dossier_effects import (
     apply_automated,
     apply_dossier_edits,
@@ -148,6 +148,11 @@ def release_work_item(session: Session, actor: Actor, item_id: int) -> WorkItem:
 
 def complete_work_item(session: Session, actor: Actor, item_id: int, data: Any) -> Dossier:
     """Complete a step: authorise, validate, run the engine, save at revision+1, sync, record."""
+    with conflicts_as_409():
+        return _complete(session, actor, item_id, data)
+
+
+def _complete(session: Session, actor: Actor, item_id: int, data: Any) -> Dossier:
     item = _visible_item(session, actor, item_id, lock=True)
     if item.status != "open":
         raise ConflictError("this step has already been completed", code="already_completed")
@@ -204,8 +209,5 @@ def complete_work_item(session: Session, actor: Actor, item_id: int, data: Any) 
     apply_automated(dossier, steps)
     apply_status(dossier, item.decision, process.status(), now)
     sync_work_items(session, dossier, instance, process.ready_human_tasks(), now)
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise ConflictError("someone completed this step before you", code="stale") from exc
+    session.flush()
     return dossier
