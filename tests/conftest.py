@@ -35,7 +35,9 @@ PER_TEST_TABLES = ["attachment", "event", "work_item", "process_instance", "nomi
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
         return
@@ -110,7 +112,9 @@ class ApiClient:
         if username is None:
             return {}
         if username not in self.tokens:
-            response = self.client.post("/api/v1/tokens", json={"username": username, "password": "demo"})
+            response = self.client.post(
+                "/api/v1/tokens", json={"username": username, "password": "demo"}
+            )
             assert response.status_code == 201, response.json
             self.tokens[username] = response.json["token"]
         return {"Authorization": f"Bearer {self.tokens[username]}"}
@@ -129,11 +133,20 @@ class ApiClient:
             "procedure": "regular",
             "simplified_reason": None,
             "nominees": [
-                {"kind": "individual", "name": "Nguyễn Thị Hằng", "position": "Chuyên viên",
-                 "gender": "female", "birth_date": "1985-03-12", "posthumous": False,
-                 "achievement": "Hoàn thành xuất sắc nhiệm vụ phòng, chống dịch"},
-                {"kind": "collective", "name": "Phòng Quản lý ngân sách",
-                 "achievement": "Tham mưu kịp thời kinh phí phòng, chống dịch"},
+                {
+                    "kind": "individual",
+                    "name": "Nguyễn Thị Hằng",
+                    "position": "Chuyên viên",
+                    "gender": "female",
+                    "birth_date": "1985-03-12",
+                    "posthumous": False,
+                    "achievement": "Hoàn thành xuất sắc nhiệm vụ phòng, chống dịch",
+                },
+                {
+                    "kind": "collective",
+                    "name": "Phòng Quản lý ngân sách",
+                    "achievement": "Tham mưu kịp thời kinh phí phòng, chống dịch",
+                },
             ],
         }
         body.update(overrides)
@@ -144,13 +157,18 @@ class ApiClient:
     def items(self, as_user: str, dossier_id: int, step: str | None = None) -> list[dict[str, Any]]:
         response = self.get("/api/v1/work-items", as_user)
         assert response.status_code == 200, response.json
-        return [i for i in response.json
-                if i["dossier_id"] == dossier_id and (step is None or i["step"] == step)]
+        return [
+            i
+            for i in response.json
+            if i["dossier_id"] == dossier_id and (step is None or i["step"] == step)
+        ]
 
     def complete(self, as_user: str, dossier_id: int, step: str, data: dict[str, Any]) -> Any:
         items = self.items(as_user, dossier_id, step)
         assert items, f"{as_user} has no {step} item for dossier {dossier_id}"
-        return self.post(f"/api/v1/work-items/{items[0]['id']}/complete", as_user, json={"data": data})
+        return self.post(
+            f"/api/v1/work-items/{items[0]['id']}/complete", as_user, json={"data": data}
+        )
 
     def do(self, as_user: str, dossier_id: int, step: str, data: dict[str, Any]) -> dict[str, Any]:
         response = self.complete(as_user, dossier_id, step, data)

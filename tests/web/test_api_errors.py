@@ -19,8 +19,11 @@ def test_other_department_sees_nothing_of_bac_ninh(api):
     [item] = api.items("vanphong", dossier["id"], "check_dossier")
     assert api.get(f"/api/v1/dossiers/{dossier['id']}", "vanphong_hn").status_code == 404
     assert api.get(f"/api/v1/work-items/{item['id']}", "vanphong_hn").status_code == 404
-    response = api.post(f"/api/v1/work-items/{item['id']}/complete", "vanphong_hn",
-                        json={"data": {"decision": "approve"}})
+    response = api.post(
+        f"/api/v1/work-items/{item['id']}/complete",
+        "vanphong_hn",
+        json={"data": {"decision": "approve"}},
+    )
     assert response.status_code == 404
     assert response.json["error"]["code"] == "not_found"
     assert api.items("vanphong_hn", dossier["id"]) == []
@@ -33,8 +36,11 @@ def test_other_department_sees_nothing_of_bac_ninh(api):
 def test_a_council_member_cannot_check_a_dossier(api):
     dossier = dossier_at_check(api)
     [item] = api.items("vanphong", dossier["id"], "check_dossier")
-    response = api.post(f"/api/v1/work-items/{item['id']}/complete", "hoidong1",
-                        json={"data": {"decision": "approve"}})
+    response = api.post(
+        f"/api/v1/work-items/{item['id']}/complete",
+        "hoidong1",
+        json={"data": {"decision": "approve"}},
+    )
     assert response.status_code == 403
     assert response.json["error"]["code"] == "forbidden"
     assert api.dossier(dossier["id"])["current"][0]["step"] == "check_dossier"
@@ -67,9 +73,11 @@ def test_revoked_token_stops_working(client):
 def test_malformed_json_is_400_and_changes_nothing(api):
     dossier = dossier_at_check(api)
     [item] = api.items("vanphong", dossier["id"], "check_dossier")
-    response = api.client.post(f"/api/v1/work-items/{item['id']}/complete",
-                               headers={**api.headers("vanphong"), "Content-Type": "application/json"},
-                               data=b'{"data": {"decision": ')
+    response = api.client.post(
+        f"/api/v1/work-items/{item['id']}/complete",
+        headers={**api.headers("vanphong"), "Content-Type": "application/json"},
+        data=b'{"data": {"decision": ',
+    )
     assert response.status_code == 400
     assert response.json["error"]["code"] == "malformed_json"
     start = api.client.post("/api/v1/dossiers", headers=api.headers("canbo_ns"), data=b"not json")
@@ -79,8 +87,13 @@ def test_malformed_json_is_400_and_changes_nothing(api):
 
 def test_unknown_award_form_is_422_naming_the_field_and_creates_nothing(api):
     before = api.get("/api/v1/dossiers", "canbo_ns").json["total"]
-    body = {"title": "Hồ sơ", "award_form": "bk_xyz", "track": "ad_hoc", "procedure": "regular",
-            "nominees": [{"kind": "individual", "name": "Nguyễn Văn A"}]}
+    body = {
+        "title": "Hồ sơ",
+        "award_form": "bk_xyz",
+        "track": "ad_hoc",
+        "procedure": "regular",
+        "nominees": [{"kind": "individual", "name": "Nguyễn Văn A"}],
+    }
     response = api.post("/api/v1/dossiers", "canbo_ns", json=body)
     assert response.status_code == 422
     assert "award_form" in response.json["error"]["fields"]
@@ -93,16 +106,23 @@ def test_unknown_award_form_is_422_naming_the_field_and_creates_nothing(api):
         ({"nominees": []}, "nominees"),
         ({"nominees": [{"kind": "robot", "name": "X"}]}, "nominees.0.kind"),
         ({"nominees": [{"kind": "individual", "name": "  "}]}, "nominees.0.name"),
-        ({"nominees": [{"kind": "individual", "name": "A", "birth_date": "12/03/1985"}]},
-         "nominees.0.birth_date"),
+        (
+            {"nominees": [{"kind": "individual", "name": "A", "birth_date": "12/03/1985"}]},
+            "nominees.0.birth_date",
+        ),
         ({"procedure": "simplified", "simplified_reason": None}, "simplified_reason"),
         ({"title": ""}, "title"),
         ({"colour": "red"}, "colour"),
     ],
 )
 def test_invalid_dossiers_are_422_with_the_field(api, body, field):
-    base = {"title": "Hồ sơ", "award_form": "bk_btc", "track": "ad_hoc", "procedure": "regular",
-            "nominees": [{"kind": "individual", "name": "Nguyễn Văn A"}]}
+    base = {
+        "title": "Hồ sơ",
+        "award_form": "bk_btc",
+        "track": "ad_hoc",
+        "procedure": "regular",
+        "nominees": [{"kind": "individual", "name": "Nguyễn Văn A"}],
+    }
     response = api.post("/api/v1/dossiers", "canbo_ns", json={**base, **body})
     assert response.status_code == 422, response.json
     assert field in response.json["error"]["fields"], response.json
@@ -126,7 +146,9 @@ def test_return_without_comment_is_422_and_changes_nothing(api):
     assert after["current"][0]["step"] == "check_dossier"
     assert after["status"] == "in_progress"
     assert [h["step"] for h in after["history"] if h["action"] == "completed"] == [
-        "prepare_dossier", "approve_at_unit"]
+        "prepare_dossier",
+        "approve_at_unit",
+    ]
 
 
 def test_missing_data_is_422(api):
@@ -146,7 +168,9 @@ def test_vote_for_a_nominee_of_another_dossier_is_422_and_changes_nothing(api):
     votes = {own[0]: "agree", own[1]: "agree", foreign: "agree"}
     response = api.complete("hoidong1", dossier["id"], "council_vote", {"votes": votes})
     assert response.status_code == 422
-    assert response.json["error"]["fields"] == {f"votes.{foreign}": "is not a nominee of this dossier"}
+    assert response.json["error"]["fields"] == {
+        f"votes.{foreign}": "is not a nominee of this dossier"
+    }
     assert api.items("hoidong1", dossier["id"], "council_vote")
     missing = api.complete("hoidong1", dossier["id"], "council_vote", {"votes": {own[0]: "agree"}})
     assert missing.status_code == 422
@@ -161,13 +185,24 @@ def test_a_member_votes_once_and_cannot_take_another_members_ballot(api):
     votes = {str(n["id"]): "agree" for n in dossier["nominees"]}
     [mine] = api.items("hoidong1", dossier["id"], "council_vote")
     [theirs] = api.items("hoidong2", dossier["id"], "council_vote")
-    assert api.post(f"/api/v1/work-items/{mine['id']}/complete", "hoidong1",
-                    json={"data": {"votes": votes}}).status_code == 200
-    again = api.post(f"/api/v1/work-items/{mine['id']}/complete", "hoidong1",
-                     json={"data": {"votes": votes}})
+    assert (
+        api.post(
+            f"/api/v1/work-items/{mine['id']}/complete", "hoidong1", json={"data": {"votes": votes}}
+        ).status_code
+        == 200
+    )
+    again = api.post(
+        f"/api/v1/work-items/{mine['id']}/complete", "hoidong1", json={"data": {"votes": votes}}
+    )
     assert again.status_code == 409
-    assert api.post(f"/api/v1/work-items/{theirs['id']}/complete", "hoidong1",
-                    json={"data": {"votes": votes}}).status_code == 403
+    assert (
+        api.post(
+            f"/api/v1/work-items/{theirs['id']}/complete",
+            "hoidong1",
+            json={"data": {"votes": votes}},
+        ).status_code
+        == 403
+    )
 
 
 def test_unknown_dossier_and_item_are_404(api):
@@ -194,8 +229,11 @@ def test_two_clients_completing_the_same_item_at_once(app, api):
     def complete() -> None:
         client = app.test_client()
         barrier.wait()
-        response = client.post(f"/api/v1/work-items/{item['id']}/complete", headers=headers,
-                               json={"data": {"decision": "approve"}})
+        response = client.post(
+            f"/api/v1/work-items/{item['id']}/complete",
+            headers=headers,
+            json={"data": {"decision": "approve"}},
+        )
         statuses.append(response.status_code)
 
     threads = [threading.Thread(target=complete) for _ in range(2)]
@@ -206,7 +244,8 @@ def test_two_clients_completing_the_same_item_at_once(app, api):
     assert sorted(statuses) == [200, 409]
     after = api.dossier(dossier["id"])
     assert [h["step"] for h in after["history"] if h["action"] == "completed"].count(
-        "check_dossier") == 1
+        "check_dossier"
+    ) == 1
     assert len([c for c in after["current"] if c["step"] == "council_vote"]) == 5
 
 

@@ -18,10 +18,15 @@ def upload(api, xml, as_user="admin"):
 def test_upload_lists_every_problem_at_once(api):
     broken = (
         BPMN.replace('value="check_dossier.json"', 'value="missing_form.json"')
-        .replace('<spiffworkflow:property name="role" value="director" />',
-                 '<spiffworkflow:property name="role" value="deputy_director" />')
-        .replace('decision == "approve"</bpmn:conditionExpression>',
-                 "__import__('os').system('id') == 0</bpmn:conditionExpression>", 1)
+        .replace(
+            '<spiffworkflow:property name="role" value="director" />',
+            '<spiffworkflow:property name="role" value="deputy_director" />',
+        )
+        .replace(
+            'decision == "approve"</bpmn:conditionExpression>',
+            "__import__('os').system('id') == 0</bpmn:conditionExpression>",
+            1,
+        )
     )
     response = upload(api, broken)
     assert response.status_code == 422
@@ -41,7 +46,9 @@ def test_upload_lists_every_problem_at_once(api):
 def test_hostile_xml_is_refused(api):
     xxe = BPMN.replace(
         "<bpmn:definitions",
-        '<!DOCTYPE d [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n<bpmn:definitions', 1)
+        '<!DOCTYPE d [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n<bpmn:definitions',
+        1,
+    )
     response = upload(api, xxe)
     assert response.status_code == 422
     assert response.json["error"]["problems"][0]["code"] == "doctype_refused"
@@ -51,7 +58,9 @@ def test_hostile_xml_is_refused(api):
 def test_only_administrators_manage_processes(api):
     assert upload(api, BPMN, as_user="vanphong").status_code == 403
     assert api.get("/api/v1/processes", "vanphong").status_code == 403
-    assert api.get("/api/v1/processes/award_nomination/versions/1/bpmn", "vanphong").status_code == 403
+    assert (
+        api.get("/api/v1/processes/award_nomination/versions/1/bpmn", "vanphong").status_code == 403
+    )
 
 
 def test_deploy_starts_new_dossiers_on_the_new_version_and_old_ones_keep_theirs(api):
@@ -75,7 +84,9 @@ def test_deploy_starts_new_dossiers_on_the_new_version_and_old_ones_keep_theirs(
         api.do("truongphong_ns", dossier["id"], "approve_at_unit", {"decision": "approve"})
     assert api.dossier(old["id"])["current"][0]["title"] == "Kiểm tra hồ sơ"
     assert api.dossier(new["id"])["current"][0]["title"] == "Kiểm tra, thẩm định hồ sơ"
-    assert api.post("/api/v1/processes/award_nomination/versions/2/deploy", "admin").status_code == 409
+    assert (
+        api.post("/api/v1/processes/award_nomination/versions/2/deploy", "admin").status_code == 409
+    )
     xml = api.get("/api/v1/processes/award_nomination/versions/2/bpmn", "admin")
     assert xml.mimetype == "application/xml"
     assert "Kiểm tra, thẩm định hồ sơ" in xml.get_data(as_text=True)
