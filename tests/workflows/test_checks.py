@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,22 @@ from tests.workflows.diagrams import lane, process, user_task
 from workflows.checks import check_bundle
 
 ROLES = {"office", "director"}
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "spiffworkflow-tests"
+
+
+def _corpus_dir() -> Path:
+    """SpiffWorkflow's own test diagrams, kept beside the repository (never copied into it)."""
+    candidates = [
+        os.environ.get("CORPUS_DIR"),
+        Path(__file__).resolve().parents[3] / "shared" / "corpus" / "spiffworkflow-tests",
+        "/work/shared/corpus/spiffworkflow-tests",
+    ]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    return Path("../shared/corpus/spiffworkflow-tests")
+
+
+CORPUS = _corpus_dir()
 
 BROKEN = process(
     '<bpmn:startEvent id="start"/>'
