@@ -113,6 +113,7 @@ def test_unknown_award_form_is_422_naming_the_field_and_creates_nothing(api):
         ({"procedure": "simplified", "simplified_reason": None}, "simplified_reason"),
         ({"title": ""}, "title"),
         ({"colour": "red"}, "colour"),
+        ({"movement_id": 987654}, "movement_id"),
     ],
 )
 def test_invalid_dossiers_are_422_with_the_field(api, body, field):
@@ -139,6 +140,10 @@ def test_return_without_comment_is_422_and_changes_nothing(api):
         response = api.complete("vanphong", dossier["id"], "check_dossier", data)
         assert response.status_code == 422
         assert "comment" in response.json["error"]["fields"]
+    response = api.complete(
+        "vanphong", dossier["id"], "check_dossier", {"decision": "return", "comment": None}
+    )
+    assert response.json["error"]["fields"] == {"comment": "is required"}
     response = api.complete("vanphong", dossier["id"], "check_dossier", {"decision": "maybe"})
     assert response.status_code == 422
     assert "decision" in response.json["error"]["fields"]
@@ -217,6 +222,8 @@ def test_bad_list_parameters_are_422(api):
     assert api.get("/api/v1/dossiers?per_page=5000", "vanphong").status_code == 422
     assert api.get("/api/v1/dossiers?status=lost", "vanphong").status_code == 422
     assert api.get("/api/v1/dossiers?overdue=perhaps", "vanphong").status_code == 422
+    assert api.get("/api/v1/dossiers?page=0", "vanphong").status_code == 422
+    assert api.get("/api/v1/dossiers?award_form=bk_xyz", "vanphong").status_code == 422
 
 
 def test_two_clients_completing_the_same_item_at_once(app, api):

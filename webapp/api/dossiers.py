@@ -68,7 +68,7 @@ def list_dossiers() -> dict[str, Any]:
         unit_id=_int_arg("unit_id"),
         award_form=request.args.get("award_form") or None,
         overdue=_bool_arg("overdue"),
-        page=_int_arg("page", 1) or 1,
-        per_page=_int_arg("per_page", 50) or 50,
+        page=_int_arg("page", 1) or 0,
+        per_page=_int_arg("per_page", 50) or 0,
     )
     return dossier_page_json(page)

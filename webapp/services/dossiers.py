@@ -13,6 +13,7 @@ from webapp.db import utcnow
 from webapp.models import (
     Dossier,
     Event,
+    Movement,
     Nominee,
     OrgUnit,
     ProcessInstance,
@@ -27,7 +28,7 @@ from webapp.services.dossier_effects import (
     fill_nominee,
     refresh_search_text,
 )
-from webapp.services.dossier_schema import DOSSIER_SCHEMA
+from webapp.services.dossier_schema import AWARD_FORMS, DOSSIER_SCHEMA
 from webapp.services.errors import InvalidDataError, NotFoundError, PermissionDeniedError
 from webapp.services.form_validation import validate_form
 from webapp.services.history import history_of, record, record_automated
@@ -77,6 +78,8 @@ def start_dossier(session: Session, actor: Actor, payload: Any) -> Dossier:
     if not can_start_dossier(actor):
         raise PermissionDeniedError("only unit officers start dossiers")
     data = validate_form(DOSSIER_SCHEMA, payload)
+    if data.get("movement_id") is not None and session.get(Movement, data["movement_id"]) is None:
+        raise InvalidDataError("unknown movement", {"movement_id": "is not a known movement"})
     settings = settings_of(session)
     version = deployed_version(session, settings.process_key)
     now = utcnow()
@@ -177,6 +180,10 @@ def list_dossiers(
     if status is not None and status not in STATUSES:
         raise InvalidDataError(
             "unknown status", {"status": f"must be one of: {', '.join(STATUSES)}"}
+        )
+    if award_form is not None and award_form not in AWARD_FORMS:
+        raise InvalidDataError(
+            "unknown award form", {"award_form": f"must be one of: {', '.join(AWARD_FORMS)}"}
         )
     now = now or utcnow()
     conditions: list[Any] = []

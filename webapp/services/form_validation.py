@@ -46,6 +46,8 @@ def _problems_of(error: ValidationError) -> list[FieldProblem]:
             return [
                 FieldProblem(join(k), "unknown_field", "is not a field of this form") for k in extra
             ]
+    if validator == "type" and error.instance is None:
+        return [FieldProblem(path or "data", "required", "is required")]
     if validator in {"enum", "oneOf", "const"}:
         choices = _choices(error.schema)
         if choices:

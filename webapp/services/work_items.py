@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from webapp.db import utcnow
@@ -76,6 +77,23 @@ def my_work_items(session: Session, actor: Actor, *, order: str = "newest") -> l
             .order_by(*ordering)
         )
     )
+
+
+def count_my_work_items(session: Session, actor: Actor, now: datetime) -> tuple[int, int]:
+    """How many open items wait for the actor, and how many of them are overdue."""
+    base = (
+        select(func.count())
+        .select_from(WorkItem)
+        .where(
+            WorkItem.status == "open",
+            _actor_scope(actor),
+            or_(WorkItem.assignee_id.is_(None), WorkItem.assignee_id == actor.user_id),
+            or_(WorkItem.claimed_by_id.is_(None), WorkItem.claimed_by_id == actor.user_id),
+        )
+    )
+    total = session.scalar(base) or 0
+    overdue = session.scalar(base.where(WorkItem.due_at < now)) if total else 0
+    return total, overdue or 0
 
 
 def _visible_item(session: Session, actor: Actor, item_id: int, *, lock: bool = False) -> WorkItem:
