@@ -1,11 +1,21 @@
-"""Layer (c): real HTTP over loopback to the app served by werkzeug in a background thread."""
+"""Layer (c): real HTTP over loopback.
+
+By default the app is served the way `make run` serves it: gunicorn with threads, in its own
+process, with keep-alive. For --profile it runs in werkzeug's server in a thread of this process,
+so that cProfile can follow the requests.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 from http.client import HTTPConnection
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -24,17 +34,95 @@ class _QuietHandler(WSGIRequestHandler):
         """No access log: printing a line per request would be timed too."""
 
 
-class ApiLayer:
-    """An HTTP client with one connection, talking to the app in a server thread."""
+ROOT = Path(__file__).resolve().parent.parent
 
-    def __init__(self, app: Flask, samples: Samples) -> None:
-        self.samples = samples
-        self.by_step = Samples()
+
+class GunicornServer:
+    """`gunicorn wsgi:app` on a free loopback port, as `make run` starts it."""
+
+    def __init__(self, app: Flask) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        env = dict(os.environ)
+        env.update(
+            {
+                "APP_ENV": "testing",
+                "DATABASE_URL": str(app.config["DATABASE_URL"]),
+                "UPLOAD_DIR": str(app.config["UPLOAD_DIR"]),
+            }
+        )
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "1",
+                "--threads",
+                "4",
+                "--keep-alive",
+                "60",
+                "--log-level",
+                "warning",
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                probe_conn = HTTPConnection("127.0.0.1", self.port, timeout=2)
+                probe_conn.request("GET", "/healthz")
+                if probe_conn.getresponse().status == 200:
+                    probe_conn.close()
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                self.close()
+                raise RuntimeError("gunicorn did not start")
+            time.sleep(0.2)
+
+    def close(self) -> None:
+        """Stop gunicorn."""
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+class ThreadServer:
+    """werkzeug's server in a thread of this process (for profiling)."""
+
+    def __init__(self, app: Flask) -> None:
         self.server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+        self.port = self.server.port
         self.thread = threading.Thread(
             target=self.server.serve_forever, name="bench-http", daemon=True
         )
         self.thread.start()
+
+    def close(self) -> None:
+        """Stop the server and its thread."""
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+class ApiLayer:
+    """An HTTP client with one keep-alive connection to the served app."""
+
+    def __init__(self, app: Flask, samples: Samples, *, in_process: bool = False) -> None:
+        self.samples = samples
+        self.by_step = Samples()
+        self.server: GunicornServer | ThreadServer = (
+            ThreadServer(app) if in_process else GunicornServer(app)
+        )
         self.connection = HTTPConnection("127.0.0.1", self.server.port, timeout=120)
         self.tokens: dict[str, str] = {}
         self.requests = 0
@@ -42,11 +130,9 @@ class ApiLayer:
         self.last_ms = 0.0
 
     def close(self) -> None:
-        """Stop the server and its thread."""
+        """Close the connection and stop the server."""
         self.connection.close()
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
+        self.server.close()
 
     def request(
         self,
@@ -131,9 +217,10 @@ class ApiLayer:
             dossier = self.complete(dossier, action)
         return dossier
 
-    def my_work_items(self, username: str, name: str) -> int:
-        """GET /work-items (timed as `name`); returns how many items came back."""
-        return len(self.request("GET", "/api/v1/work-items", username, name=name))
+    def my_work_items(self, username: str, name: str, per_page: int = 100) -> int:
+        """GET /work-items, one page (timed as `name`); returns how many items came back."""
+        path = f"/api/v1/work-items?per_page={per_page}"
+        return len(self.request("GET", path, username, name=name))
 
     def list_dossiers(self, username: str, name: str, q: str | None = None) -> int:
         """GET /dossiers page 1, 50 per page (timed as `name`); returns the total."""

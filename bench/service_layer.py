@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bench.path import Action
 from bench.stats import Samples
-from webapp.db import Database
+from webapp.db import Database, utcnow
 from webapp.models import User, WorkItem
 from webapp.permissions import Actor
 from webapp.services import dossiers, work_items
@@ -88,12 +88,15 @@ class ServiceLayer:
         for action in actions:
             self.complete(self.open_item(dossier_id, action), action)
 
-    def my_work_items(self, username: str, name: str) -> int:
-        """The caller's inbox (timed as `name`); returns how many items it holds."""
+    def my_work_items(self, username: str, name: str, per_page: int = 100) -> int:
+        """One page of the caller's inbox and its total, as GET /work-items reads them
+        (timed as `name`); returns how many items the page holds."""
+        actor = self.actors[username]
         with self.samples.timed(name):
             session = self.db.session()
             try:
-                count = len(work_items.my_work_items(session, self.actors[username]))
+                work_items.count_my_work_items(session, actor, utcnow())
+                count = len(work_items.my_work_items(session, actor, limit=per_page))
             finally:
                 session.close()
         return count

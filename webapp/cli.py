@@ -33,6 +33,7 @@ def upgrade_database(app: Flask) -> None:
     with db.engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
+    db.optimize()
 
 
 @click.command("db-upgrade")
@@ -51,6 +52,7 @@ def seed_demo_command(if_empty: bool) -> None:
     config = current_app.config
     with database().transaction() as session:
         created = seeding.seed_demo(session, Path(config["BPMN_DIR"]), config["PROCESS_KEY"])
+    database().optimize()
     click.echo(
         "demo data installed (password: demo)"
         if created
@@ -64,6 +66,8 @@ def run_timers_command() -> None:
     """Fire the timers that are due (run it every minute from cron or a worker)."""
     with database().transaction() as session:
         fired = timers.run_due_timers(session)
+    # This command runs every minute: it is also where the planner's statistics stay fresh.
+    database().optimize()
     click.echo(f"{fired} dossier(s) advanced by timers")
 
 

@@ -113,6 +113,16 @@ class Database:
         finally:
             session.close()
 
+    def optimize(self) -> None:
+        """Refresh the query planner's statistics (SQLite; PostgreSQL's autovacuum does it)."""
+        if self.engine.dialect.name != "sqlite":
+            return
+        with self.engine.begin() as connection:
+            connection.exec_driver_sql("PRAGMA analysis_limit=1000")
+            # optimize only analyzes tables whose queries would benefit; run it on every table.
+            connection.exec_driver_sql("ANALYZE")
+            connection.exec_driver_sql("PRAGMA optimize")
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()

@@ -50,3 +50,19 @@ def test_inbox_counts_follow_the_dossier(api):
     [item] = api.items("truongphong_ns", dossier["id"])
     assert item["due_at"] is not None
     assert item["overdue"] is False
+
+
+def test_inbox_pages_with_a_total_and_a_next_link(api):
+    dossiers = [api.start(title=f"Hồ sơ {i}") for i in range(3)]
+    first = api.get("/api/v1/work-items?per_page=2", "canbo_ns")
+    assert first.status_code == 200
+    assert first.headers["X-Total-Count"] == "3"
+    assert [i["dossier_id"] for i in first.json] == [dossiers[2]["id"], dossiers[1]["id"]]
+    next_url = first.headers["Link"].split(">")[0].lstrip("<")
+    second = api.get(next_url, "canbo_ns")
+    assert [i["dossier_id"] for i in second.json] == [dossiers[0]["id"]]
+    assert "Link" not in second.headers
+    by_due = api.get("/api/v1/work-items?order=due", "canbo_ns").json
+    assert len(by_due) == 3
+    for bad in ("page=0", "per_page=501", "per_page=x", "order=oldest"):
+        assert api.get(f"/api/v1/work-items?{bad}", "canbo_ns").status_code == 422, bad

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -53,12 +54,21 @@ def json_object() -> dict[str, Any]:
     return body
 
 
-def local_time(value: datetime | None) -> str | None:
+@lru_cache(maxsize=4)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def output_zone() -> ZoneInfo:
+    """The configured time zone (Asia/Ho_Chi_Minh), looked up once per call site."""
+    return _zone(current_app.config["TIME_ZONE"])
+
+
+def local_time(value: datetime | None, zone: ZoneInfo | None = None) -> str | None:
     """A timestamp in the configured time zone, ISO 8601 with its offset."""
     if value is None:
         return None
-    zone = ZoneInfo(current_app.config["TIME_ZONE"])
-    return value.astimezone(zone).isoformat(timespec="seconds")
+    return value.astimezone(zone or output_zone()).isoformat(timespec="seconds")
 
 
 def iso_date(value: date | None) -> str | None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from webapp.api.edge import iso_date, local_time
+from webapp.api.edge import iso_date, local_time, output_zone
 from webapp.db import utcnow
 from webapp.models import Dossier, Event, Nominee, ProcessVersion, WorkItem
 from webapp.services.dossiers import DossierDetail, DossierPage
-from webapp.services.work_items import WorkItemDetail
+from webapp.services.work_items import InboxRow, WorkItemDetail
 
 # A council ballot is secret: the history says who voted, never how.
 SECRET_STEPS_DATA = frozenset({"council_vote"})
@@ -36,6 +37,31 @@ def work_item_json(item: WorkItem, now: datetime | None = None) -> dict[str, Any
         "overdue": bool(item.status == "open" and item.due_at and item.due_at < now),
         "claimed_by": _username(item.claimed_by),
         "assignee": _username(item.assignee),
+    }
+
+
+def inbox_json(rows: list[InboxRow], now: datetime) -> list[dict[str, Any]]:
+    """The caller's inbox."""
+    zone = output_zone()
+    return [inbox_row_json(row, now, zone) for row in rows]
+
+
+def inbox_row_json(row: InboxRow, now: datetime, zone: ZoneInfo) -> dict[str, Any]:
+    """A line of the caller's inbox."""
+    return {
+        "id": row.id,
+        "dossier_id": row.dossier_id,
+        "dossier_code": row.dossier_code,
+        "dossier_title": row.dossier_title,
+        "step": row.step,
+        "title": row.title,
+        "role": row.role,
+        "status": row.status,
+        "created_at": local_time(row.created_at, zone),
+        "due_at": local_time(row.due_at, zone),
+        "overdue": bool(row.due_at and row.due_at < now),
+        "claimed_by": row.claimed_by,
+        "assignee": row.assignee,
     }
 
 

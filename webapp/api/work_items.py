@@ -4,24 +4,59 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
 from webapp.api import bp
 from webapp.api.edge import current_actor, json_object
-from webapp.api.serializers import dossier_json, work_item_detail_json, work_item_json
+from webapp.api.serializers import dossier_json, inbox_json, work_item_detail_json
+from webapp.db import utcnow
 from webapp.request_db import db_session
-from webapp.services import dossiers, work_items
+from webapp.services import work_items
 from webapp.services.errors import InvalidDataError
+
+DEFAULT_PER_PAGE = 100
+MAX_PER_PAGE = 500
+
+
+def _paging() -> tuple[int, int]:
+    values = {}
+    for name, default, top in (("page", 1, None), ("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)):
+        raw = request.args.get(name, "")
+        value = int(raw) if raw.isdigit() else (default if raw == "" else -1)
+        if value < 1 or (top is not None and value > top):
+            limit = f"1..{top}" if top else ">= 1"
+            raise InvalidDataError(
+                f"{name} must be a whole number {limit}", {name: f"must be {limit}"}
+            )
+        values[name] = value
+    return values["page"], values["per_page"]
 
 
 @bp.get("/work-items")
 def my_work_items() -> ResponseReturnValue:
-    """The caller's open items: assigned to them or claimable by them."""
+    """The caller's open items (assigned to them or claimable by them), one page at a time.
+
+    The body is the list of items; X-Total-Count says how many there are in all and a Link
+    header points to the next page when there is one.
+    """
     actor = current_actor()
-    order = "due" if request.args.get("order") == "due" else "newest"
-    items = work_items.my_work_items(db_session(), actor, order=order)
-    return jsonify([work_item_json(item) for item in items])
+    order = request.args.get("order", "newest")
+    if order not in {"newest", "due"}:
+        raise InvalidDataError("order must be newest or due", {"order": "must be newest or due"})
+    page, per_page = _paging()
+    session = db_session()
+    now = utcnow()
+    total, _overdue = work_items.count_my_work_items(session, actor, now)
+    rows = work_items.my_work_items(
+        session, actor, order=order, limit=per_page, offset=(page - 1) * per_page
+    )
+    response = jsonify(inbox_json(rows, now))
+    response.headers["X-Total-Count"] = str(total)
+    if page * per_page < total:
+        next_url = url_for(".my_work_items", page=page + 1, per_page=per_page, order=order)
+        response.headers["Link"] = f'<{next_url}>; rel="next"'
+    return response
 
 
 @bp.get("/work-items/<int:item_id>")
@@ -61,7 +96,7 @@ def complete(item_id: int) -> dict[str, Any]:
     if "data" not in body:
         raise InvalidDataError("data is required", {"data": "is required"})
     session = db_session()
-    dossier = work_items.complete_work_item(session, actor, item_id, body["data"])
-    result = {"dossier": dossier_json(dossiers.dossier_detail(session, actor, dossier.id))}
+    detail = work_items.complete_work_item(session, actor, item_id, body["data"])
+    result = {"dossier": dossier_json(detail)}
     session.commit()
     return result

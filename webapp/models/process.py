@@ -22,10 +22,11 @@ class ProcessVersion(Base):
     version: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), default="draft")  # draft|deployed|retired
     name: Mapped[str | None] = mapped_column(String(300))
-    bpmn_xml: Mapped[str] = mapped_column(Text)
+    # The big columns load only when read: running dossiers use the in-memory parsed copy.
+    bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)
     # Forms (forms/<name>.json) and rule tables (<name>.dmn) of this version, name -> text.
-    files: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    spec_json: Mapped[str | None] = mapped_column(Text)
+    files: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, deferred=True)
+    spec_json: Mapped[str | None] = mapped_column(Text, deferred=True)
     serializer_version: Mapped[str | None] = mapped_column(String(20))
     source_hash: Mapped[str] = mapped_column(String(64))
     problems: Mapped[list[Any]] = mapped_column(JSON, default=list)

@@ -20,6 +20,7 @@ class WorkItem(Base):
         Index("ix_work_item_dossier_status", "dossier_id", "status"),
         Index("ix_work_item_assignee_status", "assignee_id", "status"),
         Index("ix_work_item_step_status", "step", "status"),
+        Index("ix_work_item_instance_status", "instance_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -11,10 +11,19 @@ from webapp.models import OrgUnit, RoleAssignment, User
 from webapp.permissions import Actor
 
 
+def unit_parents(session: Session) -> dict[int, int | None]:
+    """unit id -> parent id for the whole tree, read once per session (one request)."""
+    parents = session.info.get("unit_parents")
+    if parents is None:
+        parents = dict(session.execute(select(OrgUnit.id, OrgUnit.parent_id)).all())
+        session.info["unit_parents"] = parents
+    return parents  # type: ignore[no-any-return]
+
+
 def unit_children(session: Session) -> dict[int | None, list[int]]:
     """parent id -> child ids for the whole organisation tree."""
     children: dict[int | None, list[int]] = defaultdict(list)
-    for unit_id, parent_id in session.execute(select(OrgUnit.id, OrgUnit.parent_id)):
+    for unit_id, parent_id in unit_parents(session).items():
         children[parent_id].append(unit_id)
     return children
 
@@ -33,7 +42,7 @@ def descendants(children: dict[int | None, list[int]], unit_id: int) -> set[int]
 
 def ancestors(session: Session, unit_id: int) -> list[int]:
     """`unit_id` and its parents, nearest first."""
-    parents = dict(session.execute(select(OrgUnit.id, OrgUnit.parent_id)).all())
+    parents = unit_parents(session)
     chain: list[int] = []
     current: int | None = unit_id
     while current is not None and current not in chain:

@@ -13,17 +13,18 @@ COUNCIL_MEMBER_ROLE = "council_member"
 
 def council_members(session: Session, unit_id: int) -> dict[str, str]:
     """The council of the nearest unit above `unit_id` that has one: username -> username."""
-    for candidate in ancestors(session, unit_id):
-        usernames = session.scalars(
-            select(User.username)
-            .join(RoleAssignment, RoleAssignment.user_id == User.id)
-            .where(
-                RoleAssignment.role == COUNCIL_MEMBER_ROLE,
-                RoleAssignment.unit_id == candidate,
-                User.active.is_(True),
-            )
-            .order_by(User.username)
-        ).all()
+    chain = ancestors(session, unit_id)
+    rows = session.execute(
+        select(RoleAssignment.unit_id, User.username)
+        .join(User, User.id == RoleAssignment.user_id)
+        .where(
+            RoleAssignment.role == COUNCIL_MEMBER_ROLE,
+            RoleAssignment.unit_id.in_(chain),
+            User.active.is_(True),
+        )
+    ).all()
+    for candidate in chain:
+        usernames = sorted(name for unit, name in rows if unit == candidate)
         if usernames:
             return {name: name for name in usernames}
     return {}

@@ -148,6 +148,11 @@ def dossier_detail(session: Session, actor: Actor, dossier_id: int) -> DossierDe
     version = session.get_one(ProcessVersion, instance.version_id) if instance else None
     if version is None:
         raise NotFoundError(f"dossier {dossier_id} has no process")
+    return detail_of(session, dossier, version)
+
+
+def detail_of(session: Session, dossier: Dossier, version: ProcessVersion) -> DossierDetail:
+    """The detail of a dossier already loaded (and already known to be visible)."""
     open_items = list(
         session.scalars(
             select(WorkItem)

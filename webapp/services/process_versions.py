@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,16 @@ from workflows import (
 
 FORMS_PREFIX = "forms/"
 
-_cache: dict[int, tuple[str, ProcessDefinition]] = {}
+
+@dataclass(frozen=True)
+class RunnableVersion:
+    """A stored version as running dossiers need it: parsed once, kept in memory."""
+
+    definition: ProcessDefinition
+    forms: dict[str, dict[str, Any]]
+
+
+_cache: dict[int, tuple[str, RunnableVersion]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -52,11 +62,10 @@ def dmn_files(files: dict[str, Any]) -> dict[str, str]:
 
 
 def form_schema(version: ProcessVersion, form: str | None) -> dict[str, Any] | None:
-    """The JSON Schema of a form of `version`, parsed."""
+    """The JSON Schema of a form of `version`, parsed (shared: do not modify it)."""
     if not form:
         return None
-    text = version.files.get(FORMS_PREFIX + form)
-    return json.loads(text) if text else None
+    return runnable(version).forms.get(form)
 
 
 def known_roles(session: Session) -> set[str]:
@@ -229,15 +238,27 @@ def list_versions(session: Session, actor: Actor) -> list[dict[str, Any]]:
     return [{"key": key, "versions": versions} for key, versions in processes.items()]
 
 
-def definition_of(version: ProcessVersion) -> ProcessDefinition:
-    """The runnable definition of a stored version, parsed once per process and version."""
+def runnable(version: ProcessVersion) -> RunnableVersion:
+    """A stored version's definition and forms, parsed once per process and version."""
     with _cache_lock:
         cached = _cache.get(version.id)
     if cached and cached[0] == version.source_hash:
         return cached[1]
     if not version.spec_json:
         raise ConflictError("this process version cannot run", code="version_not_runnable")
-    definition = restore_definition(version.bpmn_xml, version.spec_json)
+    forms = {}
+    for name, text in version.files.items():
+        if name.startswith(FORMS_PREFIX):
+            try:
+                forms[name[len(FORMS_PREFIX) :]] = json.loads(text)
+            except ValueError:
+                continue  # reported as a problem when the version was created
+    loaded = RunnableVersion(restore_definition(version.bpmn_xml, version.spec_json), forms)
     with _cache_lock:
-        _cache[version.id] = (version.source_hash, definition)
-    return definition
+        _cache[version.id] = (version.source_hash, loaded)
+    return loaded
+
+
+def definition_of(version: ProcessVersion) -> ProcessDefinition:
+    """The runnable definition of a stored version."""
+    return runnable(version).definition

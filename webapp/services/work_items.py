@@ -5,14 +5,14 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, false, func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased
 
 from webapp.db import utcnow
-from webapp.models import Dossier, ProcessInstance, ProcessVersion, WorkItem
-from webapp.permissions import Actor, can_do_work_item, can_see_dossier
+from webapp.models import Dossier, ProcessInstance, ProcessVersion, User, WorkItem
+from webapp.permissions import Actor, can_do_work_item
 from webapp.services.concurrency import conflicts_as_409
 from webapp.services.dossier_effects import (
     apply_automated,
@@ -21,6 +21,7 @@ from webapp.services.dossier_effects import (
     apply_step_data,
     engine_context,
 )
+from webapp.services.dossiers import DossierDetail, detail_of
 from webapp.services.errors import (
     ConflictError,
     InvalidDataError,
@@ -57,40 +58,80 @@ def _actor_scope(actor: Actor) -> Any:
     return or_(*clauses) if clauses else false()
 
 
-def my_work_items(session: Session, actor: Actor, *, order: str = "newest") -> list[WorkItem]:
-    """Open items the actor may do: their role reaches the dossier, and not someone else's."""
+class InboxRow(NamedTuple):
+    """One line of an inbox, read as plain columns (no ORM objects: inboxes can be long)."""
+
+    id: int
+    dossier_id: int
+    dossier_code: str | None
+    dossier_title: str
+    step: str
+    title: str
+    role: str | None
+    status: str
+    created_at: datetime
+    due_at: datetime | None
+    claimed_by: str | None
+    assignee: str | None
+
+
+def _mine(actor: Actor) -> list[Any]:
+    return [
+        WorkItem.status == "open",
+        _actor_scope(actor),
+        or_(WorkItem.assignee_id.is_(None), WorkItem.assignee_id == actor.user_id),
+        or_(WorkItem.claimed_by_id.is_(None), WorkItem.claimed_by_id == actor.user_id),
+    ]
+
+
+def my_work_items(
+    session: Session,
+    actor: Actor,
+    *,
+    order: str = "newest",
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[InboxRow]:
+    """Open items the actor may do: their role reaches the dossier, and not someone else's.
+
+    `order` is "newest" (default) or "due" (soonest deadline first); `limit`/`offset` page it.
+    """
     ordering = (
         [WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id]
         if order == "due"
         else [WorkItem.created_at.desc(), WorkItem.id.desc()]
     )
-    return list(
-        session.scalars(
-            select(WorkItem)
-            .where(
-                WorkItem.status == "open",
-                _actor_scope(actor),
-                or_(WorkItem.assignee_id.is_(None), WorkItem.assignee_id == actor.user_id),
-                or_(WorkItem.claimed_by_id.is_(None), WorkItem.claimed_by_id == actor.user_id),
-            )
-            .options(joinedload(WorkItem.dossier))
-            .order_by(*ordering)
+    claimer = aliased(User)
+    assignee = aliased(User)
+    rows = session.execute(
+        select(
+            WorkItem.id,
+            WorkItem.dossier_id,
+            Dossier.code,
+            Dossier.title,
+            WorkItem.step,
+            WorkItem.title,
+            WorkItem.role,
+            WorkItem.status,
+            WorkItem.created_at,
+            WorkItem.due_at,
+            claimer.username,
+            assignee.username,
         )
+        .join(Dossier, Dossier.id == WorkItem.dossier_id)
+        .outerjoin(claimer, claimer.id == WorkItem.claimed_by_id)
+        .outerjoin(assignee, assignee.id == WorkItem.assignee_id)
+        .where(*_mine(actor))
+        .order_by(*ordering)
+        .limit(limit)
+        .offset(offset or None)
     )
+    return [InboxRow._make(row) for row in rows]
 
 
 def count_my_work_items(session: Session, actor: Actor, now: datetime) -> tuple[int, int]:
     """How many open items wait for the actor, and how many of them are overdue."""
-    base = (
-        select(func.count())
-        .select_from(WorkItem)
-        .where(
-            WorkItem.status == "open",
-            _actor_scope(actor),
-            or_(WorkItem.assignee_id.is_(None), WorkItem.assignee_id == actor.user_id),
-            or_(WorkItem.claimed_by_id.is_(None), WorkItem.claimed_by_id == actor.user_id),
-        )
-    )
+    base = select(func.count()).select_from(WorkItem).where(*_mine(actor))
     total = session.scalar(base) or 0
     overdue = session.scalar(base.where(WorkItem.due_at < now)) if total else 0
     return total, overdue or 0
@@ -101,7 +142,8 @@ def _visible_item(session: Session, actor: Actor, item_id: int, *, lock: bool = 
     if lock:
         query = query.with_for_update()
     item = session.scalar(query)
-    if item is None or not can_see_dossier(actor, session.get_one(Dossier, item.dossier_id)):
+    # A work item's unit is its dossier's unit: the same reach decides whether it is visible.
+    if item is None or not (actor.is_admin or item.unit_id in actor.visible_units):
         raise NotFoundError(f"work item {item_id} not found")
     return item
 
@@ -164,13 +206,16 @@ def release_work_item(session: Session, actor: Actor, item_id: int) -> WorkItem:
     return item
 
 
-def complete_work_item(session: Session, actor: Actor, item_id: int, data: Any) -> Dossier:
-    """Complete a step: authorise, validate, run the engine, save at revision+1, sync, record."""
+def complete_work_item(session: Session, actor: Actor, item_id: int, data: Any) -> DossierDetail:
+    """Complete a step: authorise, validate, run the engine, save at revision+1, sync, record.
+
+    Returns the dossier as it now stands.
+    """
     with conflicts_as_409():
         return _complete(session, actor, item_id, data)
 
 
-def _complete(session: Session, actor: Actor, item_id: int, data: Any) -> Dossier:
+def _complete(session: Session, actor: Actor, item_id: int, data: Any) -> DossierDetail:
     item = _visible_item(session, actor, item_id, lock=True)
     if item.status != "open":
         raise ConflictError("this step has already been completed", code="already_completed")
@@ -228,4 +273,4 @@ def _complete(session: Session, actor: Actor, item_id: int, data: Any) -> Dossie
     apply_status(dossier, item.decision, process.status(), now)
     sync_work_items(session, dossier, instance, process.ready_human_tasks(), now)
     session.flush()
-    return dossier
+    return detail_of(session, dossier, version)
