@@ -17,7 +17,7 @@ def unit_parents(session: Session) -> dict[int, int | None]:
     if parents is None:
         parents = dict(session.execute(select(OrgUnit.id, OrgUnit.parent_id)).all())
         session.info["unit_parents"] = parents
-    return parents  # type: ignore[no-any-return]
+    return parents
 
 
 def unit_children(session: Session) -> dict[int | None, list[int]]:
