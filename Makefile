@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test lint bench lock clean env assets migrate seed
+.PHONY: run test lint bench lock clean env assets migrate seed translations extract
 
 env: $(VENV)/.installed
 
@@ -20,7 +20,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-migrate: env
+migrate: env translations
 	$(BIN)/flask db-upgrade
 
 seed: migrate
@@ -35,7 +35,7 @@ lint: env
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: env assets lint
+test: env assets translations lint
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 bench: env
@@ -50,3 +50,18 @@ lock:
 
 clean:
 	rm -rf $(VENV) node_modules instance/*.sqlite*
+
+# Translations: compiled at set-up (the .mo files are build output); `make extract` refreshes the
+# catalog from the code and templates after user-facing text changed.
+TRANSLATIONS := webapp/translations/vi/LC_MESSAGES/messages.mo
+
+translations: $(TRANSLATIONS)
+
+$(TRANSLATIONS): webapp/translations/vi/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel -q compile -d webapp/translations -D messages
+
+extract: env
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --no-location --sort-by-file \
+		--project award-dossiers -o webapp/translations/messages.pot .
+	$(BIN)/pybabel -q update -i webapp/translations/messages.pot -d webapp/translations -D messages \
+		--no-fuzzy-matching --ignore-obsolete

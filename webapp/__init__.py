@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
 
 from webapp.db import Database
 from webapp.request_db import close_db_session
 from webapp.services.calendar import load_holidays
 from webapp.services.settings import ServiceSettings
+
+API_PREFIX = "/api/"
 
 
 def create_app(config_object: Any) -> Flask:
@@ -30,12 +34,63 @@ def create_app(config_object: Any) -> Flask:
     )
     app.teardown_appcontext(close_db_session)
 
-    from webapp import api, cli, health
+    from webapp import (
+        api,
+        auth,
+        cli,
+        dossiers,
+        health,
+        i18n,
+        process_map,
+        vendor_assets,
+        web_context,
+        web_edge,
+        web_errors,
+        work,
+    )
     from webapp.api import errors as api_errors
 
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", app.config["SESSION_LIFETIME"])
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    i18n.init_app(app)
+    web_edge.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
-    for status in (404, 405, 413):
-        app.register_error_handler(status, api_errors.api_not_found)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(work.bp)
+    app.register_blueprint(dossiers.bp)
+    app.register_blueprint(process_map.bp)
+    app.register_blueprint(vendor_assets.bp)
+    web_context.register(app)
+    web_errors.register(app)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> ResponseReturnValue:
+        # Unrouted URLs, wrong methods, oversized bodies: JSON under /api/, pages elsewhere.
+        if request.path.startswith(API_PREFIX):
+            return api_errors.http_error(exc)
+        return web_errors.http_error_page(exc)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> ResponseReturnValue:
+        if request.path.startswith(API_PREFIX):
+            return api_errors.unexpected(exc)
+        return web_errors.unexpected_page(exc)
+
+    app.after_request(security_headers)
     cli.register(app)
     return app
+
+
+def security_headers(response: Response) -> Response:
+    """A strict Content-Security-Policy (the modeler page relaxes style attributes itself)."""
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
+        "form-action 'self'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response

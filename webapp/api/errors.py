@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
 from webapp.api import bp
@@ -71,13 +71,6 @@ def http_error(exc: HTTPException) -> Response:
     }
     status = exc.code or 500
     return error_response(status, codes.get(status, "http_error"), exc.description or exc.name)
-
-
-def api_not_found(exc: HTTPException) -> Response | HTTPException:
-    """Unknown URLs under /api answer in JSON too."""
-    if request.path.startswith(bp.url_prefix or "/api"):
-        return http_error(exc)
-    return exc
 
 
 @bp.errorhandler(Exception)

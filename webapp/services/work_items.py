@@ -274,3 +274,42 @@ def _complete(session: Session, actor: Actor, item_id: int, data: Any) -> Dossie
     sync_work_items(session, dossier, instance, process.ready_human_tasks(), now)
     session.flush()
     return detail_of(session, dossier, version)
+
+
+def save_dossier_draft(session: Session, actor: Actor, item_id: int, data: Any) -> Dossier:
+    """Keep the corrections made at the preparing step without submitting it."""
+    item = _visible_item(session, actor, item_id, lock=True)
+    if item.status != "open":
+        raise ConflictError("this step has already been completed", code="already_completed")
+    if not can_do_work_item(actor, item):
+        raise PermissionDeniedError("you may not do this step")
+    version = session.get_one(ProcessVersion, item.version_id)
+    schema = form_schema(version, item.form) or {}
+    if not schema.get("x-edits-dossier"):
+        raise ConflictError("this step has no draft to save", code="no_draft")
+    # A draft holds the dossier's own fields only, and none of them is required yet.
+    draft_schema = {
+        **schema,
+        "required": [],
+        "allOf": [],
+        "properties": {
+            k: v
+            for k, v in schema.get("properties", {}).items()
+            if k in DOSSIER_EDIT_FIELDS or k == "procedure"
+        },
+    }
+    dossier = session.get_one(Dossier, item.dossier_id)
+    values = validate_form(draft_schema, data, nominee_ids=[str(n.id) for n in dossier.nominees])
+    apply_dossier_edits(session, dossier, {k: v for k, v in values.items() if v is not None})
+    dossier.updated_at = utcnow()
+    record(
+        session,
+        dossier,
+        "draft_saved",
+        actor=actor,
+        step=item.step,
+        step_title=item.title,
+        work_item=item,
+    )
+    session.flush()
+    return dossier

@@ -1,0 +1,55 @@
+"""Languages and local time: Vietnamese by default, English second; dates as dd/mm/yyyy."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, request, session
+from flask_babel import Babel, get_locale
+
+LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
+DEFAULT_LANGUAGE = "vi"
+
+
+def select_locale() -> str:
+    """The language chosen with the switch in the navigation bar, Vietnamese otherwise."""
+    chosen = session.get("lang") if request else None
+    return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIME_ZONE"])
+
+
+def local(value: datetime | None) -> datetime | None:
+    """A UTC timestamp in the configured time zone (Asia/Ho_Chi_Minh)."""
+    return value.astimezone(_zone()) if value is not None else None
+
+
+def format_date(value: date | datetime | None) -> str:
+    """dd/mm/yyyy."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(_zone()).date()
+    return value.strftime("%d/%m/%Y")
+
+
+def format_datetime(value: datetime | None) -> str:
+    """dd/mm/yyyy HH:MM in local time."""
+    if value is None:
+        return ""
+    return value.astimezone(_zone()).strftime("%d/%m/%Y %H:%M")
+
+
+def init_app(app: Flask) -> None:
+    """Attach Flask-Babel and the date filters."""
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["TIME_ZONE"])
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = "translations"
+    Babel(app, locale_selector=select_locale)
+    app.jinja_env.filters["date_vn"] = format_date
+    app.jinja_env.filters["datetime_vn"] = format_datetime
+    app.jinja_env.globals["LANGUAGES"] = LANGUAGES
+    app.jinja_env.globals["get_locale"] = get_locale

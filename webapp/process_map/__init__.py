@@ -1,0 +1,5 @@
+"""Bản đồ quy trình: the deployed diagram with how many dossiers wait at each step."""
+
+from webapp.process_map.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,164 @@
+"""Dossier files: checked (type and size), stored once under their SHA-256, served to viewers."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.db import utcnow
+from webapp.models import Attachment, Dossier
+from webapp.permissions import Actor, can_see_dossier
+from webapp.services.errors import InvalidDataError, NotFoundError
+from webapp.services.settings import settings_of
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+KINDS = frozenset(
+    {
+        "achievement_report",
+        "submission",
+        "minutes",
+        "ballot",
+        "written_opinion",
+        "certification",
+        "concurrence",
+        "decision",
+        "other",
+    }
+)
+
+
+@dataclass(frozen=True)
+class FileType:
+    """An accepted kind of file: its extensions, MIME type and first bytes."""
+
+    extensions: tuple[str, ...]
+    mime_type: str
+    magic: tuple[bytes, ...]
+
+
+ACCEPTED = (
+    FileType((".pdf",), "application/pdf", (b"%PDF-",)),
+    FileType(
+        (".docx",),
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        (b"PK\x03\x04",),
+    ),
+    FileType((".doc",), "application/msword", (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)),
+    FileType((".png",), "image/png", (b"\x89PNG\r\n\x1a\n",)),
+    FileType((".jpg", ".jpeg"), "image/jpeg", (b"\xff\xd8\xff",)),
+)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as received from a form or the API, not yet stored."""
+
+    file_name: str
+    data: bytes
+    kind: str = "other"
+    nominee_id: int | None = None
+    field: str = "file"
+
+
+def check_upload(upload: Upload) -> FileType:
+    """The file's type, or InvalidDataError naming the field (wrong type, too large, empty)."""
+    name = os.path.basename(upload.file_name or "").strip()
+    if not name or not upload.data:
+        raise InvalidDataError("the file is empty", {upload.field: "is empty"}, code="empty_file")
+    if len(upload.data) > MAX_FILE_BYTES:
+        raise InvalidDataError(
+            f"{name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB",
+            {upload.field: f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB"},
+            code="file_too_large",
+        )
+    extension = os.path.splitext(name)[1].lower()
+    for kind in ACCEPTED:
+        if extension in kind.extensions and upload.data.startswith(kind.magic):
+            return kind
+    raise InvalidDataError(
+        f"{name} is not a PDF, DOC/DOCX or image file",
+        {upload.field: "must be a PDF, DOC, DOCX, PNG or JPEG file"},
+        code="file_type",
+    )
+
+
+def _store_bytes(root: Path, digest: str, data: bytes) -> None:
+    target = root / digest[:2] / digest
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Write then rename: a crash never leaves a half-written file under its final name.
+    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
+        handle.write(data)
+        temp = Path(handle.name)
+    os.replace(temp, target)
+
+
+def store_attachments(
+    session: Session,
+    actor: Actor,
+    dossier: Dossier,
+    uploads: list[Upload],
+    event_id: int | None = None,
+) -> list[Attachment]:
+    """Check every upload first (nothing is stored if one is refused), then store them all."""
+    if not can_see_dossier(actor, dossier):
+        raise NotFoundError(f"dossier {dossier.id} not found")
+    checked = [(upload, check_upload(upload)) for upload in uploads]
+    nominee_ids = {n.id for n in dossier.nominees}
+    for upload, _kind in checked:
+        if upload.kind not in KINDS:
+            raise InvalidDataError("unknown attachment kind", {upload.field: "has an unknown kind"})
+        if upload.nominee_id is not None and upload.nominee_id not in nominee_ids:
+            raise InvalidDataError(
+                "not a nominee of this dossier",
+                {upload.field: "is not for a nominee of this dossier"},
+            )
+    root = settings_of(session).upload_dir
+    stored = []
+    for upload, kind in checked:
+        digest = hashlib.sha256(upload.data).hexdigest()
+        _store_bytes(root, digest, upload.data)
+        attachment = Attachment(
+            dossier_id=dossier.id,
+            nominee_id=upload.nominee_id,
+            event_id=event_id,
+            kind=upload.kind,
+            file_name=os.path.basename(upload.file_name)[:300],
+            content_hash=digest,
+            size=len(upload.data),
+            mime_type=kind.mime_type,
+            uploaded_by_id=actor.user_id,
+            uploaded_at=utcnow(),
+        )
+        session.add(attachment)
+        stored.append(attachment)
+    session.flush()
+    return stored
+
+
+def attachments_of(session: Session, dossier_id: int) -> list[Attachment]:
+    """A dossier's files, oldest first."""
+    return list(
+        session.scalars(
+            select(Attachment).where(Attachment.dossier_id == dossier_id).order_by(Attachment.id)
+        )
+    )
+
+
+def open_attachment(session: Session, actor: Actor, attachment_id: int) -> tuple[Attachment, Path]:
+    """An attachment and where its bytes are, if the actor may see its dossier."""
+    attachment = session.get(Attachment, attachment_id)
+    dossier = session.get(Dossier, attachment.dossier_id) if attachment else None
+    if attachment is None or dossier is None or not can_see_dossier(actor, dossier):
+        raise NotFoundError(f"attachment {attachment_id} not found")
+    path = settings_of(session).upload_dir / attachment.content_hash[:2] / attachment.content_hash
+    if not path.is_file():
+        raise NotFoundError(f"the file of attachment {attachment_id} is missing")
+    return attachment, path

@@ -1,0 +1,46 @@
+"""What every page's layout shows: the inbox counts in the navigation bar, a CSRF token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
+
+from webapp.db import utcnow
+from webapp.forms import ActionForm
+from webapp.permissions import can_start_dossier
+from webapp.request_db import db_session
+from webapp.services.work_items import count_my_work_items
+from webapp.web_edge import page_actor
+
+
+@dataclass(frozen=True)
+class NavCounts:
+    """Numbers in the navigation bar."""
+
+    work: int = 0
+    overdue: int = 0
+    can_create: bool = False
+
+
+def nav_counts() -> NavCounts:
+    """The logged-in user's open and overdue items (zeros when logged out or on a DB failure)."""
+    if not current_user.is_authenticated:
+        return NavCounts()
+    try:
+        actor = page_actor()
+        total, overdue = count_my_work_items(db_session(), actor, utcnow())
+    except SQLAlchemyError:
+        return NavCounts()
+    return NavCounts(total, overdue, can_start_dossier(actor))
+
+
+def register(app: Flask) -> None:
+    """Attach the context processor."""
+
+    @app.context_processor
+    def layout_context() -> dict[str, Any]:
+        return {"nav_counts": nav_counts(), "action_form": ActionForm, "now_utc": utcnow}

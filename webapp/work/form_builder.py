@@ -1,0 +1,266 @@
+"""Turn a step's JSON Schema form into a WTForms form, and its data back into JSON.
+
+Text, long text (x-widget textarea), number, date (dd/mm/yyyy), choice (oneOf/enum), yes/no,
+file upload (x-widget file), a list of rows (array of objects), one choice per nominee
+(x-nominee-map) and a choice of nominees (x-nominee-list). The same schema is validated again
+by the service, whose field errors are put back beside the fields here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    Field,
+    FieldList,
+    FileField,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
+
+from webapp.forms import BaseForm
+from webapp.models import Nominee
+
+DATE_FORMAT = "%d/%m/%Y"
+RADIO_LIMIT = 4
+
+# Stable codes of the service's field errors, in the page's language.
+ERROR_MESSAGES = {
+    "required": _l("This field is required."),
+    "blank": _l("This field must not be empty."),
+    "choice": _l("Choose one of the options."),
+    "type": _l("This value has the wrong type."),
+    "format": _l("Enter a valid date (dd/mm/yyyy)."),
+    "too_long": _l("This text is too long."),
+    "too_few": _l("Add at least one row."),
+    "too_many": _l("There are too many rows."),
+    "duplicates": _l("Each item may be chosen only once."),
+    "not_a_nominee": _l("This is not a nominee of this dossier."),
+    "unknown_field": _l("This field is not part of the form."),
+    "invalid": _l("This value is not valid."),
+}
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several checkboxes instead of a multi-select box (works on phones)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def label_of(schema: Mapping[str, Any], name: str, lang: str) -> str:
+    """The field's label in the page's language (x-title-en for English, else title)."""
+    return str(schema.get(f"x-title-{lang}") or schema.get("title") or name)
+
+
+def choices_of(schema: Mapping[str, Any], lang: str) -> list[SelectChoice]:
+    """The options of a oneOf/const or enum field."""
+    if "oneOf" in schema:
+        return [
+            SelectChoice(str(option["const"]), label_of(option, str(option["const"]), lang))
+            for option in schema["oneOf"]
+            if "const" in option
+        ]
+    labels = schema.get("x-labels", {})
+    return [
+        SelectChoice(str(v), str(labels.get(v, v))) for v in schema.get("enum", []) if v is not None
+    ]
+
+
+def _types(schema: Mapping[str, Any]) -> set[str]:
+    kind = schema.get("type", "string")
+    return set(kind) if isinstance(kind, list) else {kind}
+
+
+def _field(
+    name: str, schema: Mapping[str, Any], required: bool, lang: str, nominees: Sequence[Nominee]
+) -> Field:
+    label = label_of(schema, name, lang)
+    description = str(schema.get(f"x-description-{lang}") or schema.get("description") or "")
+    presence = [InputRequired()] if required else [Optional()]
+    types = _types(schema)
+    widget = schema.get("x-widget")
+    kwargs: dict[str, Any] = {"label": label, "description": description}
+    if widget == "hidden":
+        return HiddenField(**kwargs)
+    if schema.get("x-nominee-map"):
+        return FormField(_nominee_map_form(schema, nominees, lang), **kwargs)
+    if schema.get("x-nominee-list"):
+        return MultiCheckboxField(
+            choices=[SelectChoice(str(n.id), n.name) for n in nominees],
+            validators=[Optional()],
+            **kwargs,
+        )
+    if "array" in types and schema.get("items", {}).get("type") == "object":
+        row = _row_form(schema["items"], lang)
+        minimum = int(schema.get("minItems", 0))
+        return FieldList(
+            FormField(row),
+            min_entries=max(minimum, 1),
+            max_entries=schema.get("maxItems"),
+            **kwargs,
+        )
+    if widget == "file":
+        return FileField(validators=presence, **kwargs)
+    if "boolean" in types:
+        return BooleanField(validators=[Optional()], **kwargs)
+    if "oneOf" in schema or "enum" in schema:
+        choices = choices_of(schema, lang)
+        if len(choices) <= RADIO_LIMIT and required:
+            return RadioField(choices=choices, validators=presence, **kwargs)
+        empty = [] if required else [SelectChoice("", _("— not given —"))]
+        return SelectField(choices=empty + choices, validators=presence, **kwargs)
+    if schema.get("format") == "date":
+        # A text box, not the browser's date picker: people type dd/mm/yyyy.
+        kwargs["render_kw"] = {"placeholder": "dd/mm/yyyy", "inputmode": "numeric"}
+        return DateField(format=DATE_FORMAT, validators=presence, widget=TextInput(), **kwargs)
+    if "integer" in types:
+        return IntegerField(validators=presence, **kwargs)
+    if "number" in types:
+        return DecimalField(validators=presence, **kwargs)
+    validators = list(presence)
+    if schema.get("maxLength"):
+        validators.append(Length(max=int(schema["maxLength"])))
+    if widget == "textarea":
+        return TextAreaField(validators=validators, render_kw={"rows": 3}, **kwargs)
+    return StringField(validators=validators, **kwargs)
+
+
+def _row_form(schema: Mapping[str, Any], lang: str) -> type[Form]:
+    required = set(schema.get("required", []))
+    fields = {
+        name: _field(name, prop, name in required, lang, ())
+        for name, prop in schema.get("properties", {}).items()
+    }
+    return type("RowForm", (Form,), fields)
+
+
+def _nominee_map_form(
+    schema: Mapping[str, Any], nominees: Sequence[Nominee], lang: str
+) -> type[Form]:
+    choices = choices_of(schema.get("additionalProperties", {}), lang)
+    fields = {
+        f"n{nominee.id}": RadioField(nominee.name, choices=choices, validators=[InputRequired()])
+        for nominee in nominees
+    }
+    return type("NomineeChoiceForm", (Form,), fields)
+
+
+def build_form_class(
+    schema: Mapping[str, Any], nominees: Sequence[Nominee], lang: str
+) -> type[BaseForm]:
+    """A form class with one field per property of the schema."""
+    required = set(schema.get("required", []))
+    fields = {
+        name: _field(name, prop, name in required, lang, nominees)
+        for name, prop in schema.get("properties", {}).items()
+    }
+    return type("StepForm", (BaseForm,), fields)
+
+
+def _json_value(field: Field, schema: Mapping[str, Any]) -> Any:
+    data = field.data
+    if isinstance(field, FieldList):
+        return [_row_value(entry.form, schema.get("items", {})) for entry in field.entries]
+    if isinstance(field, FormField) and schema.get("x-nominee-map"):
+        return {key[1:]: value for key, value in field.data.items() if value}
+    if isinstance(field, MultiCheckboxField):
+        return list(data or [])
+    if isinstance(field, FileField):
+        return None  # files are stored by the view; their ids are filled in there
+    if isinstance(data, date):
+        return data.isoformat()
+    if isinstance(field, DecimalField):
+        return float(data) if data is not None else None
+    if isinstance(field, BooleanField):
+        return bool(data)
+    if isinstance(data, str):
+        stripped = data.strip()
+        return stripped if stripped or "null" not in _types(schema) else None
+    return data
+
+
+def _row_value(form: Form, schema: Mapping[str, Any]) -> dict[str, Any]:
+    values = {}
+    for name, prop in schema.get("properties", {}).items():
+        value = _json_value(form[name], prop)
+        if name == "id" and value in ("", None):
+            continue
+        if name == "id":
+            value = int(value)
+        values[name] = value
+    return values
+
+
+def form_data(form: BaseForm, schema: Mapping[str, Any]) -> dict[str, Any]:
+    """The form's values as the JSON the step's schema describes (empty optional text -> None)."""
+    data: dict[str, Any] = {}
+    for name, prop in schema.get("properties", {}).items():
+        value = _json_value(form[name], prop)
+        if value == "" and name not in schema.get("required", []):
+            value = None
+        data[name] = value
+    return data
+
+
+def initial_data(schema: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON values (e.g. the dossier being corrected) as the form's initial data."""
+    data: dict[str, Any] = {}
+    for name, prop in schema.get("properties", {}).items():
+        if name not in values:
+            continue
+        value = values[name]
+        if prop.get("format") == "date" and isinstance(value, str) and value:
+            value = date.fromisoformat(value)
+        if isinstance(value, list) and prop.get("items", {}).get("type") == "object":
+            value = [initial_data(prop["items"], row) for row in value]
+        data[name] = value
+    return data
+
+
+def attach_errors(form: BaseForm, problems: Sequence[Any]) -> list[str]:
+    """Put the service's field errors beside their fields; return those with no field."""
+    unplaced: list[str] = []
+    for problem in problems:
+        message = str(ERROR_MESSAGES.get(problem.code, ERROR_MESSAGES["invalid"]))
+        field = _find_field(form, problem.path.split("."))
+        if field is None:
+            unplaced.append(message)
+        else:
+            field.errors = [*list(field.errors or []), message]
+    return unplaced
+
+
+def _find_field(form: Form, path: list[str]) -> Field | None:
+    current: Any = form
+    for part in path:
+        if isinstance(current, FieldList):
+            index = int(part) if part.isdigit() else -1
+            if not 0 <= index < len(current.entries):
+                return None
+            current = current.entries[index]
+            continue
+        if isinstance(current, FormField):
+            current = current.form
+        key = part if part in getattr(current, "_fields", {}) else f"n{part}"
+        if key not in getattr(current, "_fields", {}):
+            return None
+        current = current[key]
+    return current if isinstance(current, Field) else None

@@ -1,0 +1,230 @@
+"""Inbox, work-item page (dossier at a glance + the step's form), claim and release."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import login_required
+from werkzeug.datastructures import CombinedMultiDict
+
+from webapp.db import utcnow
+from webapp.dossier_view import dossier_context
+from webapp.forms import ActionForm
+from webapp.permissions import can_do_work_item
+from webapp.request_db import db_session
+from webapp.services import attachments, work_items
+from webapp.services.errors import ConflictError, InvalidDataError, PermissionDeniedError
+from webapp.services.form_validation import FormInvalidError
+from webapp.web_edge import page_actor
+from webapp.work.form_builder import attach_errors, build_form_class, form_data, initial_data
+
+bp = Blueprint("work", __name__)
+PER_PAGE = 50
+# What files attached at a step are, by default.
+STEP_ATTACHMENT_KIND = {
+    "prepare_dossier": "achievement_report",
+    "conclude_council": "minutes",
+    "sign_submission": "submission",
+    "minister_decision": "decision",
+    "record_central_result": "decision",
+}
+
+
+@bp.get("/")
+@login_required
+def home() -> ResponseReturnValue:
+    """The start page is the inbox."""
+    return redirect(url_for("work.inbox"))
+
+
+@bp.get("/work")
+@login_required
+def inbox() -> ResponseReturnValue:
+    """Việc của tôi: open items newest first or by due date, with paging."""
+    actor = page_actor()
+    order = request.args.get("order", "newest")
+    order = order if order in {"newest", "due"} else "newest"
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    session = db_session()
+    now = utcnow()
+    total, overdue = work_items.count_my_work_items(session, actor, now)
+    rows = work_items.my_work_items(
+        session, actor, order=order, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
+    )
+    return render_template(
+        "work/inbox.html",
+        rows=rows,
+        total=total,
+        overdue=overdue,
+        order=order,
+        page=page,
+        pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
+        now=now,
+    )
+
+
+def _edits_of(dossier: Any) -> dict[str, Any]:
+    """The dossier's own fields as the preparing step's form shows them."""
+    return {
+        "title": dossier.title,
+        "track": dossier.track,
+        "procedure": dossier.procedure,
+        "simplified_reason": dossier.simplified_reason,
+        "nominees": [
+            {
+                "id": n.id,
+                "kind": n.kind,
+                "name": n.name,
+                "position": n.job_title,
+                "gender": n.gender,
+                "birth_date": n.birth_date.isoformat() if n.birth_date else None,
+                "staff_category": n.staff_category,
+                "posthumous": n.posthumous,
+                "achievement": n.achievement,
+            }
+            for n in dossier.nominees
+        ],
+    }
+
+
+def _uploads(item_step: str) -> list[attachments.Upload]:
+    kind = STEP_ATTACHMENT_KIND.get(item_step, "other")
+    return [
+        attachments.Upload(f.filename or "", f.read(), kind=kind, field="attachments")
+        for f in request.files.getlist("attachments")
+        if f and f.filename
+    ]
+
+
+@bp.route("/work/<int:item_id>", methods=["GET", "POST"])
+@login_required
+def item(item_id: int) -> ResponseReturnValue:
+    """A work item: the dossier at a glance, then the step's form."""
+    actor = page_actor()
+    session = db_session()
+    detail = work_items.get_work_item(session, actor, item_id)
+    work_item, dossier = detail.item, detail.dossier
+    if work_item.status != "open":
+        if request.method == "POST":
+            # Someone (maybe this user in another tab) completed it first.
+            raise ConflictError("already completed", code="already_completed")
+        return render_template("work/done.html", item=work_item, dossier=dossier)
+    if not can_do_work_item(actor, work_item):
+        raise PermissionDeniedError("not your step")
+    schema = detail.form or {"type": "object", "properties": {}}
+    lang = str(get_locale())
+    form_class = build_form_class(schema, dossier.nominees, lang)
+    edits_dossier = bool(schema.get("x-edits-dossier"))
+    status = 200
+    attachment_errors: list[str] = []
+    if request.method == "POST":
+        form = form_class(CombinedMultiDict((request.files, request.form)))
+        draft = request.form.get("action") == "draft" and edits_dossier
+        if form.validate() or draft:
+            data = form_data(form, schema)
+            try:
+                uploads = _uploads(work_item.step)
+                for upload in uploads:
+                    attachments.check_upload(upload)
+                if draft:
+                    edits = {
+                        k: v
+                        for k, v in data.items()
+                        if k in work_items.DOSSIER_EDIT_FIELDS or k == "procedure"
+                    }
+                    work_items.save_dossier_draft(session, actor, item_id, edits)
+                    attachments.store_attachments(session, actor, dossier, uploads)
+                    session.commit()
+                    flash(_("The draft was saved. You can come back to it later."), "success")
+                    return redirect(url_for("work.item", item_id=item_id))
+                work_items.complete_work_item(session, actor, item_id, data)
+                attachments.store_attachments(session, actor, dossier, uploads)
+                session.commit()
+            except FormInvalidError as exc:
+                session.rollback()
+                for message in attach_errors(form, exc.problems):
+                    flash(message, "danger")
+                status = 422
+            except InvalidDataError as exc:
+                session.rollback()
+                field = next(iter(exc.fields), None)
+                if field == "attachments":
+                    attachment_errors.append(_attachment_message(exc.code))
+                else:
+                    flash(
+                        _("The step could not be completed: %(reason)s", reason=exc.message),
+                        "danger",
+                    )
+                status = 422
+            else:
+                flash(
+                    _(
+                        "Done: “%(step)s” of dossier %(code)s.",
+                        step=work_item.title,
+                        code=dossier.code,
+                    ),
+                    "success",
+                )
+                return redirect(_next_url(actor, item_id))
+        else:
+            status = 422
+    else:
+        initial = initial_data(schema, _edits_of(dossier)) if edits_dossier else {}
+        form = form_class(data=initial)
+    context = dossier_context(session, actor, dossier)
+    return render_template(
+        "work/item.html",
+        item=work_item,
+        dossier=dossier,
+        form=form,
+        schema=schema,
+        edits_dossier=edits_dossier,
+        attachment_errors=attachment_errors,
+        **context,
+    ), status
+
+
+def _attachment_message(code: str) -> str:
+    messages = {
+        "file_too_large": _("The file is larger than 10 MB."),
+        "file_type": _("Only PDF, DOC, DOCX, PNG and JPEG files are accepted."),
+        "empty_file": _("The file is empty."),
+    }
+    return messages.get(code, _("This file cannot be attached."))
+
+
+def _next_url(actor: Any, done_id: int) -> str:
+    """The next item in the inbox, or the inbox when nothing is left."""
+    rows = work_items.my_work_items(db_session(), actor, limit=2)
+    following = [row for row in rows if row.id != done_id]
+    return url_for("work.item", item_id=following[0].id) if following else url_for("work.inbox")
+
+
+@bp.post("/work/<int:item_id>/claim")
+@login_required
+def claim(item_id: int) -> ResponseReturnValue:
+    """Take the item so that colleagues in the same role leave it to you."""
+    if not ActionForm(request.form).validate():
+        abort(400)
+    session = db_session()
+    work_items.claim_work_item(session, page_actor(), item_id)
+    session.commit()
+    flash(_("You took this step; colleagues will no longer see it in their list."), "info")
+    return redirect(url_for("work.item", item_id=item_id))
+
+
+@bp.post("/work/<int:item_id>/release")
+@login_required
+def release(item_id: int) -> ResponseReturnValue:
+    """Give the item back to everyone in its role."""
+    if not ActionForm(request.form).validate():
+        abort(400)
+    session = db_session()
+    work_items.release_work_item(session, page_actor(), item_id)
+    session.commit()
+    flash(_("You gave this step back to your colleagues."), "info")
+    return redirect(url_for("work.inbox"))
