@@ -22,8 +22,11 @@ def login(client: FlaskClient, username: str, password: str = "demo") -> Any:
     page = client.get("/login")
     return client.post(
         "/login",
-        data={"csrf_token": csrf_token(page.get_data(as_text=True)), "username": username,
-              "password": password},
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "username": username,
+            "password": password,
+        },
     )
 
 
@@ -31,5 +34,6 @@ def submit(client: FlaskClient, url: str, data: dict[str, Any], **kwargs: Any) -
     """GET the page, then POST `data` with the page's CSRF token."""
     page = client.get(url)
     assert page.status_code == 200, page.status_code
-    return client.post(url, data={"csrf_token": csrf_token(page.get_data(as_text=True)), **data},
-                       **kwargs)
+    return client.post(
+        url, data={"csrf_token": csrf_token(page.get_data(as_text=True)), **data}, **kwargs
+    )

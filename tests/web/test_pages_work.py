@@ -40,13 +40,19 @@ def test_pages_need_a_login_and_next_is_kept_safely(client):
     assert response.status_code == 302
     assert "/login?next=" in response.location
     page = client.get("/login?next=/dossiers").get_data(as_text=True)
-    response = client.post("/login?next=/dossiers", data={
-        "csrf_token": csrf_token(page), "username": "vanphong", "password": "demo"})
+    response = client.post(
+        "/login?next=/dossiers",
+        data={"csrf_token": csrf_token(page), "username": "vanphong", "password": "demo"},
+    )
     assert response.location == "/dossiers"
-    client.post("/logout", data={"csrf_token": csrf_token(client.get("/work").get_data(as_text=True))})
+    client.post(
+        "/logout", data={"csrf_token": csrf_token(client.get("/work").get_data(as_text=True))}
+    )
     page = client.get("/login?next=//evil.example/x").get_data(as_text=True)
-    response = client.post("/login?next=//evil.example/x", data={
-        "csrf_token": csrf_token(page), "username": "vanphong", "password": "demo"})
+    response = client.post(
+        "/login?next=//evil.example/x",
+        data={"csrf_token": csrf_token(page), "username": "vanphong", "password": "demo"},
+    )
     assert response.location == "/work"
 
 
@@ -77,13 +83,13 @@ def test_return_without_comment_shows_the_message_beside_the_field(api, client):
     response = submit(client, f"/work/{item['id']}", {"decision": "return", "comment": ""})
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    comment_block = page[page.index('id="comment"'):]
+    comment_block = page[page.index('id="comment"') :]
     assert "invalid-feedback" in comment_block[:1500]
     assert api.dossier(dossier["id"])["current"][0]["step"] == "check_dossier"
 
 
 def test_council_vote_page_has_one_row_per_nominee(api, client):
-    dossier, item = at_check(api)
+    dossier, _item = at_check(api)
     api.do("vanphong", dossier["id"], "check_dossier", {"decision": "approve"})
     [ballot] = api.items("hoidong1", dossier["id"], "council_vote")
     login(client, "hoidong1")
@@ -117,8 +123,9 @@ def test_stale_form_gets_the_409_page(api, client):
     login(client, "vanphong")
     page = client.get(f"/work/{item['id']}").get_data(as_text=True)
     api.do("vanphong", dossier["id"], "check_dossier", {"decision": "approve"})
-    response = client.post(f"/work/{item['id']}", data={
-        "csrf_token": csrf_token(page), "decision": "approve"})
+    response = client.post(
+        f"/work/{item['id']}", data={"csrf_token": csrf_token(page), "decision": "approve"}
+    )
     assert response.status_code == 409
     assert "Người khác đã hoàn thành bước này trước bạn" in response.get_data(as_text=True)
 
@@ -129,10 +136,16 @@ def test_prepare_dossier_saves_a_draft_and_corrects_nominees(api, client):
     first, second = dossier["nominees"]
     login(client, "canbo_ns")
     data = {
-        "action": "draft", "title": "Hồ sơ đã sửa", "track": "ad_hoc", "procedure": "regular",
-        "nominees-0-id": str(first["id"]), "nominees-0-kind": "individual",
-        "nominees-0-name": "Nguyễn Thị Hằng", "nominees-0-birth_date": "12/03/1985",
-        "nominees-1-kind": "collective", "nominees-1-name": "Tổ công tác đặc biệt",
+        "action": "draft",
+        "title": "Hồ sơ đã sửa",
+        "track": "ad_hoc",
+        "procedure": "regular",
+        "nominees-0-id": str(first["id"]),
+        "nominees-0-kind": "individual",
+        "nominees-0-name": "Nguyễn Thị Hằng",
+        "nominees-0-birth_date": "12/03/1985",
+        "nominees-1-kind": "collective",
+        "nominees-1-name": "Tổ công tác đặc biệt",
     }
     response = submit(client, f"/work/{item['id']}", data)
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
@@ -149,8 +162,10 @@ def test_prepare_dossier_saves_a_draft_and_corrects_nominees(api, client):
 def test_a_wrong_file_type_shows_the_form_again_and_stores_nothing(api, client, app: Flask):
     dossier, item = at_check(api)
     login(client, "vanphong")
-    data = {"decision": "approve",
-            "attachments": (io.BytesIO(b"MZ\x90\x00 not a pdf"), "virus.pdf")}
+    data = {
+        "decision": "approve",
+        "attachments": (io.BytesIO(b"MZ\x90\x00 not a pdf"), "virus.pdf"),
+    }
     response = submit(client, f"/work/{item['id']}", data, content_type="multipart/form-data")
     assert response.status_code == 422
     assert "Chỉ nhận tệp PDF, DOC, DOCX, PNG và JPEG." in response.get_data(as_text=True)
@@ -168,7 +183,7 @@ def test_a_pdf_is_stored_and_downloadable_by_those_who_see_the_dossier(api, clie
     assert response.status_code == 302
     page = client.get(f"/dossiers/{dossier['id']}").get_data(as_text=True)
     assert "bien-ban.pdf" in page
-    link = page[page.index("/attachments/"):].split('"')[0]
+    link = page[page.index("/attachments/") :].split('"')[0]
     with client.get(link) as download:
         assert download.status_code == 200
         assert download.data == pdf
