@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, send_file
+from flask import render_template, send_file
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from webapp.dossier_view import dossier_context
+from webapp.dossiers.blueprint import bp
 from webapp.request_db import db_session
 from webapp.services import attachments, dossiers
 from webapp.web_edge import page_actor
-
-bp = Blueprint("dossiers", __name__)
 
 
 @bp.get("/dossiers")
@@ -20,13 +19,6 @@ def tracking() -> ResponseReturnValue:
     """Theo dõi hồ sơ."""
     page = dossiers.list_dossiers(db_session(), page_actor())
     return render_template("dossiers/tracking.html", page=page)
-
-
-@bp.get("/dossiers/new")
-@login_required
-def new() -> ResponseReturnValue:
-    """Create a dossier."""
-    return render_template("dossiers/new.html")
 
 
 @bp.get("/dossiers/<int:dossier_id>")
