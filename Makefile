@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test lint bench lock clean env assets migrate seed translations extract
+.PHONY: run test lint bench bench-pages browser lock clean env assets migrate seed translations extract
 
 env: $(VENV)/.installed
 
@@ -35,7 +35,7 @@ lint: env
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: env assets translations lint
+test: env assets translations browser lint
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 bench: env
@@ -65,3 +65,11 @@ extract: env
 		--project award-dossiers -o webapp/translations/messages.pot .
 	$(BIN)/pybabel -q update -i webapp/translations/messages.pot -d webapp/translations -D messages \
 		--no-fuzzy-matching --ignore-obsolete
+
+bench-pages: env assets translations
+	$(BIN)/python -m bench.pages
+
+# Debian's chromium for the browser tests (needs root, as on CI); Playwright never downloads one.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-liberation; }

@@ -1,0 +1,115 @@
+"""Browser tests: Debian's chromium driven by Playwright against the app on a loopback port.
+
+The app runs in a thread of the test process on a fresh SQLite database (migrated, seeded with the
+demo data). Playwright never downloads a browser here: it launches /usr/lib/chromium/chromium,
+which `.ci/run` (or `make browser`) installs from Debian's packages.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from werkzeug.serving import make_server
+
+import config
+from webapp import create_app
+from webapp.cli import upgrade_database
+from webapp.request_db import database
+from webapp.services import seeding
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM_CANDIDATES = ["/usr/lib/chromium/chromium", "/usr/bin/chromium"]
+
+
+def chromium_path() -> str:
+    """The Debian chromium binary (CHROMIUM overrides)."""
+    for candidate in [os.environ.get("CHROMIUM"), *CHROMIUM_CANDIDATES]:
+        if candidate and Path(candidate).exists():
+            return candidate
+    raise RuntimeError("chromium is not installed: run `make browser` (apt) or set CHROMIUM")
+
+
+@pytest.fixture(scope="session")
+def e2e_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    settings = config.TestingConfig()
+    folder = tmp_path_factory.mktemp("e2e")
+    settings.DATABASE_URL = f"sqlite:///{folder / 'e2e.sqlite'}"
+    settings.UPLOAD_DIR = folder / "uploads"
+    app = create_app(settings)
+    upgrade_database(app)
+    with database(app).transaction() as session:
+        seeding.seed_demo(session, Path(settings.BPMN_DIR), settings.PROCESS_KEY)
+    return app
+
+
+@pytest.fixture(scope="session")
+def base_url(e2e_app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, e2e_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if ARTIFACTS.exists():
+        shutil.rmtree(ARTIFACTS)
+    ARTIFACTS.mkdir(parents=True)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=chromium_path(),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN")
+    opened = context.new_page()
+    problems: list[str] = []
+    # A page that breaks the Content-Security-Policy or throws is a failing page.
+    opened.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    opened.on("pageerror", lambda e: problems.append(str(e)))
+    yield opened
+    context.close()
+    assert problems == [], problems
+
+
+def log_in(page: Page, base_url: str, username: str) -> None:
+    """Log in through the login form (logging out whoever was logged in)."""
+    page.context.clear_cookies()
+    page.goto(f"{base_url}/login")
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu", exact=True).fill("demo")
+    page.get_by_role("button", name="Đăng nhập").click()
+    expect(page.locator("#current-user")).to_contain_text(username)
+
+
+def nav_count(page: Page) -> int:
+    """The number beside "Việc của tôi" in the navigation bar."""
+    return int(page.locator("#nav-work-count").inner_text())
+
+
+def shot(page: Page, name: str) -> None:
+    """Save a full-page screenshot under tests/e2e/artifacts/."""
+    page.screenshot(
+        path=str(ARTIFACTS / f"{re.sub(r'[^a-z0-9_-]', '_', name)}.png"), full_page=True
+    )

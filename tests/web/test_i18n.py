@@ -1,0 +1,146 @@
+"""Vietnamese everywhere: the catalog translates every message, and no page shows English."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from tests.web.pages import login
+
+ROOT = Path(__file__).resolve().parents[2]
+CATALOG = ROOT / "webapp" / "translations" / "vi" / "LC_MESSAGES" / "messages.po"
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "_l": None,
+    "lazy_gettext": None,
+    "lazy_ngettext": (1, 2),
+}
+METHOD_MAP = [("webapp/**.py", "python"), ("webapp/templates/**.html", "jinja2")]
+# Text that is the same in both languages (names of languages, formats, product names).
+SAME_IN_BOTH = {"English", "Tiếng Việt", "dd/mm/yyyy", "PDF", "BPMN", "CSV", "×"}
+ASCII_WORDS = re.compile(r"^[A-Za-z][A-Za-z'’-]*(?:[\s,.:;!?()/-]+[A-Za-z][A-Za-z'’-]*)+[.!?:]?$")
+
+
+def source_messages() -> set[str]:
+    """Every msgid the code and templates use."""
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(ROOT), METHOD_MAP, keywords=KEYWORDS
+    ):
+        found.add(message[0] if isinstance(message, tuple) else message)
+    return found
+
+
+def test_the_catalog_translates_every_message():
+    with CATALOG.open("rb") as handle:
+        catalog = read_po(handle, locale="vi")
+    missing = []
+    for msgid in sorted(source_messages()):
+        entry = catalog.get(msgid)
+        strings = entry.string if entry is not None else None
+        strings = strings if isinstance(strings, tuple) else (strings,)
+        untranslated = entry is None or entry.fuzzy or not all(strings)
+        # A msgstr equal to its English msgid was copied, not translated.
+        copied = msgid not in SAME_IN_BOTH and strings[0] == msgid and re.search("[a-z]{3}", msgid)
+        if untranslated or copied:
+            missing.append(msgid)
+    assert missing == [], f"untranslated: {missing}"
+
+
+class _VisibleText(HTMLParser):
+    """Text a user reads: text nodes (not scripts or styles) and a few attributes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in {"script", "style", "template"}:
+            self._skip += 1
+        for name, value in attrs:
+            if name in {"title", "aria-label", "placeholder", "alt"} and value:
+                self.texts.append(value)
+            if name == "value" and value and dict(attrs).get("type") in {"submit", "button"}:
+                self.texts.append(value)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"script", "style", "template"} and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip and data.strip():
+            self.texts.append(" ".join(data.split()))
+
+
+def english_on(html: str) -> list[str]:
+    """Texts of a page that look like untranslated English (ASCII words, no Vietnamese)."""
+    parser = _VisibleText()
+    parser.feed(html)
+    return [t for t in parser.texts if t not in SAME_IN_BOTH and ASCII_WORDS.match(t)]
+
+
+@pytest.fixture
+def walked_pages(api, client):
+    """Render every page in Vietnamese, as the users who use them."""
+    dossier = api.start()
+    api.do("canbo_ns", dossier["id"], "prepare_dossier", {"decision": "submit"})
+    api.do("truongphong_ns", dossier["id"], "approve_at_unit", {"decision": "approve"})
+    [check] = api.items("vanphong", dossier["id"], "check_dossier")
+    pages: dict[str, str] = {"login": client.get("/login").get_data(as_text=True)}
+    login(client, "vanphong")
+    for name, url in {
+        "inbox": "/work",
+        "work_item": f"/work/{check['id']}",
+        "tracking": "/dossiers",
+        "tracking_empty": "/dossiers?q=khong+co+ho+so+nao",
+        "dossier": f"/dossiers/{dossier['id']}",
+        "process_map": "/process-map",
+        "not_found": "/dossiers/999999",
+    }.items():
+        pages[name] = client.get(url).get_data(as_text=True)
+    pages["invalid_form"] = client.post(f"/work/{check['id']}", data={}).get_data(as_text=True)
+    api.do("vanphong", dossier["id"], "check_dossier", {"decision": "approve"})
+    pages["conflict"] = client.post(f"/work/{check['id']}", data={}).get_data(as_text=True)
+    [ballot] = api.items("hoidong1", dossier["id"], "council_vote")
+    member = client.application.test_client()
+    login(member, "hoidong1")
+    pages["vote"] = member.get(f"/work/{ballot['id']}").get_data(as_text=True)
+    pages["forbidden"] = member.get(f"/work/{check['id']}").get_data(as_text=True)
+    officer = client.application.test_client()
+    login(officer, "truongphong_dn")
+    pages["new_dossier_forbidden"] = officer.get("/dossiers/new").get_data(as_text=True)
+    pages["empty_inbox"] = officer.get("/work").get_data(as_text=True)
+    creator = client.application.test_client()
+    login(creator, "canbo_ns")
+    pages["new_dossier"] = creator.get("/dossiers/new").get_data(as_text=True)
+    return pages
+
+
+def test_no_page_shows_english_in_vietnamese_mode(walked_pages):
+    found = {name: english_on(html) for name, html in walked_pages.items()}
+    assert {name: texts for name, texts in found.items() if texts} == {}
+
+
+def test_english_mode_switches_the_interface(api, client):
+    login(client, "vanphong")
+    client.get("/language/en?next=/work")
+    page = client.get("/work").get_data(as_text=True)
+    assert "My work" in page
+    assert "Việc của tôi" not in page
+    client.get("/language/vi?next=/work")
+    assert "Việc của tôi" in client.get("/work").get_data(as_text=True)
+
+
+def test_the_detector_catches_english():
+    assert english_on("<p>Nothing is waiting for you.</p><p>Không có việc</p>") == [
+        "Nothing is waiting for you."
+    ]
+    assert english_on('<button aria-label="Close dialog">×</button>') == ["Close dialog"]
