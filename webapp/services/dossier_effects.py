@@ -89,7 +89,7 @@ def engine_context(session: Session, dossier: Dossier) -> dict[str, Any]:
 
 def apply_step_data(dossier: Dossier, data: dict[str, Any]) -> None:
     """Record what a human step decided: the submission memo, the award decision."""
-    if data.get("submission_number") and "submission_number" in data:
+    if data.get("submission_number"):
         dossier.submission_number = data["submission_number"]
         dossier.submission_date = _date(data.get("submission_date")) or dossier.submission_date
     if data.get("decision") == AWARD_DECISION and data.get("decision_number"):
