@@ -96,3 +96,56 @@ def test_upload_needs_xml_or_multipart(api):
     response = api.post("/api/v1/processes/award_nomination/versions", "admin", json={"x": 1})
     assert response.status_code == 422
     assert "content_type" in response.json["error"]["fields"]
+
+
+def _corpus_files():
+    from tests.workflows.test_checks import CORPUS
+
+    return sorted(p for p in CORPUS.rglob("*") if p.suffix in {".bpmn", ".dmn"})
+
+
+def test_every_corpus_file_gets_a_draft_or_its_problems(api):
+    files = _corpus_files()
+    assert len(files) == 160
+    outcomes = {201: 0, 422: 0}
+    for path in files:
+        response = api.client.post(
+            "/api/v1/processes/corpus_check/versions",
+            headers={**api.headers("admin"), "Content-Type": "application/xml"},
+            data=path.read_bytes(),
+        )
+        assert response.status_code in outcomes, (path.name, response.status_code)
+        outcomes[response.status_code] += 1
+        if response.status_code == 422:
+            problems = response.json["error"]["problems"]
+            assert problems
+            assert all(p["message"] for p in problems)
+    assert outcomes[422] > 0
+
+
+def _rss_kib() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_hostile_uploads_are_refused_fast_and_without_memory_growth(api):
+    import time
+
+    from tests.workflows.test_xml_safety import BILLION_LAUGHS
+
+    xxe = BPMN.replace(
+        "<bpmn:definitions",
+        '<!DOCTYPE d [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n<bpmn:definitions',
+        1,
+    )
+    deep = "<a>" * 200_000 + "</a>" * 200_000
+    before = _rss_kib()
+    for body in (xxe, BILLION_LAUGHS, deep) * 5:
+        started = time.perf_counter()
+        response = upload(api, body)
+        assert time.perf_counter() - started < 1
+        assert response.status_code == 422
+    assert _rss_kib() - before < 50 * 1024
