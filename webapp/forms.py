@@ -33,5 +33,14 @@ class BaseForm(Form):
             return CATALOG_TRANSLATIONS
 
 
+class TranslatedForm(Form):
+    """A form nested inside another (a row, a set of ballots): no CSRF of its own, and WTForms'
+    messages in the page's language."""
+
+    class Meta:
+        def get_translations(self, form: Any) -> Any:
+            return CATALOG_TRANSLATIONS
+
+
 class ActionForm(BaseForm):
     """A POST button with nothing but the CSRF token (claim, release, log out)."""

@@ -64,19 +64,24 @@ class DossierPage:
     per_page: int
 
 
-def _creator_unit(actor: Actor) -> int:
+def creator_unit_id(actor: Actor) -> int | None:
+    """The unit a dossier the actor creates belongs to: their own unit when they are an officer
+    there, else the single unit where they were made one (None when it cannot be told)."""
     units = actor.grants.get(CREATOR_ROLE, frozenset())
     if actor.unit_id in actor.scopes.get(CREATOR_ROLE, frozenset()):
         return actor.unit_id
     if len(units) == 1:
         return next(iter(units))
-    raise PermissionDeniedError("cannot tell which unit this dossier belongs to")
+    return None
 
 
 def start_dossier(session: Session, actor: Actor, payload: Any) -> Dossier:
     """Create a dossier for the actor's unit and start its process on the deployed version."""
     if not can_start_dossier(actor):
         raise PermissionDeniedError("only unit officers start dossiers")
+    unit_id = creator_unit_id(actor)
+    if unit_id is None:
+        raise PermissionDeniedError("cannot tell which unit this dossier belongs to")
     data = validate_form(DOSSIER_SCHEMA, payload)
     if data.get("movement_id") is not None and session.get(Movement, data["movement_id"]) is None:
         raise InvalidDataError("unknown movement", {"movement_id": "is not a known movement"})
@@ -91,7 +96,7 @@ def start_dossier(session: Session, actor: Actor, payload: Any) -> Dossier:
         simplified_reason=data.get("simplified_reason"),
         movement_id=data.get("movement_id"),
         status="in_progress",
-        unit_id=_creator_unit(actor),
+        unit_id=unit_id,
         created_by_id=actor.user_id,
         created_at=now,
         updated_at=now,

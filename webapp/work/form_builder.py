@@ -35,7 +35,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
-from webapp.forms import BaseForm
+from webapp.forms import BaseForm, TranslatedForm
 from webapp.models import Nominee
 
 DATE_FORMAT = "%d/%m/%Y"
@@ -149,7 +149,7 @@ def _row_form(schema: Mapping[str, Any], lang: str) -> type[Form]:
         name: _field(name, prop, name in required, lang, ())
         for name, prop in schema.get("properties", {}).items()
     }
-    return type("RowForm", (Form,), fields)
+    return type("RowForm", (TranslatedForm,), fields)
 
 
 def _nominee_map_form(
@@ -160,7 +160,7 @@ def _nominee_map_form(
         f"n{nominee.id}": RadioField(nominee.name, choices=choices, validators=[InputRequired()])
         for nominee in nominees
     }
-    return type("NomineeChoiceForm", (Form,), fields)
+    return type("NomineeChoiceForm", (TranslatedForm,), fields)
 
 
 def build_form_class(

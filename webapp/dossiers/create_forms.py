@@ -1,0 +1,285 @@
+"""The new-dossier form: header fields and a nominee list that grows row by row.
+
+The field names are those of the API's POST /dossiers body (and of the preparing step's form),
+so that the service's field paths (`nominees.0.name`) lead back to the field that caused them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import FileStorage
+from wtforms import (
+    BooleanField,
+    DateField,
+    Field,
+    FieldList,
+    FileField,
+    Form,
+    FormField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import TextInput
+
+from webapp.dossier_view import AWARD_FORM_LABELS, KIND_LABELS, PROCEDURE_LABELS, TRACK_LABELS
+from webapp.forms import BaseForm
+from webapp.services.attachments import Upload, check_upload
+from webapp.services.dossier_intake import REPORT_KIND, NomineeReport
+from webapp.services.errors import InvalidDataError
+from webapp.services.form_validation import FormInvalidError
+from webapp.wtforms_messages import CATALOG_TRANSLATIONS
+
+DATE_FORMAT = "%d/%m/%Y"
+MAX_NOMINEES = 200
+ACCEPT = ".pdf,.doc,.docx,.png,.jpg,.jpeg"
+NOT_GIVEN = _l("— not given —")
+
+# The service's stable error codes, in the page's language (the same texts as the step forms).
+FIELD_MESSAGES = {
+    "required": _l("This field is required."),
+    "blank": _l("This field must not be empty."),
+    "choice": _l("Choose one of the options."),
+    "type": _l("This value has the wrong type."),
+    "format": _l("Enter a valid date (dd/mm/yyyy)."),
+    "too_long": _l("This text is too long."),
+    "too_few": _l("Add at least one row."),
+    "too_many": _l("There are too many rows."),
+    "unknown_field": _l("This field is not part of the form."),
+    "invalid": _l("This value is not valid."),
+}
+UPLOAD_MESSAGES = {
+    "file_too_large": _l("The file is larger than 10 MB."),
+    "file_type": _l("Only PDF, DOC, DOCX, PNG and JPEG files are accepted."),
+    "empty_file": _l("The file is empty."),
+}
+INDIVIDUAL_ONLY = ("gender", "birth_date", "staff_category", "posthumous")
+
+
+def _choices(labels: Mapping[str, Any]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in labels.items()]
+
+
+class NomineeForm(Form):
+    """One row of the nominee list (no CSRF of its own: the dossier form carries it)."""
+
+    class Meta:
+        def get_translations(self, form: Any) -> Any:
+            # WTForms' own messages in the page's language, as in BaseForm.
+            return CATALOG_TRANSLATIONS
+
+    kind = SelectField(
+        _l("Kind"),
+        choices=_choices(KIND_LABELS),
+        default="individual",
+        validators=[InputRequired()],
+    )
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    position = StringField(_l("Position, unit"), validators=[Optional(), Length(max=300)])
+    gender = SelectField(
+        _l("Gender"),
+        choices=_choices({"": NOT_GIVEN, "male": _l("Male"), "female": _l("Female")}),
+        validators=[Optional()],
+    )
+    # A text box, not the browser's date picker: people type dd/mm/yyyy.
+    birth_date = DateField(
+        _l("Date of birth"),
+        format=DATE_FORMAT,
+        widget=TextInput(),
+        validators=[Optional()],
+        invalid_value_message=_l("Enter a valid date (dd/mm/yyyy)."),
+        render_kw={"placeholder": "dd/mm/yyyy", "inputmode": "numeric", "autocomplete": "off"},
+    )
+    staff_category = SelectField(
+        _l("Staff category"),
+        choices=_choices(
+            {"": NOT_GIVEN, "manager": _l("Manager"), "frontline": _l("Frontline worker")}
+        ),
+        validators=[Optional()],
+    )
+    posthumous = BooleanField(_l("Posthumous award"))
+    achievement = TextAreaField(
+        _l("Summary of achievements"),
+        validators=[Optional(), Length(max=8000)],
+        render_kw={"rows": 3},
+    )
+    report = FileField(
+        _l("Achievement report"),
+        description=_l("PDF, DOC, DOCX, PNG or JPEG, up to 10 MB."),
+        render_kw={"accept": ACCEPT},
+    )
+
+    def validate(self, extra_validators: Mapping[str, Any] | None = None) -> bool:
+        """Validate the row; a collective's hidden individual fields are ignored, not checked."""
+        valid: bool = super().validate(extra_validators)
+        if self.kind.data != "collective":
+            return valid
+        for name in INDIVIDUAL_ONLY:
+            self[name].errors = []
+        return not self.errors
+
+    def validate_birth_date(self, field: Field) -> None:
+        """A date of birth lies in the past."""
+        zone = ZoneInfo(current_app.config["TIME_ZONE"])
+        if field.data and field.data > datetime.now(zone).date():
+            raise ValidationError(str(_l("The date of birth cannot be in the future.")))
+
+
+class NewDossierForm(BaseForm):
+    """The dossier's header and its nominees; two buttons: save a draft, or create and submit."""
+
+    title = TextAreaField(
+        _l("Subject of the proposal"),
+        validators=[DataRequired(), Length(max=500)],
+        description=_l(
+            "For example: Proposal to award the Certificate of Merit of the Minister of Finance "
+            "to the collective and individuals of the budget division"
+        ),
+        render_kw={"rows": 2},
+    )
+    award_form = SelectField(
+        _l("Award form"),
+        choices=_choices({"": _l("— choose —"), **AWARD_FORM_LABELS}),
+        validators=[InputRequired()],
+    )
+    track = RadioField(
+        _l("Type of award"), choices=_choices(TRACK_LABELS), validators=[InputRequired()]
+    )
+    procedure = RadioField(
+        _l("Procedure"),
+        choices=_choices(PROCEDURE_LABELS),
+        default="regular",
+        validators=[InputRequired()],
+    )
+    # Not Optional(): the inline validator below must run when the box is empty.
+    simplified_reason = TextAreaField(
+        _l("Grounds for the simplified procedure"),
+        validators=[Length(max=2000)],
+        description=_l("Which condition of the simplified procedure this dossier meets."),
+        render_kw={"rows": 2},
+    )
+    nominees = FieldList(
+        FormField(NomineeForm), label=_l("Nominees"), min_entries=1, max_entries=MAX_NOMINEES
+    )
+
+    def validate_simplified_reason(self, field: Field) -> None:
+        """The simplified procedure needs its legal grounds."""
+        if self.procedure.data == "simplified" and not (field.data or "").strip():
+            raise ValidationError(str(_l("Give the grounds for the simplified procedure.")))
+
+
+def blank_row() -> NomineeForm:
+    """An empty nominee row, numbered `__index__`, that the page's script copies for new rows."""
+    return NomineeForm(prefix="nominees-__index__-")
+
+
+def _text(value: Any) -> str | None:
+    text = (value or "").strip() if isinstance(value, str) else None
+    return text or None
+
+
+def nominee_payload(row: NomineeForm) -> dict[str, Any]:
+    """A row as the API's nominee JSON; a collective has no gender, birth date or category."""
+    data: dict[str, Any] = {
+        "kind": row.kind.data,
+        "name": (row.name.data or "").strip(),
+        "position": _text(row.position.data),
+        "achievement": _text(row.achievement.data),
+    }
+    if row.kind.data == "individual":
+        data["gender"] = row.gender.data or None
+        data["birth_date"] = row.birth_date.data.isoformat() if row.birth_date.data else None
+        data["staff_category"] = row.staff_category.data or None
+        data["posthumous"] = bool(row.posthumous.data)
+    return data
+
+
+def dossier_payload(form: NewDossierForm) -> dict[str, Any]:
+    """The form as the API's POST /dossiers body (the reason only with the simplified procedure)."""
+    simplified = form.procedure.data == "simplified"
+    return {
+        "title": (form.title.data or "").strip(),
+        "award_form": form.award_form.data,
+        "track": form.track.data,
+        "procedure": form.procedure.data,
+        "simplified_reason": _text(form.simplified_reason.data) if simplified else None,
+        "nominees": [nominee_payload(entry.form) for entry in form.nominees.entries],
+    }
+
+
+def _add_error(field: Field, message: Any) -> None:
+    field.errors = [*list(field.errors or []), str(message)]
+
+
+def read_reports(form: NewDossierForm) -> tuple[list[NomineeReport], dict[int, str]]:
+    """Each row's report, checked; a refused file gets its message beside its input.
+
+    Returns the accepted reports and, by row, their file names: files are not kept when the
+    form comes back with errors, and the page asks for them again by name.
+    """
+    reports: list[NomineeReport] = []
+    accepted: dict[int, str] = {}
+    for index, entry in enumerate(form.nominees.entries):
+        field = entry.form.report
+        file = field.data
+        if not isinstance(file, FileStorage) or not file.filename:
+            continue
+        upload = Upload(
+            file.filename, file.read(), kind=REPORT_KIND, field=f"nominees.{index}.report"
+        )
+        try:
+            check_upload(upload)
+        except InvalidDataError as exc:
+            _add_error(field, UPLOAD_MESSAGES.get(exc.code, FIELD_MESSAGES["invalid"]))
+            continue
+        reports.append(NomineeReport(index, upload))
+        accepted[index] = file.filename
+    return reports, accepted
+
+
+def has_report_errors(form: NewDossierForm) -> bool:
+    """Whether a row's file was refused."""
+    return any(entry.form.report.errors for entry in form.nominees.entries)
+
+
+def _field_at(form: NewDossierForm, path: str) -> Field | None:
+    parts = path.split(".")
+    field = form._fields.get(parts[0])
+    if isinstance(field, FieldList) and len(parts) > 1:
+        index = int(parts[1]) if parts[1].isdigit() else -1
+        if not 0 <= index < len(field.entries) or len(parts) < 3:
+            return None
+        field = field.entries[index].form._fields.get(parts[2])
+    return field if isinstance(field, Field) else None
+
+
+def attach_service_errors(form: NewDossierForm, exc: InvalidDataError) -> list[str]:
+    """Put the service's field errors beside their fields; return the messages with no field."""
+    if isinstance(exc, FormInvalidError):
+        problems = [
+            (p.path, FIELD_MESSAGES.get(p.code, FIELD_MESSAGES["invalid"])) for p in exc.problems
+        ]
+    else:
+        message = UPLOAD_MESSAGES.get(exc.code, FIELD_MESSAGES["invalid"])
+        problems = [(path, message) for path in exc.fields]
+    unplaced: list[str] = [] if problems else [exc.message]
+    for path, message in problems:
+        field = _field_at(form, path)
+        if field is not None:
+            _add_error(field, message)
+        elif isinstance(exc, FormInvalidError):
+            unplaced.append(f"{message} ({path})")
+        else:
+            # Not about a field of this page (the process, a setting): the service's own words.
+            unplaced.append(exc.message)
+    return list(dict.fromkeys(unplaced))
