@@ -1,6 +1,7 @@
 """Every model, imported so that the metadata is complete (Alembic, create_all)."""
 
 from webapp.models.dossier import Attachment, Dossier, Movement, Nominee
+from webapp.models.moves import InstanceMove
 from webapp.models.org import ApiToken, OrgUnit, Role, RoleAssignment, User
 from webapp.models.process import ProcessInstance, ProcessVersion
 from webapp.models.setting import AppSetting
@@ -12,6 +13,7 @@ __all__ = [
     "Attachment",
     "Dossier",
     "Event",
+    "InstanceMove",
     "Movement",
     "Nominee",
     "OrgUnit",

@@ -36,11 +36,18 @@ def sync_work_items(
             select(WorkItem).where(WorkItem.instance_id == instance.id, WorkItem.status == "open")
         )
     }
-    ready_ids = {task.task_id for task in ready}
+    ready_by_id = {task.task_id: task for task in ready}
     for task_id, item in open_items.items():
-        if task_id not in ready_ids:
+        task = ready_by_id.get(task_id)
+        if task is None:
             item.status = "cancelled"
             item.completed_at = now
+        elif item.version_id != instance.version_id:
+            # The dossier moved to another version: the step keeps its place, with the new
+            # version's name, lane, role and form.
+            item.version_id = instance.version_id
+            item.step, item.title, item.lane = task.element_id, task.name, task.lane
+            item.role, item.form = task.role, task.form
     assignees = _assignee_ids(session, ready)
     created = []
     for task in ready:
