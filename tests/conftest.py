@@ -72,6 +72,10 @@ def _empty_tables(app: Flask) -> None:
     with db.transaction() as session:
         for table in PER_TEST_TABLES:
             session.execute(text(f"DELETE FROM {table}"))
+        # Roles added by a test go too.
+        seeded = ", ".join(f"'{code}'" for code in seeding.ROLES)
+        session.execute(text(f"DELETE FROM role_assignment WHERE role NOT IN ({seeded})"))
+        session.execute(text(f"DELETE FROM role WHERE code NOT IN ({seeded})"))
         # Versions added by a test go; the shipped version 1 stays deployed.
         session.execute(text("DELETE FROM process_version WHERE version > 1"))
         session.execute(text("UPDATE process_version SET status = 'deployed' WHERE version = 1"))

@@ -96,18 +96,16 @@ def _check_forms(files: dict[str, str]) -> dict[str, str]:
     return problems
 
 
-def create_version(
-    session: Session,
-    actor: Actor | None,
-    process_key: str,
-    bpmn_xml: str,
-    files: dict[str, str],
-    *,
-    comment: str | None = None,
-) -> ProcessVersion:
-    """Store a new draft version after checking it; its problems are kept with it."""
-    if actor is not None and not can_manage_processes(actor):
-        raise PermissionDeniedError("only administrators manage processes")
+@dataclass(frozen=True)
+class _Checked:
+    """What checking a version's files found."""
+
+    problems: list[dict[str, Any]]
+    name: str | None
+    spec_json: str | None
+
+
+def _check(session: Session, process_key: str, bpmn_xml: str, files: dict[str, str]) -> _Checked:
     result = check_bundle(
         bpmn_xml,
         dmn_files(files),
@@ -120,6 +118,31 @@ def create_version(
         {"code": "invalid_form", "message": message, "element_id": None, "file": name, "line": None}
         for name, message in _check_forms(files).items()
     ]
+    definition = result.definition
+    return _Checked(
+        problems,
+        definition.name if definition else None,
+        dump_spec(definition.spec, definition.subprocess_specs) if definition else None,
+    )
+
+
+def _require_admin(actor: Actor | None) -> None:
+    if actor is not None and not can_manage_processes(actor):
+        raise PermissionDeniedError("only administrators manage processes")
+
+
+def create_version(
+    session: Session,
+    actor: Actor | None,
+    process_key: str,
+    bpmn_xml: str,
+    files: dict[str, str],
+    *,
+    comment: str | None = None,
+) -> ProcessVersion:
+    """Store a new draft version after checking it; its problems are kept with it."""
+    _require_admin(actor)
+    checked = _check(session, process_key, bpmn_xml, files)
     number = (
         session.scalar(
             select(func.max(ProcessVersion.version)).where(
@@ -128,24 +151,66 @@ def create_version(
         )
         or 0
     ) + 1
-    definition = result.definition
     version = ProcessVersion(
         process_key=process_key,
         version=number,
         status="draft",
-        name=definition.name if definition else None,
+        name=checked.name,
         bpmn_xml=bpmn_xml,
         files=files,
-        spec_json=dump_spec(definition.spec, definition.subprocess_specs) if definition else None,
-        serializer_version=SERIALIZER_VERSION if definition else None,
+        spec_json=checked.spec_json,
+        serializer_version=SERIALIZER_VERSION if checked.spec_json else None,
         source_hash=source_hash(bpmn_xml, files),
-        problems=problems,
+        problems=checked.problems,
         comment=comment,
         created_by_id=actor.user_id if actor else None,
     )
     session.add(version)
     session.flush()
     return version
+
+
+def update_draft(
+    session: Session,
+    actor: Actor,
+    process_key: str,
+    number: int,
+    *,
+    bpmn_xml: str | None = None,
+    files: dict[str, str] | None = None,
+) -> ProcessVersion:
+    """Change a draft's diagram and/or files and check it again (deployed versions never change)."""
+    _require_admin(actor)
+    version = get_version(session, process_key, number)
+    if version.status != "draft":
+        raise ConflictError(
+            "only a draft can be changed; save your changes as a new draft", code="not_a_draft"
+        )
+    new_xml = version.bpmn_xml if bpmn_xml is None else bpmn_xml
+    new_files = dict(version.files if files is None else files)
+    checked = _check(session, process_key, new_xml, new_files)
+    version.bpmn_xml, version.files = new_xml, new_files
+    version.name = checked.name
+    version.spec_json = checked.spec_json
+    version.serializer_version = SERIALIZER_VERSION if checked.spec_json else None
+    version.problems = checked.problems
+    version.source_hash = source_hash(new_xml, new_files)
+    session.flush()
+    return version
+
+
+def copy_as_draft(session: Session, actor: Actor, process_key: str, number: int) -> ProcessVersion:
+    """A new draft with the same diagram, forms and rules as version `number`."""
+    _require_admin(actor)
+    source = get_version(session, process_key, number)
+    return create_version(
+        session,
+        actor,
+        process_key,
+        source.bpmn_xml,
+        dict(source.files),
+        comment=f"từ phiên bản {number}",
+    )
 
 
 def deploy_version(
