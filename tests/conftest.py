@@ -31,7 +31,15 @@ from webapp.services.actors import actor_for_user
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_POSTGRES_URL") else [])
 # Emptied after every test; the organisation, users, tokens and process versions stay.
-PER_TEST_TABLES = ["instance_move", "attachment", "event", "work_item", "process_instance", "nominee", "dossier"]
+PER_TEST_TABLES = [
+    "instance_move",
+    "attachment",
+    "event",
+    "work_item",
+    "process_instance",
+    "nominee",
+    "dossier",
+]
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

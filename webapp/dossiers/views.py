@@ -1,39 +1,269 @@
-"""Dossier pages (placeholders until the tracking, dossier and creation pages land)."""
+"""Theo dõi hồ sơ (the tracking list and its CSV), the dossier page with its diagram, files."""
 
 from __future__ import annotations
 
-from flask import render_template, send_file
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Response, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import force_locale
 from flask_login import login_required
 
-from webapp.dossier_view import dossier_context
+from webapp.db import utcnow
+from webapp.dossier_view import AWARD_FORM_LABELS, LABELS, STATUS_LABELS, dossier_context
 from webapp.dossiers.blueprint import bp
+from webapp.i18n import local
 from webapp.request_db import db_session
-from webapp.services import attachments, dossiers
+from webapp.services import attachments, dossier_trail, dossiers, tracking_export
 from webapp.web_edge import page_actor
+
+PER_PAGE = 50
+# Page links shown around the current one; the first and last page are always linked.
+PAGE_WINDOW = 2
+OVERDUE_CHOICES = {"yes": True, "no": False}
+# Sortable columns (keys of services.dossiers.SORT_KEYS); a first click on the creation date
+# shows the newest first, on the others A to Z.
+SORTABLE = ("code", "created", "status", "award_form")
+FIRST_CLICK_DESCENDING = frozenset({"created"})
+
+
+@dataclass(frozen=True)
+class TrackingQuery:
+    """The list's query string, read leniently: a value the lists do not offer means "any"."""
+
+    q: str
+    status: str | None
+    step: str | None
+    unit_id: int | None
+    award_form: str | None
+    overdue: str | None
+    sort: str
+    page: int
+
+    def filters(self) -> dossiers.DossierFilters:
+        """The filters as the services take them."""
+        return dossiers.DossierFilters(
+            q=self.q or None,
+            status=self.status,
+            step=self.step,
+            unit_id=self.unit_id,
+            award_form=self.award_form,
+            overdue=OVERDUE_CHOICES.get(self.overdue or ""),
+        )
+
+    def args(self, **changes: Any) -> dict[str, Any]:
+        """Query-string arguments of this list with `changes`, without empty values."""
+        values: dict[str, Any] = {
+            "q": self.q,
+            "status": self.status,
+            "step": self.step,
+            "unit_id": self.unit_id,
+            "award_form": self.award_form,
+            "overdue": self.overdue,
+            "sort": None if self.sort == dossiers.DEFAULT_SORT else self.sort,
+            "page": self.page if self.page > 1 else None,
+        }
+        values.update(changes)
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+    @property
+    def filtered(self) -> bool:
+        """Whether anything narrows the list."""
+        return bool(
+            self.q or self.status or self.step or self.unit_id or self.award_form or self.overdue
+        )
+
+
+def _read_query(steps: dict[str, str], units: dict[int, str]) -> TrackingQuery:
+    args = request.args
+    sort = args.get("sort", "")
+    unit_id = args.get("unit_id", type=int)
+    return TrackingQuery(
+        q=" ".join(args.get("q", "").split())[:200],
+        status=_offered(args.get("status"), STATUS_LABELS),
+        step=_offered(args.get("step"), steps),
+        unit_id=unit_id if unit_id in units else None,
+        award_form=_offered(args.get("award_form"), AWARD_FORM_LABELS),
+        overdue=_offered(args.get("overdue"), OVERDUE_CHOICES),
+        sort=sort if sort in dossiers.SORTS else dossiers.DEFAULT_SORT,
+        page=max(args.get("page", 1, type=int) or 1, 1),
+    )
+
+
+def _offered(value: str | None, choices: Any) -> str | None:
+    return value if value and value in choices else None
+
+
+def _tracking_choices() -> tuple[dict[str, str], dict[int, str]]:
+    session = db_session()
+    steps = dict(dossiers.tracking_steps(session))
+    units = {unit.id: unit.name for unit in dossiers.visible_units(session, page_actor())}
+    return steps, units
+
+
+def _page_numbers(page: int, pages: int) -> list[int | None]:
+    """1 … 4 5 [6] 7 8 … 200: None marks a gap."""
+    shown = sorted({1, pages, *range(page - PAGE_WINDOW, page + PAGE_WINDOW + 1)})
+    numbers: list[int | None] = []
+    for number in (n for n in shown if 1 <= n <= pages):
+        if numbers and number - (numbers[-1] or 0) > 1:
+            numbers.append(None)
+        numbers.append(number)
+    return numbers
+
+
+def _sort_link(query: TrackingQuery, column: str) -> dict[str, Any]:
+    """Where a column header leads (same column: the other direction) and its aria-sort."""
+    active = query.sort.lstrip("-") == column
+    descending = query.sort.startswith("-")
+    if active:
+        target = column if descending else f"-{column}"
+    else:
+        target = f"-{column}" if column in FIRST_CLICK_DESCENDING else column
+    return {
+        "url": url_for("dossiers.tracking", **query.args(sort=target, page=None)),
+        "active": active,
+        "aria": ("descending" if descending else "ascending") if active else None,
+    }
+
+
+def _holders(items: list[Any], roles: dict[str, str]) -> list[str]:
+    """Who holds the open steps: the person who took it or was given it, else the role."""
+    names = []
+    for item in items:
+        person = item.claimed_by or item.assignee
+        names.append(person.full_name if person else roles.get(item.role or "", item.role or ""))
+    return list(dict.fromkeys(n for n in names if n))
 
 
 @bp.get("/dossiers")
 @login_required
 def tracking() -> ResponseReturnValue:
-    """Theo dõi hồ sơ."""
-    page = dossiers.list_dossiers(db_session(), page_actor())
-    return render_template("dossiers/tracking.html", page=page)
+    """Theo dõi hồ sơ: the visible dossiers, filtered, searched, sorted and paged."""
+    actor = page_actor()
+    session = db_session()
+    steps, units = _tracking_choices()
+    query = _read_query(steps, units)
+    now = utcnow()
+    filters = query.filters()
+    page = dossiers.list_dossiers(
+        session,
+        actor,
+        q=filters.q,
+        status=filters.status,
+        step=filters.step,
+        unit_id=filters.unit_id,
+        award_form=filters.award_form,
+        overdue=filters.overdue,
+        page=query.page,
+        per_page=PER_PAGE,
+        sort=query.sort,
+        now=now,
+    )
+    pages = max((page.total + PER_PAGE - 1) // PER_PAGE, 1)
+    if query.page > pages:
+        # A bookmarked page past the end (the list got shorter): show the last one.
+        return redirect(url_for("dossiers.tracking", **query.args(page=pages)))
+    roles = dossiers.role_names(session)
+    rows = []
+    for dossier in page.items:
+        items = page.open_items.get(dossier.id, [])
+        dues = [i.due_at for i in items if i.due_at is not None]
+        rows.append(
+            {
+                "dossier": dossier,
+                "steps": list(dict.fromkeys(i.title for i in items)),
+                "holders": _holders(items, roles),
+                "since": min((i.created_at for i in items), default=None),
+                "due": min(dues, default=None),
+            }
+        )
+    return render_template(
+        "dossiers/tracking.html",
+        rows=rows,
+        total=page.total,
+        page=query.page,
+        per_page=PER_PAGE,
+        pages=pages,
+        page_numbers=_page_numbers(query.page, pages),
+        query=query,
+        steps=steps,
+        units=units,
+        labels=LABELS,
+        sort_links={column: _sort_link(query, column) for column in SORTABLE},
+        now=now,
+    )
+
+
+@bp.get("/dossiers.csv")
+@login_required
+def tracking_csv() -> ResponseReturnValue:
+    """The filtered tracking list as CSV (every matching row up to the export limit)."""
+    steps, units = _tracking_choices()
+    query = _read_query(steps, units)
+    # The file is Vietnamese whatever language the user reads the site in.
+    with force_locale("vi"):
+        labels = tracking_export.ExportLabels(
+            statuses={code: str(label) for code, label in STATUS_LABELS.items()},
+            award_forms={code: str(label) for code, label in AWARD_FORM_LABELS.items()},
+        )
+    now = utcnow()
+    data = tracking_export.export_csv(
+        db_session(), page_actor(), query.filters(), labels, sort=query.sort, now=now
+    )
+    stamp = (local(now) or now).strftime("%Y%m%d-%H%M")
+    return Response(
+        data,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="theo-doi-ho-so-{stamp}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @bp.get("/dossiers/<int:dossier_id>")
 @login_required
 def show(dossier_id: int) -> ResponseReturnValue:
-    """The dossier page."""
+    """The dossier page: header, current steps, the diagram, timeline, nominees and files."""
     actor = page_actor()
     session = db_session()
     detail = dossiers.dossier_detail(session, actor, dossier_id)
+    context = dossier_context(session, actor, detail.dossier)
+    files_by_event: dict[int, list[Any]] = {}
+    for attachment in context["attachments"]:
+        if attachment.event_id is not None:
+            files_by_event.setdefault(attachment.event_id, []).append(attachment)
     return render_template(
         "dossiers/show.html",
         detail=detail,
         dossier=detail.dossier,
-        **dossier_context(session, actor, detail.dossier),
+        open_items=detail.open_items,
+        roles=dossiers.role_names(session),
+        files_by_event=files_by_event,
+        nominee_names={n.id: n.name for n in context["nominees"]},
+        now=utcnow(),
+        **context,
     )
+
+
+@bp.get("/dossiers/<int:dossier_id>/diagram.json")
+@login_required
+def diagram(dossier_id: int) -> ResponseReturnValue:
+    """The dossier's BPMN XML and its trail, for the page's diagram viewer."""
+    trail = dossier_trail.dossier_trail(db_session(), page_actor(), dossier_id)
+    response = {
+        "xml": trail.bpmn_xml,
+        "process_key": trail.process_key,
+        "version": trail.version,
+        "completed": trail.completed,
+        "current": trail.current,
+        "flows": trail.flows,
+        "finished": trail.finished,
+        "complete": trail.complete,
+    }
+    return response, 200, {"Cache-Control": "no-store"}
 
 
 @bp.get("/attachments/<int:attachment_id>")

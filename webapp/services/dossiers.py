@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from webapp.db import utcnow
 from webapp.models import (
@@ -18,6 +18,7 @@ from webapp.models import (
     OrgUnit,
     ProcessInstance,
     ProcessVersion,
+    Role,
     WorkItem,
 )
 from webapp.permissions import CREATOR_ROLE, Actor, can_see_dossier, can_start_dossier
@@ -41,6 +42,15 @@ from workflows import ProcessRuntimeError, RunningProcess
 
 MAX_PER_PAGE = 200
 STATUSES = ("in_progress", "returned", "awarded", "refused", "partly_awarded", "withdrawn")
+# Sorting by status groups open dossiers first, then the outcomes from best to worst.
+STATUS_SORT_ORDER = (
+    "in_progress",
+    "returned",
+    "awarded",
+    "partly_awarded",
+    "refused",
+    "withdrawn",
+)
 
 
 @dataclass(frozen=True)
@@ -168,6 +178,80 @@ def detail_of(session: Session, dossier: Dossier, version: ProcessVersion) -> Do
     return DossierDetail(dossier, version, open_items, history_of(session, dossier.id))
 
 
+@dataclass(frozen=True)
+class DossierFilters:
+    """What the tracking list is narrowed to; None means "any"."""
+
+    q: str | None = None
+    status: str | None = None
+    step: str | None = None
+    unit_id: int | None = None
+    award_form: str | None = None
+    overdue: bool | None = None
+
+
+def _rank(column: Any, codes: tuple[str, ...]) -> Any:
+    """Order codes as `codes` lists them, not alphabetically (unknown codes last)."""
+    return case({code: rank for rank, code in enumerate(codes)}, value=column, else_=len(codes))
+
+
+# Whitelisted orderings of the tracking list; "-" means descending. Each ends with the id so
+# paging is stable when values tie.
+SORT_KEYS: dict[str, Any] = {
+    "created": Dossier.created_at,
+    "code": Dossier.code,
+    "status": _rank(Dossier.status, STATUS_SORT_ORDER),
+    "award_form": _rank(Dossier.award_form, tuple(AWARD_FORMS)),
+}
+DEFAULT_SORT = "-created"
+SORTS = frozenset([*SORT_KEYS, *(f"-{key}" for key in SORT_KEYS)])
+
+
+def sort_order(sort: str) -> list[Any]:
+    """ORDER BY clauses for a whitelisted sort key (InvalidDataError for anything else)."""
+    if sort not in SORTS:
+        raise InvalidDataError(
+            "unknown sort order", {"sort": f"must be one of: {', '.join(sorted(SORTS))}"}
+        )
+    key = sort.lstrip("-")
+    columns = [SORT_KEYS[key]] if key == "created" else [SORT_KEYS[key], Dossier.created_at]
+    if sort.startswith("-"):
+        return [*(c.desc() for c in columns), Dossier.id.desc()]
+    return [*(c.asc() for c in columns), Dossier.id.asc()]
+
+
+def filter_conditions(actor: Actor, filters: DossierFilters, now: datetime) -> list[Any]:
+    """WHERE clauses for the dossiers the actor may see that match `filters` (checked)."""
+    if filters.status is not None and filters.status not in STATUSES:
+        raise InvalidDataError(
+            "unknown status", {"status": f"must be one of: {', '.join(STATUSES)}"}
+        )
+    if filters.award_form is not None and filters.award_form not in AWARD_FORMS:
+        raise InvalidDataError(
+            "unknown award form", {"award_form": f"must be one of: {', '.join(AWARD_FORMS)}"}
+        )
+    conditions: list[Any] = []
+    if not actor.is_admin:
+        conditions.append(Dossier.unit_id.in_(actor.visible_units or {-1}))
+    if filters.status:
+        conditions.append(Dossier.status == filters.status)
+    if filters.unit_id is not None:
+        conditions.append(Dossier.unit_id == filters.unit_id)
+    if filters.award_form:
+        conditions.append(Dossier.award_form == filters.award_form)
+    for term in search_terms(filters.q):
+        conditions.append(Dossier.search_text.contains(term, autoescape=True))
+    # An alias: the clauses stay correct in a query that selects work items itself.
+    item = aliased(WorkItem)
+    open_item = and_(item.dossier_id == Dossier.id, item.status == "open")
+    if filters.step:
+        conditions.append(exists().where(open_item, item.step == filters.step))
+    if filters.overdue is not None:
+        late = exists().where(open_item, item.due_at < now)
+        conditions.append(late if filters.overdue else ~late)
+    return conditions
+
+
 def list_dossiers(
     session: Session,
     actor: Actor,
@@ -180,46 +264,28 @@ def list_dossiers(
     overdue: bool | None = None,
     page: int = 1,
     per_page: int = 50,
+    sort: str = DEFAULT_SORT,
     now: datetime | None = None,
 ) -> DossierPage:
-    """The dossiers the actor may see, filtered, newest first."""
+    """The dossiers the actor may see, filtered, newest first unless `sort` says otherwise.
+
+    Only the page's dossiers and their open work items are read (never engine state), so the
+    list stays fast with many dossiers. `sort` is one of SORTS ("-created" by default).
+    """
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
         raise InvalidDataError(
             "bad paging", {"page": "must be >= 1", "per_page": f"must be 1..{MAX_PER_PAGE}"}
         )
-    if status is not None and status not in STATUSES:
-        raise InvalidDataError(
-            "unknown status", {"status": f"must be one of: {', '.join(STATUSES)}"}
-        )
-    if award_form is not None and award_form not in AWARD_FORMS:
-        raise InvalidDataError(
-            "unknown award form", {"award_form": f"must be one of: {', '.join(AWARD_FORMS)}"}
-        )
-    now = now or utcnow()
-    conditions: list[Any] = []
-    if not actor.is_admin:
-        conditions.append(Dossier.unit_id.in_(actor.visible_units or {-1}))
-    if status:
-        conditions.append(Dossier.status == status)
-    if unit_id is not None:
-        conditions.append(Dossier.unit_id == unit_id)
-    if award_form:
-        conditions.append(Dossier.award_form == award_form)
-    for term in search_terms(q):
-        conditions.append(Dossier.search_text.contains(term, autoescape=True))
-    open_item = and_(WorkItem.dossier_id == Dossier.id, WorkItem.status == "open")
-    if step:
-        conditions.append(exists().where(open_item, WorkItem.step == step))
-    if overdue is not None:
-        late = exists().where(open_item, WorkItem.due_at < now)
-        conditions.append(late if overdue else ~late)
+    filters = DossierFilters(q, status, step, unit_id, award_form, overdue)
+    conditions = filter_conditions(actor, filters, now or utcnow())
+    order = sort_order(sort)
     total = session.scalar(select(func.count()).select_from(Dossier).where(*conditions)) or 0
     rows = list(
         session.scalars(
             select(Dossier)
             .where(*conditions)
             .options(selectinload(Dossier.unit))
-            .order_by(Dossier.created_at.desc(), Dossier.id.desc())
+            .order_by(*order)
             .limit(per_page)
             .offset((page - 1) * per_page)
         )
@@ -229,7 +295,33 @@ def list_dossiers(
         for item in session.scalars(
             select(WorkItem)
             .where(WorkItem.dossier_id.in_(items_by_dossier), WorkItem.status == "open")
+            # Who holds each step is shown on every row: load the people in two queries.
+            .options(selectinload(WorkItem.claimed_by), selectinload(WorkItem.assignee))
             .order_by(WorkItem.id)
         ):
             items_by_dossier[item.dossier_id].append(item)
     return DossierPage(rows, items_by_dossier, total, page, per_page)
+
+
+def tracking_steps(session: Session) -> list[tuple[str, str]]:
+    """(id, name) of the human steps of the deployed diagram, in diagram order.
+
+    The tracking list offers them as its step filter; the parsed diagram is cached, so this
+    costs one small query.
+    """
+    version = deployed_version(session, settings_of(session).process_key)
+    steps = definition_of(version).diagram.human_steps()
+    return [(step.element_id, step.name or step.element_id) for step in steps]
+
+
+def visible_units(session: Session, actor: Actor) -> list[OrgUnit]:
+    """The units whose dossiers the actor may see (every unit for administrators), by name."""
+    query = select(OrgUnit).order_by(OrgUnit.name, OrgUnit.id)
+    if not actor.is_admin:
+        query = query.where(OrgUnit.id.in_(actor.visible_units or {-1}))
+    return list(session.scalars(query))
+
+
+def role_names(session: Session) -> dict[str, str]:
+    """Role code -> display name, for "who holds it" when nobody has taken a step yet."""
+    return {role.code: role.name for role in session.scalars(select(Role))}
