@@ -182,7 +182,8 @@ def test_a_pdf_is_stored_and_downloadable_by_those_who_see_the_dossier(api, clie
     response = submit(client, f"/work/{item['id']}", data, content_type="multipart/form-data")
     assert response.status_code == 302
     page = client.get(f"/dossiers/{dossier['id']}").get_data(as_text=True)
-    assert "bien-ban.pdf" in page
+    # Listed with the dossier's files and under the step that attached it in the timeline.
+    assert page.count("bien-ban.pdf") == 2
     link = page[page.index("/attachments/") :].split('"')[0]
     with client.get(link) as download:
         assert download.status_code == 200

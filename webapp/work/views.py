@@ -141,8 +141,16 @@ def item(item_id: int) -> ResponseReturnValue:
                     session.commit()
                     flash(_("The draft was saved. You can come back to it later."), "success")
                     return redirect(url_for("work.item", item_id=item_id))
-                work_items.complete_work_item(session, actor, item_id, data)
-                attachments.store_attachments(session, actor, dossier, uploads)
+                detail_after = work_items.complete_work_item(session, actor, item_id, data)
+                # Files sent with the step belong to its line in the history.
+                completed = [
+                    e.id
+                    for e in detail_after.history
+                    if e.work_item_id == item_id and e.action == "completed"
+                ]
+                attachments.store_attachments(
+                    session, actor, dossier, uploads, event_id=completed[-1] if completed else None
+                )
                 session.commit()
             except FormInvalidError as exc:
                 session.rollback()
