@@ -1,16 +1,203 @@
-"""The process map page (placeholder until it lands)."""
+"""Bản đồ quy trình: the deployed diagram with, on each step, the dossiers waiting there, how
+many are overdue and how long the step usually takes; a click lists the dossiers.
+
+The page renders the numbers as a table (phones, screen readers, no JavaScript); its script
+draws the same numbers on the diagram from data.json and lists a step's dossiers from
+dossiers.json. All three read the same filters from the query string.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import login_required
 
+from webapp.dossier_view import AWARD_FORM_LABELS
+from webapp.i18n import format_datetime
+from webapp.request_db import db_session
+from webapp.services import process_map
+from webapp.services.process_map import MapFilters, StepLoad
+from webapp.web_edge import page_actor
+
 bp = Blueprint("process_map", __name__)
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _read_filters(units: dict[int, str]) -> MapFilters:
+    """The filters of the query string, read leniently like the tracking list's: a unit the
+    user cannot choose or an unknown award form means "any"."""
+    unit_id = request.args.get("unit_id", type=int)
+    award_form = request.args.get("award_form") or None
+    return MapFilters(
+        unit_id=unit_id if unit_id in units else None,
+        award_form=award_form if award_form in AWARD_FORM_LABELS else None,
+    )
+
+
+def _filter_args(filters: MapFilters) -> dict[str, Any]:
+    """The filters as query-string arguments, without empty ones."""
+    return {
+        key: value
+        for key, value in (("unit_id", filters.unit_id), ("award_form", filters.award_form))
+        if value is not None
+    }
+
+
+def _units() -> dict[int, str]:
+    return dict(process_map.unit_choices(db_session(), page_actor()))
+
+
+def duration_label(seconds: float | None) -> str:
+    """A median duration in days and hours ("2 ngày 3 giờ"), "—" when there is none."""
+    if seconds is None:
+        return "—"
+    total_hours = round(seconds / 3600)
+    if total_hours < 1:
+        return _("under an hour")
+    days, hours = divmod(total_hours, 24)
+    parts = []
+    if days:
+        parts.append(ngettext("%(num)d day", "%(num)d days", days))
+    if hours:
+        parts.append(ngettext("%(num)d hour", "%(num)d hours", hours))
+    return " ".join(parts)
+
+
+def _links(step: StepLoad, filters: MapFilters) -> dict[str, str | None]:
+    """Where a step's numbers lead. The tracking list filters by the deployed diagram's steps
+    only, so a step the diagram no longer has is listed by the map's own panel instead."""
+    args = _filter_args(filters)
+    tracking = overdue = None
+    if step.in_diagram:
+        tracking = url_for("dossiers.tracking", step=step.step, **args)
+        overdue = url_for("dossiers.tracking", step=step.step, overdue="yes", **args)
+    return {
+        "tracking_url": tracking,
+        "overdue_url": overdue,
+        "dossiers_url": url_for("process_map.dossiers", step=step.step, **args),
+    }
+
+
+def _summary(step: StepLoad, median: str) -> str:
+    """One sentence with a step's numbers, for screen readers and tooltips."""
+    return _(
+        "%(step)s: %(waiting)d waiting, %(overdue)d overdue, median time %(median)s",
+        step=step.name,
+        waiting=step.waiting,
+        overdue=step.overdue,
+        median=median,
+    )
+
+
+def _step_view(step: StepLoad, filters: MapFilters) -> dict[str, Any]:
+    """A step's numbers as the table and data.json show them."""
+    median = duration_label(step.median_seconds)
+    return {
+        "id": step.step,
+        "name": step.name,
+        "in_diagram": step.in_diagram,
+        "waiting": step.waiting,
+        "overdue": step.overdue,
+        "older_versions": step.older_versions,
+        "median_seconds": step.median_seconds,
+        "median_label": median,
+        "sample_size": step.sample_size,
+        "heat": step.heat,
+        "summary": _summary(step, median),
+        **_links(step, filters),
+    }
 
 
 @bp.get("/process-map")
 @login_required
 def show() -> ResponseReturnValue:
-    """The deployed diagram with counts per step."""
-    return render_template("process_map/show.html")
+    """The deployed diagram with counts per step, the same numbers as a table, and filters."""
+    session = db_session()
+    units = _units()
+    filters = _read_filters(units)
+    found = process_map.process_map(session, page_actor(), filters)
+    args = _filter_args(filters)
+    return render_template(
+        "process_map/show.html",
+        found=found,
+        steps=[_step_view(step, filters) for step in found.steps],
+        retired=[_step_view(step, filters) for step in found.retired_steps],
+        filters=filters,
+        filtered=bool(args),
+        units=units,
+        award_forms=AWARD_FORM_LABELS,
+        data_url=url_for("process_map.data", **args),
+        diagram_url=url_for("process_map.diagram"),
+        median_sample=process_map.MEDIAN_SAMPLE,
+        list_limit=process_map.LIST_LIMIT,
+    )
+
+
+@bp.get("/process-map/data.json")
+@login_required
+def data() -> ResponseReturnValue:
+    """The numbers per step for the diagram's overlays (same filters as the page)."""
+    filters = _read_filters(_units())
+    found = process_map.process_map(db_session(), page_actor(), filters)
+    body = {
+        "process_key": found.process_key,
+        "version": found.version,
+        "filters": {"unit_id": filters.unit_id, "award_form": filters.award_form},
+        "generated_at": found.now.isoformat(),
+        "waiting": found.waiting,
+        "overdue": found.overdue,
+        "steps": [_step_view(step, filters) for step in found.steps],
+        "retired_steps": [_step_view(step, filters) for step in found.retired_steps],
+    }
+    return body, 200, NO_STORE
+
+
+@bp.get("/process-map/diagram.bpmn")
+@login_required
+def diagram() -> ResponseReturnValue:
+    """The deployed version's BPMN file; revalidated by its fingerprint, so a new deployment
+    shows at once and an unchanged diagram is not sent again."""
+    found = process_map.deployed_diagram(db_session())
+    response = Response(found.bpmn_xml, mimetype="application/xml")
+    response.set_etag(found.source_hash)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response.make_conditional(request)
+
+
+@bp.get("/process-map/dossiers.json")
+@login_required
+def dossiers() -> ResponseReturnValue:
+    """The first dossiers waiting at ?step=, longest waiting first, for the map's side panel."""
+    filters = _read_filters(_units())
+    step = request.args.get("step", "")[:100]
+    found = process_map.waiting_at_step(db_session(), page_actor(), step, filters)
+    args = _filter_args(filters)
+    body = {
+        "step": found.step,
+        "name": found.name,
+        "in_diagram": found.in_diagram,
+        "waiting": found.waiting,
+        "more": max(found.waiting - len(found.dossiers), 0),
+        "tracking_url": (
+            url_for("dossiers.tracking", step=found.step, **args) if found.in_diagram else None
+        ),
+        "dossiers": [
+            {
+                "id": row.dossier_id,
+                "code": row.code,
+                "title": row.title,
+                "unit": row.unit,
+                "since": row.since.isoformat(),
+                "since_label": format_datetime(row.since),
+                "due_label": format_datetime(row.due_at) if row.due_at else None,
+                "overdue": row.overdue,
+                "url": url_for("dossiers.show", dossier_id=row.dossier_id),
+            }
+            for row in found.dossiers
+        ],
+    }
+    return body, 200, NO_STORE

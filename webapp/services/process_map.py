@@ -1,0 +1,372 @@
+"""Bản đồ quy trình: how many dossiers wait at each step of the deployed diagram, how many of
+them are late, and how long a step usually takes.
+
+Everything is read from the work_item table, never from engine state: counts with aggregate
+queries (GROUP BY step), medians from a bounded read of recent completed items, so the map stays
+fast with tens of thousands of dossiers. Only dossiers the actor may see count, and the unit and
+award-form filters mean what they mean on the tracking list, so a number on the map and the
+tracking list it links to agree.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, distinct, func, select, union_all
+from sqlalchemy.orm import Session
+
+from webapp.db import utcnow
+from webapp.models import Dossier, OrgUnit, ProcessVersion, WorkItem
+from webapp.permissions import Actor
+from webapp.services.dossier_schema import AWARD_FORMS
+from webapp.services.errors import InvalidDataError, NotFoundError
+from webapp.services.process_versions import definition_of, deployed_version
+from webapp.services.settings import settings_of
+
+# The median of a step is taken over its most recent visits only, from at most MEDIAN_SAMPLE
+# completed items among the last MEDIAN_WINDOW work items of the whole process: recent enough to
+# describe how the step runs now, and the rows read stay bounded whatever the size of the
+# history and whatever the filters (a filter that matches nothing must not scan every item).
+MEDIAN_SAMPLE = 200
+MEDIAN_WINDOW = 5_000
+# How many waiting dossiers a step's list shows; the tracking page has the rest.
+LIST_LIMIT = 20
+HEAT_LEVELS = 4
+
+
+@dataclass(frozen=True)
+class MapFilters:
+    """What the map is narrowed to; None means "any"."""
+
+    unit_id: int | None = None
+    award_form: str | None = None
+
+
+@dataclass(frozen=True)
+class StepLoad:
+    """The numbers of one step."""
+
+    step: str
+    name: str
+    in_diagram: bool
+    waiting: int
+    overdue: int
+    # Of `waiting`, the dossiers that run on an older version of the process.
+    older_versions: int
+    median_seconds: float | None
+    # How many completed visits the median was taken from.
+    sample_size: int
+    # 0 (nobody waits) to HEAT_LEVELS (the busiest step of the map).
+    heat: int
+
+
+@dataclass(frozen=True)
+class ProcessMap:
+    """The deployed diagram's human steps with their numbers, and older steps still in use."""
+
+    process_key: str
+    version: int
+    steps: list[StepLoad]
+    # Steps of older versions that the deployed diagram no longer has, where dossiers still wait.
+    retired_steps: list[StepLoad]
+    # Distinct dossiers waiting anywhere (a dossier waiting at two steps counts once).
+    waiting: int
+    overdue: int
+    now: datetime
+
+
+@dataclass(frozen=True)
+class DeployedDiagram:
+    """The BPMN file of the deployed version, for the viewer."""
+
+    process_key: str
+    version: int
+    bpmn_xml: str
+    source_hash: str
+
+
+@dataclass(frozen=True)
+class WaitingDossier:
+    """A dossier waiting at a step, as the step's list shows it."""
+
+    dossier_id: int
+    code: str | None
+    title: str
+    unit: str
+    since: datetime
+    due_at: datetime | None
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class StepDossiers:
+    """The first dossiers waiting at one step, longest waiting first."""
+
+    step: str
+    name: str
+    in_diagram: bool
+    waiting: int
+    dossiers: list[WaitingDossier]
+
+
+NO_FILTERS = MapFilters()
+
+
+def check_filters(filters: MapFilters) -> None:
+    """InvalidDataError for an award form the product does not know."""
+    if filters.award_form is not None and filters.award_form not in AWARD_FORMS:
+        raise InvalidDataError(
+            "unknown award form", {"award_form": f"must be one of: {', '.join(AWARD_FORMS)}"}
+        )
+
+
+def _scope(actor: Actor, filters: MapFilters) -> list[Any]:
+    """WHERE clauses on work_item (joined to dossier when the award form is filtered).
+
+    A work item carries its dossier's unit, so visibility and the unit filter need no join.
+    """
+    conditions: list[Any] = []
+    if not actor.is_admin:
+        conditions.append(WorkItem.unit_id.in_(actor.visible_units or {-1}))
+    if filters.unit_id is not None:
+        conditions.append(WorkItem.unit_id == filters.unit_id)
+    if filters.award_form is not None:
+        conditions.append(Dossier.award_form == filters.award_form)
+    return conditions
+
+
+def _filtered(query: Any, filters: MapFilters) -> Any:
+    """`query` on work_item, joined to its dossier when `_scope` needs the award form."""
+    if filters.award_form is not None:
+        query = query.join(Dossier, Dossier.id == WorkItem.dossier_id)
+    return query
+
+
+def deployed_diagram(session: Session) -> DeployedDiagram:
+    """The deployed version's diagram (ConflictError when none is deployed)."""
+    settings = settings_of(session)
+    version = deployed_version(session, settings.process_key)
+    return DeployedDiagram(
+        version.process_key, version.version, version.bpmn_xml, version.source_hash
+    )
+
+
+def _deployed_steps(version: ProcessVersion) -> dict[str, str]:
+    """Human step id -> name in the deployed diagram, in diagram order (parsed once, cached)."""
+    steps = definition_of(version).diagram.human_steps()
+    return {step.element_id: step.name or step.element_id for step in steps}
+
+
+def heat_level(waiting: int, busiest: int) -> int:
+    """0 when nobody waits, else 1..HEAT_LEVELS relative to the busiest step of the map."""
+    if waiting <= 0 or busiest <= 0:
+        return 0
+    # Ceiling division: any waiting dossier shows at least the first level.
+    return max(1, min(HEAT_LEVELS, -(-waiting * HEAT_LEVELS // busiest)))
+
+
+def median_seconds(durations: Iterable[float]) -> float | None:
+    """The median of durations in seconds, None when there are none."""
+    values = list(durations)
+    return statistics.median(values) if values else None
+
+
+def step_durations(
+    session: Session,
+    actor: Actor,
+    steps: Iterable[str],
+    filters: MapFilters = NO_FILTERS,
+    *,
+    sample: int = MEDIAN_SAMPLE,
+    window: int = MEDIAN_WINDOW,
+) -> dict[str, list[float]]:
+    """step -> seconds each recent completed visit of the step took.
+
+    A visit is the work items one dossier got at a step at the same moment: one item for most
+    steps, one per member for a council vote, which lasts until the last ballot is cast. Per
+    step, the visits among its last `sample` done items within the last `window` work items
+    count (the oldest visit may be cut short by the limit: one value of many). Rows are read
+    newest first by id, which the (step, status) index serves without a sort on SQLite; the id
+    floor bounds the read even when the filters match nothing.
+    """
+    wanted = list(steps)
+    newest = session.scalar(select(func.max(WorkItem.id)))
+    found: dict[str, list[float]] = {step: [] for step in wanted}
+    if newest is None or not found:
+        return found
+    # One statement for every step: a UNION ALL of per-step reads, each newest first and
+    # limited (wrapped in a subquery, as SQLite wants for a LIMIT inside a compound select).
+    parts = []
+    for step in wanted:
+        limited = (
+            _filtered(
+                select(
+                    WorkItem.step, WorkItem.dossier_id, WorkItem.created_at, WorkItem.completed_at
+                ),
+                filters,
+            )
+            .where(
+                WorkItem.step == step,
+                WorkItem.status == "done",
+                WorkItem.completed_at.is_not(None),
+                WorkItem.id > newest - window,
+                *_scope(actor, filters),
+            )
+            .order_by(WorkItem.id.desc())
+            .limit(sample)
+            .subquery()
+        )
+        parts.append(select(*limited.c))
+    ends: dict[str, dict[tuple[int, datetime], datetime]] = {step: {} for step in wanted}
+    for step, dossier_id, created_at, completed_at in session.execute(union_all(*parts)):
+        visits = ends[step]
+        key = (dossier_id, created_at)
+        visits[key] = max(visits.get(key, completed_at), completed_at)
+    for step, visits in ends.items():
+        found[step] = [
+            max((end - start).total_seconds(), 0.0) for (_d, start), end in visits.items()
+        ]
+    return found
+
+
+def _waiting_counts(
+    session: Session, actor: Actor, filters: MapFilters, now: datetime, version_id: int
+) -> dict[str, tuple[int, int, int, str]]:
+    """step -> (waiting, overdue, on older versions, a title) over open work items."""
+    # Dossiers, not items: a council vote has one open item per member but one dossier waiting.
+    query = _filtered(
+        select(
+            WorkItem.step,
+            func.count(distinct(WorkItem.dossier_id)),
+            func.count(distinct(case((WorkItem.due_at < now, WorkItem.dossier_id)))),
+            func.count(distinct(case((WorkItem.version_id != version_id, WorkItem.dossier_id)))),
+            func.max(WorkItem.title),
+        ),
+        filters,
+    ).where(WorkItem.status == "open", *_scope(actor, filters))
+    rows = session.execute(query.group_by(WorkItem.step)).all()
+    return {step: (waiting, late, older, title) for step, waiting, late, older, title in rows}
+
+
+def _totals(session: Session, actor: Actor, filters: MapFilters, now: datetime) -> tuple[int, int]:
+    query = _filtered(
+        select(
+            func.count(distinct(WorkItem.dossier_id)),
+            func.count(distinct(case((WorkItem.due_at < now, WorkItem.dossier_id)))),
+        ),
+        filters,
+    ).where(WorkItem.status == "open", *_scope(actor, filters))
+    waiting, overdue = session.execute(query).one()
+    return int(waiting), int(overdue)
+
+
+def process_map(
+    session: Session,
+    actor: Actor,
+    filters: MapFilters = NO_FILTERS,
+    *,
+    now: datetime | None = None,
+) -> ProcessMap:
+    """Waiting, overdue and median time per human step of the deployed diagram.
+
+    Dossiers running on an older process version count on the step with the same BPMN id when
+    the deployed diagram has it; steps it no longer has are listed apart in `retired_steps`.
+    """
+    check_filters(filters)
+    now = now or utcnow()
+    version = deployed_version(session, settings_of(session).process_key)
+    deployed = _deployed_steps(version)
+    counts = _waiting_counts(session, actor, filters, now, version.id)
+    busiest = max((c[0] for c in counts.values()), default=0)
+
+    retired_ids = sorted(step for step in counts if step not in deployed)
+    durations = step_durations(session, actor, [*deployed, *retired_ids], filters)
+
+    def load(step: str, name: str, in_diagram: bool) -> StepLoad:
+        waiting, overdue, older, _title = counts.get(step, (0, 0, 0, ""))
+        return StepLoad(
+            step=step,
+            name=name,
+            in_diagram=in_diagram,
+            waiting=waiting,
+            overdue=overdue,
+            older_versions=older,
+            median_seconds=median_seconds(durations[step]),
+            sample_size=len(durations[step]),
+            heat=heat_level(waiting, busiest),
+        )
+
+    steps = [load(step, name, True) for step, name in deployed.items()]
+    retired = [load(step, counts[step][3] or step, False) for step in retired_ids]
+    waiting, overdue = _totals(session, actor, filters, now)
+    return ProcessMap(version.process_key, version.version, steps, retired, waiting, overdue, now)
+
+
+def waiting_at_step(
+    session: Session,
+    actor: Actor,
+    step: str,
+    filters: MapFilters = NO_FILTERS,
+    *,
+    limit: int = LIST_LIMIT,
+    now: datetime | None = None,
+) -> StepDossiers:
+    """The dossiers waiting at `step` that the actor may see, longest waiting first.
+
+    NotFoundError when the deployed diagram has no such human step and no dossier waits there.
+    """
+    check_filters(filters)
+    now = now or utcnow()
+    version = deployed_version(session, settings_of(session).process_key)
+    deployed = _deployed_steps(version)
+    scope = [WorkItem.step == step, WorkItem.status == "open", *_scope(actor, filters)]
+    since = func.min(WorkItem.created_at)
+    due = func.min(WorkItem.due_at)
+    rows = session.execute(
+        select(Dossier.id, Dossier.code, Dossier.title, OrgUnit.name, since, due)
+        .select_from(WorkItem)
+        .join(Dossier, Dossier.id == WorkItem.dossier_id)
+        .join(OrgUnit, OrgUnit.id == Dossier.unit_id)
+        .where(*scope)
+        .group_by(Dossier.id, Dossier.code, Dossier.title, OrgUnit.name)
+        .order_by(since, Dossier.id)
+        .limit(limit)
+    ).all()
+    waiting = session.scalar(
+        _filtered(select(func.count(distinct(WorkItem.dossier_id))), filters).where(*scope)
+    )
+    name = deployed.get(step)
+    if name is None:
+        name = session.scalar(select(func.max(WorkItem.title)).where(WorkItem.step == step))
+        if name is None or not waiting:
+            raise NotFoundError(f"no step {step} in the process map")
+    return StepDossiers(
+        step=step,
+        name=name,
+        in_diagram=step in deployed,
+        waiting=int(waiting or 0),
+        dossiers=[
+            WaitingDossier(
+                dossier_id=dossier_id,
+                code=code,
+                title=title,
+                unit=unit,
+                since=since_at,
+                due_at=due_at,
+                overdue=due_at is not None and due_at < now,
+            )
+            for dossier_id, code, title, unit, since_at, due_at in rows
+        ],
+    )
+
+
+def unit_choices(session: Session, actor: Actor) -> list[tuple[int, str]]:
+    """(id, name) of the units whose dossiers the actor may see (every unit for admins)."""
+    query = select(OrgUnit.id, OrgUnit.name).order_by(OrgUnit.name, OrgUnit.id)
+    if not actor.is_admin:
+        query = query.where(OrgUnit.id.in_(actor.visible_units or {-1}))
+    return [(unit_id, name) for unit_id, name in session.execute(query)]
