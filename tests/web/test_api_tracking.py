@@ -66,3 +66,20 @@ def test_inbox_pages_with_a_total_and_a_next_link(api):
     assert len(by_due) == 3
     for bad in ("page=0", "per_page=501", "per_page=x", "order=oldest"):
         assert api.get(f"/api/v1/work-items?{bad}", "canbo_ns").status_code == 422, bad
+
+
+def test_a_department_filter_includes_its_divisions(api):
+    own = api.start()
+    other = api.start(as_user="canbo_dn")
+    division_ids = {own["unit"]["id"], other["unit"]["id"]}
+    from sqlalchemy import select
+
+    from webapp.models import OrgUnit
+    from webapp.request_db import database
+
+    with database(api.client.application).transaction(write=False) as session:
+        parent = session.scalar(select(OrgUnit.parent_id).where(OrgUnit.id == own["unit"]["id"]))
+    found = api.get(f"/api/v1/dossiers?unit_id={parent}", "vanphong").json
+    assert {d["unit"]["id"] for d in found["items"]} == division_ids
+    only = api.get(f"/api/v1/dossiers?unit_id={own['unit']['id']}", "vanphong").json
+    assert [d["id"] for d in only["items"]] == [own["id"]]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, aliased
 
 from webapp.models import OrgUnit, RoleAssignment, User
 from webapp.permissions import Actor
@@ -38,6 +38,14 @@ def descendants(children: dict[int | None, list[int]], unit_id: int) -> set[int]
                 found.add(child)
                 todo.append(child)
     return found
+
+
+def units_below(unit_id: int) -> Select[tuple[int]]:
+    """SQL for `unit_id` and every unit under it: choosing a department means its divisions too."""
+    tree = select(OrgUnit.id).where(OrgUnit.id == unit_id).cte(recursive=True)
+    child = aliased(OrgUnit)
+    tree = tree.union_all(select(child.id).join(tree, child.parent_id == tree.c.id))
+    return select(tree.c.id)
 
 
 def ancestors(session: Session, unit_id: int) -> list[int]:

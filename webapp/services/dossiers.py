@@ -22,6 +22,7 @@ from webapp.models import (
     WorkItem,
 )
 from webapp.permissions import CREATOR_ROLE, Actor, can_see_dossier, can_start_dossier
+from webapp.services.actors import units_below
 from webapp.services.dossier_effects import (
     apply_automated,
     apply_status,
@@ -236,7 +237,7 @@ def filter_conditions(actor: Actor, filters: DossierFilters, now: datetime) -> l
     if filters.status:
         conditions.append(Dossier.status == filters.status)
     if filters.unit_id is not None:
-        conditions.append(Dossier.unit_id == filters.unit_id)
+        conditions.append(Dossier.unit_id.in_(units_below(filters.unit_id)))
     if filters.award_form:
         conditions.append(Dossier.award_form == filters.award_form)
     for term in search_terms(filters.q):

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from webapp.db import utcnow
 from webapp.models import Dossier, OrgUnit, ProcessVersion, WorkItem
 from webapp.permissions import Actor
+from webapp.services.actors import units_below
 from webapp.services.dossier_schema import AWARD_FORMS
 from webapp.services.errors import InvalidDataError, NotFoundError
 from webapp.services.process_versions import definition_of, deployed_version
@@ -127,13 +128,14 @@ def check_filters(filters: MapFilters) -> None:
 def _scope(actor: Actor, filters: MapFilters) -> list[Any]:
     """WHERE clauses on work_item (joined to dossier when the award form is filtered).
 
-    A work item carries its dossier's unit, so visibility and the unit filter need no join.
+    A work item carries its dossier's unit, so visibility and the unit filter need no join;
+    a unit means that unit and the units under it.
     """
     conditions: list[Any] = []
     if not actor.is_admin:
         conditions.append(WorkItem.unit_id.in_(actor.visible_units or {-1}))
     if filters.unit_id is not None:
-        conditions.append(WorkItem.unit_id == filters.unit_id)
+        conditions.append(WorkItem.unit_id.in_(units_below(filters.unit_id)))
     if filters.award_form is not None:
         conditions.append(Dossier.award_form == filters.award_form)
     return conditions
