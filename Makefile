@@ -16,8 +16,9 @@ $(VENV)/.installed: requirements.lock
 
 assets: node_modules/.installed
 
-node_modules/.installed: package.json package-lock.json
+node_modules/.installed: package.json package-lock.json $(wildcard frontend/*)
 	npm ci --no-audit --no-fund --loglevel=error
+	npm run --silent build
 	touch $@
 
 migrate: env translations

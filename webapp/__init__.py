@@ -35,6 +35,7 @@ def create_app(config_object: Any) -> Flask:
     app.teardown_appcontext(close_db_session)
 
     from webapp import (
+        admin,
         api,
         auth,
         cli,
@@ -62,6 +63,7 @@ def create_app(config_object: Any) -> Flask:
     app.register_blueprint(dossiers.bp)
     app.register_blueprint(process_map.bp)
     app.register_blueprint(vendor_assets.bp)
+    app.register_blueprint(admin.bp)
     web_context.register(app)
     web_errors.register(app)
 

@@ -1,0 +1,6 @@
+"""Administration: processes (catalogue, modeler, forms and rules, versions, moves), people."""
+
+from webapp.admin import forms_editor, modeler, people, processes  # noqa: F401 - routes on bp
+from webapp.admin.blueprint import bp
+
+__all__ = ["bp"]

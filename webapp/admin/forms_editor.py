@@ -1,0 +1,3 @@
+"""Admin pages (to be built): forms_editor."""
+
+from __future__ import annotations

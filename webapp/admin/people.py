@@ -1,0 +1,3 @@
+"""Admin pages (to be built): people."""
+
+from __future__ import annotations
