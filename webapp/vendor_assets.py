@@ -12,6 +12,7 @@ ALLOWED_PREFIXES = (
     "bootstrap/dist/",
     "bootstrap-icons/font/",
     "bpmn-js/dist/",
+    "dmn-js/dist/",
 )
 
 bp = Blueprint("vendor", __name__, url_prefix="/vendor")

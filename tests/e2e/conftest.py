@@ -81,7 +81,7 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN")
     opened = context.new_page()
     problems: list[str] = []
@@ -97,14 +97,19 @@ def page(browser: Browser) -> Iterator[Page]:
     opened.on("console", on_console)
     opened.on("pageerror", lambda error: problems.append(str(error)))
     yield opened
+    # The last screen of every test, to see where a failing one stopped.
+    shot(opened, f"last_{request.node.name}")
     context.close()
     assert problems == [], problems
 
 
 def log_in(page: Page, base_url: str, username: str) -> None:
-    """Log in through the login form (logging out whoever was logged in)."""
-    page.context.clear_cookies()
-    page.goto(f"{base_url}/login")
+    """Log out whoever is logged in (with the button), then log in through the login form."""
+    if page.url.startswith(base_url) and page.locator("#current-user").count():
+        page.get_by_role("button", name="Đăng xuất").click()
+        expect(page.get_by_label("Tên đăng nhập")).to_be_visible()
+    else:
+        page.goto(f"{base_url}/login")
     page.get_by_label("Tên đăng nhập").fill(username)
     page.get_by_label("Mật khẩu", exact=True).fill("demo")
     page.get_by_role("button", name="Đăng nhập").click()
