@@ -50,17 +50,16 @@ def _page_list(app: Any) -> list[tuple[str, str, str]]:
     session = database(app).session()
     try:
         office_id = session.scalar(select(User.id).where(User.username == "vanphong"))
-        member_id = session.scalar(select(User.id).where(User.username == "hoidong1"))
         check_item = session.scalar(
             select(WorkItem.id).where(WorkItem.step == "check_dossier", WorkItem.status == "open")
         )
-        vote_item = session.scalar(
-            select(WorkItem.id).where(
-                WorkItem.step == "council_vote",
-                WorkItem.status == "open",
-                WorkItem.assignee_id == member_id,
-            )
-        )
+        vote = session.execute(
+            select(WorkItem.id, User.username)
+            .join(User, User.id == WorkItem.assignee_id)
+            .where(WorkItem.step == "council_vote", WorkItem.status == "open")
+        ).first()
+        assert vote is not None
+        vote_item, voter = vote
         prepare_item = session.scalar(
             select(WorkItem.id).where(WorkItem.step == "prepare_dossier", WorkItem.status == "open")
         )
@@ -79,7 +78,7 @@ def _page_list(app: Any) -> list[tuple[str, str, str]]:
         ("inbox", "vanphong", "/work"),
         ("inbox_by_due", "vanphong", "/work?order=due"),
         ("work_item_check", "vanphong", f"/work/{check_item}"),
-        ("work_item_vote", "hoidong1", f"/work/{vote_item}"),
+        ("work_item_vote", voter, f"/work/{vote_item}"),
         ("work_item_prepare", "canbo_ns", f"/work/{prepare_item}"),
         ("tracking", "vanphong", "/dossiers"),
         ("tracking_search", "vanphong", "/dossiers?q=nguyen+thi+hang"),
