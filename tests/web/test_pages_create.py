@@ -15,11 +15,11 @@ from werkzeug.test import encode_multipart
 
 from tests.web.pages import csrf_token, login, submit
 from webapp.dossiers.create_forms import (
-    FIELD_MESSAGES,
     NewDossierForm,
     attach_service_errors,
     dossier_payload,
 )
+from webapp.field_messages import FIELD_MESSAGES
 from webapp.models import Attachment, Dossier
 from webapp.request_db import database
 from webapp.services.form_validation import FieldProblem, FormInvalidError

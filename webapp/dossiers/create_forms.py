@@ -33,6 +33,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import TextInput
 
 from webapp.dossier_view import AWARD_FORM_LABELS, KIND_LABELS, PROCEDURE_LABELS, TRACK_LABELS
+from webapp.field_messages import field_message, upload_message
 from webapp.forms import BaseForm
 from webapp.services.attachments import Upload, check_upload
 from webapp.services.dossier_intake import REPORT_KIND, NomineeReport
@@ -45,24 +46,6 @@ MAX_NOMINEES = 200
 ACCEPT = ".pdf,.doc,.docx,.png,.jpg,.jpeg"
 NOT_GIVEN = _l("— not given —")
 
-# The service's stable error codes, in the page's language (the same texts as the step forms).
-FIELD_MESSAGES = {
-    "required": _l("This field is required."),
-    "blank": _l("This field must not be empty."),
-    "choice": _l("Choose one of the options."),
-    "type": _l("This value has the wrong type."),
-    "format": _l("Enter a valid date (dd/mm/yyyy)."),
-    "too_long": _l("This text is too long."),
-    "too_few": _l("Add at least one row."),
-    "too_many": _l("There are too many rows."),
-    "unknown_field": _l("This field is not part of the form."),
-    "invalid": _l("This value is not valid."),
-}
-UPLOAD_MESSAGES = {
-    "file_too_large": _l("The file is larger than 10 MB."),
-    "file_type": _l("Only PDF, DOC, DOCX, PNG and JPEG files are accepted."),
-    "empty_file": _l("The file is empty."),
-}
 INDIVIDUAL_ONLY = ("gender", "birth_date", "staff_category", "posthumous")
 
 
@@ -240,7 +223,7 @@ def read_reports(form: NewDossierForm) -> tuple[list[NomineeReport], dict[int, s
         try:
             check_upload(upload)
         except InvalidDataError as exc:
-            _add_error(field, UPLOAD_MESSAGES.get(exc.code, FIELD_MESSAGES["invalid"]))
+            _add_error(field, upload_message(exc.code))
             continue
         reports.append(NomineeReport(index, upload))
         accepted[index] = file.filename
@@ -266,11 +249,9 @@ def _field_at(form: NewDossierForm, path: str) -> Field | None:
 def attach_service_errors(form: NewDossierForm, exc: InvalidDataError) -> list[str]:
     """Put the service's field errors beside their fields; return the messages with no field."""
     if isinstance(exc, FormInvalidError):
-        problems = [
-            (p.path, FIELD_MESSAGES.get(p.code, FIELD_MESSAGES["invalid"])) for p in exc.problems
-        ]
+        problems = [(p.path, field_message(p.code)) for p in exc.problems]
     else:
-        message = UPLOAD_MESSAGES.get(exc.code, FIELD_MESSAGES["invalid"])
+        message = upload_message(exc.code)
         problems = [(path, message) for path in exc.fields]
     unplaced: list[str] = [] if problems else [exc.message]
     for path, message in problems:

@@ -13,7 +13,6 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -35,27 +34,12 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
+from webapp.field_messages import field_message
 from webapp.forms import BaseForm, TranslatedForm
 from webapp.models import Nominee
 
 DATE_FORMAT = "%d/%m/%Y"
 RADIO_LIMIT = 4
-
-# Stable codes of the service's field errors, in the page's language.
-ERROR_MESSAGES = {
-    "required": _l("This field is required."),
-    "blank": _l("This field must not be empty."),
-    "choice": _l("Choose one of the options."),
-    "type": _l("This value has the wrong type."),
-    "format": _l("Enter a valid date (dd/mm/yyyy)."),
-    "too_long": _l("This text is too long."),
-    "too_few": _l("Add at least one row."),
-    "too_many": _l("There are too many rows."),
-    "duplicates": _l("Each item may be chosen only once."),
-    "not_a_nominee": _l("This is not a nominee of this dossier."),
-    "unknown_field": _l("This field is not part of the form."),
-    "invalid": _l("This value is not valid."),
-}
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -239,7 +223,7 @@ def attach_errors(form: BaseForm, problems: Sequence[Any]) -> list[str]:
     """Put the service's field errors beside their fields; return those with no field."""
     unplaced: list[str] = []
     for problem in problems:
-        message = str(ERROR_MESSAGES.get(problem.code, ERROR_MESSAGES["invalid"]))
+        message = field_message(problem.code)
         field = _find_field(form, problem.path.split("."))
         if field is None:
             unplaced.append(message)

@@ -13,6 +13,7 @@ from werkzeug.datastructures import CombinedMultiDict
 
 from webapp.db import utcnow
 from webapp.dossier_view import dossier_context
+from webapp.field_messages import upload_message
 from webapp.forms import ActionForm
 from webapp.permissions import can_do_work_item
 from webapp.request_db import db_session
@@ -161,7 +162,7 @@ def item(item_id: int) -> ResponseReturnValue:
                 session.rollback()
                 field = next(iter(exc.fields), None)
                 if field == "attachments":
-                    attachment_errors.append(_attachment_message(exc.code))
+                    attachment_errors.append(upload_message(exc.code))
                 else:
                     flash(
                         _("The step could not be completed: %(reason)s", reason=exc.message),
@@ -194,15 +195,6 @@ def item(item_id: int) -> ResponseReturnValue:
         attachment_errors=attachment_errors,
         **context,
     ), status
-
-
-def _attachment_message(code: str) -> str:
-    messages = {
-        "file_too_large": _("The file is larger than 10 MB."),
-        "file_type": _("Only PDF, DOC, DOCX, PNG and JPEG files are accepted."),
-        "empty_file": _("The file is empty."),
-    }
-    return messages.get(code, _("This file cannot be attached."))
 
 
 def _next_url(actor: Any, done_id: int) -> str:
