@@ -130,11 +130,20 @@ def test_no_page_shows_english_in_vietnamese_mode(walked_pages):
 
 
 def test_english_mode_switches_the_interface(api, client):
-    login(client, "vanphong")
+    dossier = api.start()
+    [item] = api.items("canbo_ns", dossier["id"], "prepare_dossier")
+    login(client, "canbo_ns")
     client.get("/language/en?next=/work")
     page = client.get("/work").get_data(as_text=True)
     assert "My work" in page
     assert "Việc của tôi" not in page
+    # The step's form speaks English too when the form file gives English labels.
+    form = client.get(f"/work/{item['id']}").get_data(as_text=True)
+    assert "Submit to the head of the unit" in form
+    assert "Date of birth" in form
+    client.get("/language/vi?next=/work")
+    assert "Trình lãnh đạo đơn vị" in client.get(f"/work/{item['id']}").get_data(as_text=True)
+    login(client, "vanphong")
     client.get("/language/vi?next=/work")
     assert "Việc của tôi" in client.get("/work").get_data(as_text=True)
 

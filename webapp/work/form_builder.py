@@ -62,7 +62,7 @@ def choices_of(schema: Mapping[str, Any], lang: str) -> list[SelectChoice]:
             for option in schema["oneOf"]
             if "const" in option
         ]
-    labels = schema.get("x-labels", {})
+    labels = schema.get(f"x-labels-{lang}") or schema.get("x-labels", {})
     return [
         SelectChoice(str(v), str(labels.get(v, v))) for v in schema.get("enum", []) if v is not None
     ]
