@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import and_, false, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from webapp.db import utcnow
 from webapp.models import Dossier, ProcessInstance, ProcessVersion, User, WorkItem
@@ -221,7 +221,12 @@ def _complete(session: Session, actor: Actor, item_id: int, data: Any) -> Dossie
         raise ConflictError("this step has already been completed", code="already_completed")
     if not can_do_work_item(actor, item):
         raise PermissionDeniedError("you may not do this step")
-    dossier = session.get_one(Dossier, item.dossier_id)
+    # The nominees and the unit are needed below (form check, effects, the answer): load them now.
+    dossier = session.get_one(
+        Dossier,
+        item.dossier_id,
+        options=[selectinload(Dossier.nominees), joinedload(Dossier.unit)],
+    )
     instance = session.get_one(ProcessInstance, item.instance_id)
     version = session.get_one(ProcessVersion, item.version_id)
     schema = form_schema(version, item.form) or {"type": "object"}
