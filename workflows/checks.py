@@ -17,6 +17,7 @@ from workflows.diagram_info import (
     local_name,
     read_diagram,
 )
+from workflows.dmn_checks import dmn_gap_problems
 from workflows.errors import DiagramError, Problem
 from workflows.expressions import check_expression
 from workflows.operations import OPERATIONS
@@ -402,7 +403,9 @@ def check_bundle(
     problems.extend(expression_problems(root, file_name))
     for dmn_name, dmn_bytes in (dmn_files or {}).items():
         try:
-            problems.extend(dmn_problems(parse_xml(dmn_bytes, dmn_name), dmn_name))
+            dmn_root = parse_xml(dmn_bytes, dmn_name)
+            problems.extend(dmn_problems(dmn_root, dmn_name))
+            problems.extend(dmn_gap_problems(dmn_root, dmn_name))
         except DiagramError as exc:
             problems.extend(exc.problems)
     definition: ProcessDefinition | None = None

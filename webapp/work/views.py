@@ -20,8 +20,8 @@ from webapp.request_db import db_session
 from webapp.services import attachments, work_items
 from webapp.services.errors import ConflictError, InvalidDataError, PermissionDeniedError
 from webapp.services.form_validation import FormInvalidError
+from webapp.step_forms import attach_errors, build_form_class, form_data, initial_data
 from webapp.web_edge import page_actor
-from webapp.work.form_builder import attach_errors, build_form_class, form_data, initial_data
 
 bp = Blueprint("work", __name__)
 PER_PAGE = 50
