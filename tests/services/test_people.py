@@ -21,6 +21,7 @@ from webapp.services.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from webapp.services.people.common import unique_flush
 
 PASSWORD = "mat-khau-dai"
 NEW_DOSSIER = {
@@ -551,7 +552,7 @@ def test_role_assignments_are_added_once_and_removed(org):
 def test_a_value_taken_at_the_same_moment_is_a_field_error_not_a_crash(org):
     def insert_taken_code():
         # As if another request stored the same code between the check and the flush.
-        with people._unique(org, "role_code_taken", "code", "this role exists already"):
+        with unique_flush(org, "role_code_taken", "code", "this role exists already"):
             org.add(Role(code="office", name="Văn phòng (trùng)"))
             org.flush()
 
