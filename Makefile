@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test lint bench bench-pages browser lock clean env assets migrate seed translations extract
+.PHONY: run test lint bench bench-pages bench-moves browser lock clean env assets migrate seed translations extract
 
 env: $(VENV)/.installed
 
@@ -69,6 +69,9 @@ extract: env
 
 bench-pages: env assets translations
 	$(BIN)/python -m bench.pages
+
+bench-moves: env
+	$(BIN)/python -m bench.moves
 
 # Debian's chromium for the browser tests (needs root, as on CI); Playwright never downloads one.
 browser:

@@ -10,7 +10,7 @@ from tests.workflows.conftest import BPMN_DIR
 from tests.workflows.variants import with_deputy_review
 from webapp.models import Event, ProcessInstance, WorkItem
 from webapp.services import dossiers, process_versions, version_moves, work_items
-from webapp.services.errors import PermissionDeniedError
+from webapp.services.errors import InvalidDataError, PermissionDeniedError
 from webapp.services.seeding import ensure_roles
 
 NEW = {
@@ -63,8 +63,19 @@ def deputy_version(db):
     return version
 
 
+def deploy(db, version):
+    """Deploy the new version once the dossiers under test run on the old one."""
+    old = process_versions.deployed_version(db, "award_nomination").id
+    process_versions.deploy_version(
+        db, actor_named(db, "admin"), "award_nomination", version.version
+    )
+    db.commit()
+    return old
+
+
 def test_dry_run_then_move_then_undo(db, deputy_version):
     ids = at_check(db, 5)
+    old_version_id = deploy(db, deputy_version)
     admin = actor_named(db, "admin")
     preview = version_moves.preview_move(db, admin, "award_nomination", 1, 2, step="check_dossier")
     assert sorted(p.dossier_id for p in preview) == sorted(ids)
@@ -92,14 +103,13 @@ def test_dry_run_then_move_then_undo(db, deputy_version):
     db.expire_all()
     versions = {i.dossier_id: i.version_id for i in db.scalars(select(ProcessInstance))}
     assert versions[ids[0]] == deputy_version.id
-    assert {versions[i] for i in ids[1:]} == {
-        process_versions.deployed_version(db, "award_nomination").id
-    }
+    assert {versions[i] for i in ids[1:]} == {old_version_id}
     assert open_item(db, ids[1], "check_dossier").version_id != deputy_version.id
 
 
 def test_moved_dossiers_meet_the_new_step(db, deputy_version):
     [dossier_id] = at_check(db, 1)
+    deploy(db, deputy_version)
     version_moves.move_dossiers(
         db, actor_named(db, "admin"), "award_nomination", 1, 2, dossier_ids=[dossier_id]
     )
@@ -122,6 +132,13 @@ def test_moved_dossiers_meet_the_new_step(db, deputy_version):
     )
     assert [i.step for i in detail.open_items] == ["deputy_review"]
     assert detail.open_items[0].role == "deputy_director"
+
+
+def test_dossiers_never_move_to_a_draft(db, deputy_version):
+    at_check(db, 1)
+    with pytest.raises(InvalidDataError) as info:
+        version_moves.move_dossiers(db, actor_named(db, "admin"), "award_nomination", 1, 2)
+    assert info.value.code == "target_is_draft"
 
 
 def test_only_administrators_move_dossiers(db, deputy_version):

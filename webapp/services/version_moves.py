@@ -127,6 +127,13 @@ def move_dossiers(
         raise InvalidDataError(
             "the target version has problems", {"to_version": "has problems and cannot run"}
         )
+    if target.status == "draft":
+        # A draft may still change under the dossiers that would run on it.
+        raise InvalidDataError(
+            "deploy the draft before moving dossiers to it",
+            {"to_version": "is a draft"},
+            code="target_is_draft",
+        )
     move = VersionMigration(definition_of(source), definition_of(target))
     batch = str(uuid.uuid4())
     now = utcnow()
