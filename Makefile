@@ -16,7 +16,7 @@ $(VENV)/.installed: requirements.lock
 
 assets: node_modules/.installed
 
-node_modules/.installed: package.json package-lock.json $(wildcard frontend/*)
+node_modules/.installed: package.json package-lock.json $(wildcard frontend/* frontend/*/*)
 	npm ci --no-audit --no-fund --loglevel=error
 	npm run --silent build
 	touch $@

@@ -19,6 +19,9 @@ class Config:
     PROCESS_KEY = "award_nomination"
     API_TOKEN_LIFETIME = timedelta(hours=12)
     SESSION_LIFETIME = timedelta(hours=8)
+    # A session lasts SESSION_LIFETIME from login; refreshing the cookie on every response would
+    # let a slow static-file response put back a session the user just logged out of.
+    SESSION_REFRESH_EACH_REQUEST = False
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     TIME_ZONE = "Asia/Ho_Chi_Minh"
     # Dates that are not working days besides weekends (Tết and other public holidays), ISO dates.

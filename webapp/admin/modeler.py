@@ -1,3 +1,362 @@
-"""Admin pages (to be built): modeler."""
+"""The BPMN modeler: open a version's diagram, save it as a draft and see the check's problems,
+deploy a clean draft, download the .bpmn and upload one drawn in another BPMN tool.
+
+Saving and deploying are JSON calls from the page (CSRF token in the X-CSRFToken header); the
+upload is a plain form. A deployed or retired version never changes: saving it starts a draft.
+"""
 
 from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, flash, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from werkzeug.datastructures import MultiDict
+from werkzeug.routing import BuildError
+
+from webapp.admin.blueprint import bp
+from webapp.forms import ActionForm
+from webapp.models import ProcessVersion
+from webapp.request_db import db_session
+from webapp.services import diagram_drafts, process_versions
+from webapp.services.errors import ConflictError, DiagramProblemsError, InvalidDataError
+from webapp.web_edge import page_actor
+
+VERSION_URL = "/processes/<key>/versions/<int:number>"
+# bpmn-js sets style attributes (popup menus, the properties panel) and uses data: images and
+# fonts (bpmn-embedded.css); it needs no eval and no inline script.
+MODELER_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'self'; form-action 'self'"
+)
+PROBLEM_LABELS = {
+    "file_too_large": _l("The file is too large"),
+    "doctype_refused": _l("The file declares a DOCTYPE or entities and is refused"),
+    "not_xml": _l("The file is not well-formed XML"),
+    "not_utf8": _l("The file is not UTF-8 text"),
+    "not_bpmn": _l("The file is not a BPMN diagram"),
+    "invalid_bpmn": _l("The diagram breaks the BPMN rules"),
+    "no_executable_process": _l("The diagram has no executable process"),
+    "several_processes": _l("The diagram has several processes"),
+    "missing_form": _l("A step has no form"),
+    "unknown_form": _l("A step uses a form this version does not have"),
+    "invalid_form": _l("A form is not a valid JSON Schema"),
+    "no_lane": _l("A step is in no lane"),
+    "lane_without_role": _l("A lane has no role"),
+    "unknown_role": _l("A lane names a role that does not exist"),
+    "no_default_flow": _l("A gateway has no default flow"),
+    "flow_without_condition": _l("A flow leaving a gateway has no condition"),
+    "unreachable": _l("An element can never be reached"),
+    "dead_end": _l("From an element the process can never end"),
+    "unsafe_expression": _l("An expression is refused"),
+    "unsafe_script": _l("A script is refused"),
+    "unsafe_parameter": _l("A service task parameter is refused"),
+    "unknown_operation": _l("A service task calls an unknown operation"),
+    "invalid_dmn": _l("A rule table cannot be read"),
+    "dmn_gap": _l("A rule table leaves some inputs without a rule"),
+    "dmn_overlap": _l("Several rules of a table apply to the same input"),
+    "unsafe_dmn_cell": _l("A rule cell is not allowed"),
+}
+STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "deployed": _l("Deployed"),
+    "retired": _l("Retired"),
+}
+OUTCOMES = {
+    "awarded": _l("Awarded"),
+    "refused": _l("Refused"),
+    "withdrawn": _l("Withdrawn"),
+}
+
+
+def _link(endpoint: str, **values: Any) -> str | None:
+    """A link to another admin page, or None while that page does not exist."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+def problem_label(code: str) -> str:
+    """A short, translated title for a problem code (the engine's message gives the details)."""
+    label = PROBLEM_LABELS.get(code)
+    return str(label) if label is not None else _("Problem (%(code)s)", code=code)
+
+
+def _problems(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**p, "label": problem_label(str(p.get("code")))} for p in problems]
+
+
+def _urls(version: ProcessVersion) -> dict[str, str]:
+    key, number = version.process_key, version.version
+    return {
+        "modeler": url_for("admin.modeler", key=key, number=number),
+        "save": url_for("admin.modeler_save", key=key, number=number),
+        "deploy": url_for("admin.modeler_deploy", key=key, number=number),
+        "download": url_for("admin.download_bpmn", key=key, number=number),
+        "upload": url_for("admin.modeler_upload", key=key, number=number),
+        "page": _link("admin.version", key=key, number=number) or "",
+        "forms": _link("admin.forms", key=key, number=number) or "",
+    }
+
+
+def _version_json(version: ProcessVersion) -> dict[str, Any]:
+    return {
+        "key": version.process_key,
+        "number": version.version,
+        "status": version.status,
+        "status_label": str(STATUS_LABELS.get(version.status, version.status)),
+        "title": _("Version %(number)d", number=version.version),
+        "crumb": f"{version.process_key} · {_('version %(number)d', number=version.version)}",
+        "problems": _problems(version.problems),
+        "deployable": not version.problems and version.status != "deployed",
+        "urls": _urls(version),
+    }
+
+
+def _check_message(version: ProcessVersion) -> str:
+    if version.problems:
+        count = len(version.problems)
+        return str(
+            ngettext(
+                "The check found %(num)d problem. Fix it and save again before deploying.",
+                "The check found %(num)d problems. Fix them and save again before deploying.",
+                count,
+            )
+        )
+    return str(_("The check found no problem: this version can be deployed."))
+
+
+def _page_strings() -> dict[str, str]:
+    """Every text the modeler's script shows (JavaScript cannot use the catalog)."""
+    return {
+        "group": _("Workflow properties"),
+        "form": _("Form"),
+        "formNone": _("(no form)"),
+        "formMissing": _("{name} (not among this version's forms)"),
+        "formName": _("Form file name"),
+        "formNameHelp": _(
+            "Choose a form above or type the name of a new one (e.g. deputy_review.json), "
+            "then add it on the forms page of this version."
+        ),
+        "timeLimit": _("Time limit (working days)"),
+        "timeLimitHelp": _("Working days from the moment the step opens; empty for none."),
+        "timeLimitInvalid": _("Enter a whole number of working days, greater than zero."),
+        "role": _("Role"),
+        "roleNone": _("(no role)"),
+        "roleUnknown": _("{code} (not a known role)"),
+        "roleCode": _("Role code"),
+        "roleCodeHelp": _(
+            "The people who hold this role in the dossier's unit (or above it) do the lane's steps."
+        ),
+        "outcome": _("Outcome for the dossier"),
+        "outcomeNone": _("(not set)"),
+        "collection": _("Collection"),
+        "collectionHelp": _(
+            "The list in the dossier's data with one item per instance (e.g. council_members)."
+        ),
+        "elementVariable": _("Element variable"),
+        "elementVariableHelp": _("The name each instance gives its item (e.g. member)."),
+        "nameInvalid": _("Use letters, digits and _ only, not starting with a digit."),
+        "nameTaken": _("This name is already used by another element of the diagram."),
+        "openFailed": _("The diagram could not be opened: {reason}"),
+        "importWarnings": _(
+            "The diagram was not read completely, so saving is off (saving would lose what "
+            "could not be read). Fix the file in another BPMN tool and upload it again:"
+        ),
+        "saving": _("Saving…"),
+        "deploying": _("Deploying…"),
+        "failed": _("The request failed: {reason}"),
+        "offline": _("The server could not be reached. Your changes are still here; try again."),
+        "expired": _(
+            "Your session has expired or the page is out of date. Keep your changes with "
+            "“Download .bpmn”, then reload the page and upload the file."
+        ),
+        "noElement": _("This problem is not about an element of the diagram."),
+        "problemLine": _("line {line}"),
+        "confirmLeave": _("The diagram has unsaved changes."),
+    }
+
+
+def _render(
+    version: ProcessVersion, status: int = 200, upload_error: str | None = None
+) -> Response:
+    session = db_session()
+    version_json = _version_json(version)
+    config: dict[str, Any] = {
+        "version": version_json,
+        "forms": sorted(process_versions.form_names(version.files)),
+        "roles": sorted(process_versions.known_roles(session)),
+        "outcomes": [{"value": k, "label": str(v)} for k, v in OUTCOMES.items()],
+        "strings": _page_strings(),
+    }
+    html = render_template(
+        "admin/modeler/modeler.html",
+        version=version,
+        config=config,
+        status_label=STATUS_LABELS.get(version.status, version.status),
+        problems=version_json["problems"],
+        upload_error=upload_error,
+        link=_link,
+        max_upload_mb=diagram_drafts.MAX_BPMN_BYTES // (1024 * 1024),
+    )
+    response = Response(html, status=status)
+    response.headers["Content-Security-Policy"] = MODELER_CSP
+    return response
+
+
+@bp.get(VERSION_URL + "/modeler")
+def modeler(key: str, number: int) -> ResponseReturnValue:
+    """The bpmn-js modeler with this product's properties, opened on version `number`."""
+    version = process_versions.get_version(db_session(), key, number)
+    return _render(version)
+
+
+@bp.get(VERSION_URL + "/bpmn")
+def download_bpmn(key: str, number: int) -> ResponseReturnValue:
+    """The stored diagram of a version, as a .bpmn file to download."""
+    version = process_versions.get_version(db_session(), key, number)
+    return Response(
+        version.bpmn_xml,
+        mimetype="application/xml",
+        headers={
+            "Content-Disposition": f'attachment; filename="{key}-v{number}.bpmn"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _json_error(message: str, status: int, **extra: Any) -> ResponseReturnValue:
+    db_session().rollback()
+    return jsonify({"ok": False, "message": message, **extra}), status
+
+
+def _csrf_header_ok() -> bool:
+    token = request.headers.get("X-CSRFToken", "")
+    return bool(ActionForm(MultiDict({"csrf_token": token})).validate())
+
+
+def _refusal_message(exc: DiagramProblemsError) -> str:
+    reasons = "; ".join(
+        f"{problem_label(str(p.get('code')))} ({p.get('message')})" for p in exc.problems
+    )
+    return str(_("The file was refused and nothing was stored: %(reasons)s", reasons=reasons))
+
+
+@bp.post(VERSION_URL + "/modeler")
+def modeler_save(key: str, number: int) -> ResponseReturnValue:
+    """Store the modeler's XML as a draft and answer with the check's problems (JSON)."""
+    if not _csrf_header_ok():
+        return _json_error(_("The page is out of date: reload it and try again."), 400)
+    body = request.get_json(silent=True)
+    xml = body.get("xml") if isinstance(body, dict) else None
+    if not isinstance(xml, str) or not xml.strip():
+        return _json_error(_("Nothing to save: the request has no diagram."), 400)
+    session = db_session()
+    try:
+        saved = diagram_drafts.save_diagram(session, page_actor(), key, number, xml)
+    except DiagramProblemsError as exc:
+        return _json_error(_refusal_message(exc), 422, problems=_problems(exc.problems))
+    except ConflictError as exc:
+        return _json_error(_("The diagram could not be saved: %(reason)s", reason=exc.message), 409)
+    version = saved.version
+    payload = _version_json(version)
+    session.commit()
+    if saved.created:
+        message = _(
+            "Saved as a new draft, version %(number)d (version %(source)d does not change).",
+            number=version.version,
+            source=number,
+        )
+    else:
+        message = _("Draft version %(number)d saved.", number=version.version)
+    return jsonify(
+        {
+            "ok": True,
+            "created": saved.created,
+            "message": f"{message} {_check_message(version)}",
+            "version": payload,
+        }
+    ), (201 if saved.created else 200)
+
+
+@bp.post(VERSION_URL + "/modeler/deploy")
+def modeler_deploy(key: str, number: int) -> ResponseReturnValue:
+    """Deploy version `number`: new dossiers start on it; running ones keep theirs (JSON)."""
+    if not _csrf_header_ok():
+        return _json_error(_("The page is out of date: reload it and try again."), 400)
+    session = db_session()
+    try:
+        version = process_versions.deploy_version(session, page_actor(), key, number)
+    except InvalidDataError:
+        version = process_versions.get_version(session, key, number)
+        problems = _problems(version.problems)
+        return _json_error(
+            _("This version has problems and cannot be deployed: fix them and save first."),
+            422,
+            problems=problems,
+        )
+    except ConflictError as exc:
+        if exc.code == "already_deployed":
+            message = _("Version %(number)d is already deployed.", number=number)
+        else:
+            message = _("The version could not be deployed: %(reason)s", reason=exc.message)
+        return _json_error(message, 409)
+    payload = _version_json(version)
+    session.commit()
+    return jsonify(
+        {
+            "ok": True,
+            "message": _(
+                "Version %(number)d is deployed: every new dossier starts on it; dossiers "
+                "already running stay on their version.",
+                number=version.version,
+            ),
+            "version": payload,
+        }
+    )
+
+
+@bp.post(VERSION_URL + "/modeler/upload")
+def modeler_upload(key: str, number: int) -> ResponseReturnValue:
+    """A new draft from a .bpmn file, with this version's forms and rules; then its modeler."""
+    session = db_session()
+    version = process_versions.get_version(session, key, number)
+    if not ActionForm(request.form).validate():
+        return _render(version, 400, _("The page is out of date: reload it and try again."))
+    upload = request.files.get("bpmn")
+    if upload is None or not upload.filename:
+        return _render(version, 422, _("Choose a .bpmn file to upload."))
+    limit = diagram_drafts.MAX_BPMN_BYTES
+    # Read one byte past the limit: enough to know the file is too large, never more.
+    data = upload.stream.read(limit + 1)
+    upload.close()
+    try:
+        draft = diagram_drafts.upload_diagram(
+            session, page_actor(), key, number, data, upload.filename
+        )
+    except DiagramProblemsError as exc:
+        session.rollback()
+        if any(p.get("code") == "file_too_large" for p in exc.problems):
+            message = _(
+                "The file is larger than %(mb)d MB and was refused; nothing was stored.",
+                mb=limit // (1024 * 1024),
+            )
+        else:
+            message = _refusal_message(exc)
+        return _render(version, 422, message)
+    session.commit()
+    flash(
+        _(
+            "The file %(name)s is now draft version %(number)d. %(check)s",
+            name=upload.filename,
+            number=draft.version,
+            check=_check_message(draft),
+        ),
+        "success" if not draft.problems else "warning",
+    )
+    return redirect(url_for("admin.modeler", key=key, number=draft.version))

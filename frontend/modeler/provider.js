@@ -1,0 +1,252 @@
+// The properties panel group "Workflow properties": what this product reads from a diagram.
+//   user and manual tasks: the form (a form of this version, or a new name) and the time limit
+//   lanes: the role whose holders do the lane's steps
+//   end events: the dossier's outcome
+//   multi-instance tasks: the collection and the element variable
+// Preact comes from @bpmn-io/properties-panel (the panel's own copy), never from 'preact'.
+import { jsx } from '@bpmn-io/properties-panel/preact/jsx-runtime';
+import {
+  SelectEntry,
+  TextFieldEntry,
+  isSelectEntryEdited,
+  isTextFieldEntryEdited
+} from '@bpmn-io/properties-panel';
+import { useService } from 'bpmn-js-properties-panel';
+import { is, isAny } from 'bpmn-js/lib/util/ModelUtil';
+
+import {
+  FORM,
+  OUTCOME,
+  ROLE,
+  TIME_LIMIT,
+  collectionCommands,
+  collectionProblem,
+  elementVariableCommands,
+  idProblem,
+  multiInstance,
+  propertyCommands,
+  readCollection,
+  readElementVariable,
+  readProperty
+} from './extensions';
+
+const MULTI = 'properties-panel.multi-command-executor';
+
+function run(commandStack, commands) {
+  if (commands.length) {
+    commandStack.execute(MULTI, commands);
+  }
+}
+
+function useServices() {
+  return {
+    moddle: useService('moddle'),
+    bpmnFactory: useService('bpmnFactory'),
+    elementRegistry: useService('elementRegistry'),
+    commandStack: useService('commandStack'),
+    config: useService('awardConfig'),
+    debounce: useService('debounceInput')
+  };
+}
+
+function propertySetter(element, name, services) {
+  return (value, error) => {
+    if (error) {
+      return;
+    }
+    run(services.commandStack, propertyCommands(element, name, (value || '').trim(), services));
+  };
+}
+
+function withCurrent(options, current, missingLabel) {
+  if (current && !options.some((o) => o.value === current)) {
+    return [ ...options, { value: current, label: missingLabel.replace(/\{\w+\}/, current) } ];
+  }
+  return options;
+}
+
+function FormSelect({ element, id }) {
+  const services = useServices();
+  const { strings, forms } = services.config;
+  return jsx(SelectEntry, {
+    element,
+    id,
+    label: strings.form,
+    getValue: () => readProperty(element, FORM),
+    setValue: propertySetter(element, FORM, services),
+    getOptions: () => withCurrent(
+      [ { value: '', label: strings.formNone }, ...forms.map((f) => ({ value: f, label: f })) ],
+      readProperty(element, FORM),
+      strings.formMissing
+    )
+  });
+}
+
+function FormName({ element, id }) {
+  const services = useServices();
+  const { strings } = services.config;
+  return jsx(TextFieldEntry, {
+    element,
+    id,
+    label: strings.formName,
+    description: strings.formNameHelp,
+    debounce: services.debounce,
+    getValue: () => readProperty(element, FORM),
+    setValue: propertySetter(element, FORM, services)
+  });
+}
+
+function TimeLimit({ element, id }) {
+  const services = useServices();
+  const { strings } = services.config;
+  return jsx(TextFieldEntry, {
+    element,
+    id,
+    label: strings.timeLimit,
+    description: strings.timeLimitHelp,
+    debounce: services.debounce,
+    getValue: () => readProperty(element, TIME_LIMIT),
+    setValue: propertySetter(element, TIME_LIMIT, services),
+    validate: (value) => {
+      const text = (value || '').trim();
+      return text && !(/^\d+$/.test(text) && Number(text) > 0) ? strings.timeLimitInvalid : null;
+    }
+  });
+}
+
+function RoleSelect({ element, id }) {
+  const services = useServices();
+  const { strings, roles } = services.config;
+  return jsx(SelectEntry, {
+    element,
+    id,
+    label: strings.role,
+    getValue: () => readProperty(element, ROLE),
+    setValue: propertySetter(element, ROLE, services),
+    getOptions: () => withCurrent(
+      [ { value: '', label: strings.roleNone }, ...roles.map((r) => ({ value: r, label: r })) ],
+      readProperty(element, ROLE),
+      strings.roleUnknown
+    )
+  });
+}
+
+function RoleCode({ element, id }) {
+  const services = useServices();
+  const { strings } = services.config;
+  return jsx(TextFieldEntry, {
+    element,
+    id,
+    label: strings.roleCode,
+    description: strings.roleCodeHelp,
+    debounce: services.debounce,
+    getValue: () => readProperty(element, ROLE),
+    setValue: propertySetter(element, ROLE, services)
+  });
+}
+
+function OutcomeSelect({ element, id }) {
+  const services = useServices();
+  const { strings, outcomes } = services.config;
+  return jsx(SelectEntry, {
+    element,
+    id,
+    label: strings.outcome,
+    getValue: () => readProperty(element, OUTCOME),
+    setValue: propertySetter(element, OUTCOME, services),
+    getOptions: () => withCurrent(
+      [ { value: '', label: strings.outcomeNone }, ...outcomes ],
+      readProperty(element, OUTCOME),
+      '{value}'
+    )
+  });
+}
+
+function Collection({ element, id }) {
+  const services = useServices();
+  const { strings } = services.config;
+  return jsx(TextFieldEntry, {
+    element,
+    id,
+    label: strings.collection,
+    description: strings.collectionHelp,
+    debounce: services.debounce,
+    getValue: () => readCollection(element),
+    setValue: (value, error) => {
+      if (!error) {
+        run(services.commandStack, collectionCommands(element, (value || '').trim(), services));
+      }
+    },
+    validate: (value) => collectionProblem((value || '').trim(), services, strings)
+  });
+}
+
+function ElementVariable({ element, id }) {
+  const services = useServices();
+  const { strings } = services.config;
+  return jsx(TextFieldEntry, {
+    element,
+    id,
+    label: strings.elementVariable,
+    description: strings.elementVariableHelp,
+    debounce: services.debounce,
+    getValue: () => readElementVariable(element),
+    setValue: (value, error) => {
+      if (!error) {
+        run(services.commandStack, elementVariableCommands(element, (value || '').trim(), services));
+      }
+    },
+    validate: (value) => {
+      const name = (value || '').trim();
+      const loop = multiInstance(element);
+      return name ? idProblem(name, loop && loop.inputDataItem, services, strings) : null;
+    }
+  });
+}
+
+function entriesFor(element) {
+  const entries = [];
+  if (isAny(element, [ 'bpmn:UserTask', 'bpmn:ManualTask' ])) {
+    entries.push(
+      { id: 'award-form', component: FormSelect, isEdited: isSelectEntryEdited },
+      { id: 'award-form-name', component: FormName, isEdited: isTextFieldEntryEdited },
+      { id: 'award-time-limit', component: TimeLimit, isEdited: isTextFieldEntryEdited }
+    );
+  }
+  if (is(element, 'bpmn:Lane')) {
+    entries.push(
+      { id: 'award-role', component: RoleSelect, isEdited: isSelectEntryEdited },
+      { id: 'award-role-code', component: RoleCode, isEdited: isTextFieldEntryEdited }
+    );
+  }
+  if (is(element, 'bpmn:EndEvent')) {
+    entries.push({ id: 'award-outcome', component: OutcomeSelect, isEdited: isSelectEntryEdited });
+  }
+  if (is(element, 'bpmn:Activity') && multiInstance(element)) {
+    entries.push(
+      { id: 'award-collection', component: Collection, isEdited: isTextFieldEntryEdited },
+      { id: 'award-element-variable', component: ElementVariable, isEdited: isTextFieldEntryEdited }
+    );
+  }
+  return entries;
+}
+
+export default function AwardPropertiesProvider(propertiesPanel, awardConfig) {
+  this.getGroups = (element) => (groups) => {
+    const entries = entriesFor(element);
+    if (entries.length) {
+      // Right after "General": what the engine reads comes before documentation and the rest.
+      const general = groups.findIndex((g) => g.id === 'general');
+      groups.splice(general + 1, 0, {
+        id: 'award-properties',
+        label: awardConfig.strings.group,
+        shouldOpen: true,
+        entries
+      });
+    }
+    return groups;
+  };
+  propertiesPanel.registerProvider(500, this);
+}
+
+AwardPropertiesProvider.$inject = [ 'propertiesPanel', 'awardConfig' ];
