@@ -25,7 +25,7 @@ migrate: env translations
 	$(BIN)/flask db-upgrade
 
 seed: migrate
-	$(BIN)/flask seed-demo --if-empty
+	$(BIN)/flask seed-demo --if-empty --samples
 
 run: env assets seed
 	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 1 --threads 8 --access-logfile - "wsgi:app"

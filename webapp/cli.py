@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from webapp.request_db import database
-from webapp.services import seeding, timers
+from webapp.services import sample_dossiers, seeding, timers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,11 +47,14 @@ def db_upgrade_command() -> None:
 @click.command("seed-demo")
 @with_appcontext
 @click.option("--if-empty", is_flag=True, help="Only when the database has no users (default).")
-def seed_demo_command(if_empty: bool) -> None:
+@click.option("--samples", is_flag=True, help="Also a few sample dossiers on a fresh install.")
+def seed_demo_command(if_empty: bool, samples: bool) -> None:
     """Install the shipped process and the demo organisation, accounts and roles."""
     config = current_app.config
     with database().transaction() as session:
         created = seeding.seed_demo(session, Path(config["BPMN_DIR"]), config["PROCESS_KEY"])
+        if created and samples:
+            sample_dossiers.seed_sample_dossiers(session)
     database().optimize()
     click.echo(
         "demo data installed (password: demo)"

@@ -14,15 +14,20 @@ def test_upgrade_and_seed_on_an_empty_database(tmp_path):
     app = create_app(settings)
     runner = app.test_cli_runner()
     assert "up to date" in runner.invoke(args=["db-upgrade"]).output
-    first = runner.invoke(args=["seed-demo", "--if-empty"])
-    assert "demo data installed" in first.output
+    first = runner.invoke(args=["seed-demo", "--if-empty", "--samples"])
+    assert "demo data installed" in first.output, first.output
     second = runner.invoke(args=["seed-demo", "--if-empty"])
     assert "not installed" in second.output
     assert "0 dossier(s)" in runner.invoke(args=["run-timers"]).output
     client = app.test_client()
     assert client.get("/healthz").status_code == 200
-    token = client.post("/api/v1/tokens", json={"username": "botruong", "password": "demo"})
+    token = client.post("/api/v1/tokens", json={"username": "vanphong", "password": "demo"})
     assert token.status_code == 201
+    listing = client.get(
+        "/api/v1/dossiers", headers={"Authorization": f"Bearer {token.json['token']}"}
+    ).json
+    statuses = sorted(d["status"] for d in listing["items"])
+    assert statuses == ["awarded", "in_progress", "in_progress", "returned"]
 
 
 def test_production_needs_a_secret_key():
