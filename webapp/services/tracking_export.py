@@ -80,7 +80,8 @@ def _open_steps(
     roles = role_names(session)
     claimer = aliased(User)
     assignee = aliased(User)
-    rows = session.execute(
+    # Core execution on the session's connection: plain rows, without the ORM's per-row work.
+    rows = session.connection().execute(
         select(
             WorkItem.dossier_id,
             WorkItem.title,
@@ -133,7 +134,7 @@ def export_csv(
     conditions = filter_conditions(actor, filters, now or utcnow())
     order = sort_order(sort)
     steps = _open_steps(session, conditions, zone)
-    dossiers = session.execute(
+    dossiers = session.connection().execute(
         select(
             Dossier.id,
             Dossier.code,
