@@ -6,7 +6,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request, session
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, format_decimal, get_locale
 
 LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
 DEFAULT_LANGUAGE = "vi"
@@ -43,6 +43,15 @@ def format_datetime(value: datetime | None) -> str:
     return value.astimezone(_zone()).strftime("%d/%m/%Y %H:%M")
 
 
+def format_file_size(size: int) -> str:
+    """A file's size as people read it: bytes, whole KB rounded up, or MB to one decimal."""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{-(-size // 1024)} KB"
+    return f"{format_decimal(size / (1024 * 1024), format='#,##0.0')} MB"
+
+
 def init_app(app: Flask) -> None:
     """Attach Flask-Babel and the date filters."""
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
@@ -51,5 +60,6 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
     app.jinja_env.filters["date_vn"] = format_date
     app.jinja_env.filters["datetime_vn"] = format_datetime
+    app.jinja_env.filters["file_size"] = format_file_size
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["get_locale"] = get_locale

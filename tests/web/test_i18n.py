@@ -151,3 +151,25 @@ def test_the_detector_catches_english():
         "Nothing is waiting for you."
     ]
     assert english_on('<button aria-label="Close dialog">×</button>') == ["Close dialog"]
+
+
+@pytest.mark.parametrize(
+    ("size", "vietnamese", "english"),
+    [
+        (0, "0 B", "0 B"),
+        (1023, "1023 B", "1023 B"),
+        (1024, "1 KB", "1 KB"),
+        (1025, "2 KB", "2 KB"),
+        (10 * 1024 * 1024 - 1, "10,0 MB", "10.0 MB"),
+        (2_621_440, "2,5 MB", "2.5 MB"),
+    ],
+)
+def test_file_sizes_read_the_same_on_every_page(app, size, vietnamese, english):
+    from flask import session
+
+    from webapp.i18n import format_file_size
+
+    for language, expected in (("vi", vietnamese), ("en", english)):
+        with app.test_request_context("/"):
+            session["lang"] = language
+            assert format_file_size(size) == expected
