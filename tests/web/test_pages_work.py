@@ -65,6 +65,16 @@ def test_inbox_lists_the_items_and_counts_them(api, client):
     assert "Kiểm tra hồ sơ" in page
 
 
+def test_the_work_item_page_shows_what_earlier_steps_decided(api, client):
+    _dossier, item = at_check(api)
+    login(client, "vanphong")
+    page = client.get(f"/work/{item['id']}").get_data(as_text=True)
+    start = page.index('id="history"')
+    history = " ".join(page[start : page.index("</ol>", start)].split())
+    assert "Trần Văn Nam: Đã trình" in history
+    assert "Lê Thị Thu Hà: Đồng ý" in history
+
+
 def test_completing_check_dossier_from_its_page(api, client):
     dossier, item = at_check(api)
     login(client, "vanphong")
