@@ -57,6 +57,12 @@ class CheckResult:
         return not self.problems and self.definition is not None
 
 
+def _excerpt(text: str, limit: int = 80) -> str:
+    """The start of a refused text, on one line, to quote in a message."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def _owner_id(node: etree._Element) -> str | None:
     """The id of the nearest ancestor that is a flow element (or the node itself)."""
     current: etree._Element | None = node
@@ -109,6 +115,7 @@ def expression_problems(root: etree._Element, file_name: str) -> list[Problem]:
                     _owner_id(node.getparent()),
                     file_name,
                     node.sourceline,
+                    {"operation": node.get("id") or "", "known": ", ".join(sorted(OPERATIONS))},
                 )
             )
         if reason:
@@ -119,6 +126,7 @@ def expression_problems(root: etree._Element, file_name: str) -> list[Problem]:
                     _owner_id(node),
                     file_name,
                     node.sourceline,
+                    {"text": _excerpt(text or node.get("value", "")), "reason": reason},
                 )
             )
     return problems
@@ -159,6 +167,7 @@ def dmn_problems(root: etree._Element, file_name: str) -> list[Problem]:
                     owner,
                     file_name,
                     node.sourceline,
+                    {"text": _excerpt(text), "reason": reason},
                 )
             )
     return problems
@@ -189,6 +198,7 @@ def structure_problems(
                     element.element_id,
                     file_name,
                     element.line,
+                    {"name": label},
                 )
             )
         elif element.form and forms is not None and element.form not in forms:
@@ -200,6 +210,7 @@ def structure_problems(
                     element.element_id,
                     file_name,
                     element.line,
+                    {"name": label, "form": element.form},
                 )
             )
         if element.lane_id is None:
@@ -210,6 +221,7 @@ def structure_problems(
                     element.element_id,
                     file_name,
                     element.line,
+                    {"name": label},
                 )
             )
     used_lanes = {e.lane_id for e in elements if e.lane_id}
@@ -224,6 +236,7 @@ def structure_problems(
                     lane.lane_id,
                     file_name,
                     lane.line,
+                    {"name": lane.name or lane.lane_id},
                 )
             )
         elif known_roles is not None and lane.role not in known_roles:
@@ -234,6 +247,7 @@ def structure_problems(
                     lane.lane_id,
                     file_name,
                     lane.line,
+                    {"name": lane.name or lane.lane_id, "role": lane.role},
                 )
             )
     problems.extend(_gateway_problems(diagram, elements, file_name))
@@ -257,6 +271,7 @@ def _gateway_problems(
                     element.element_id,
                     file_name,
                     element.line,
+                    {"name": element.name or element.element_id},
                 )
             )
         for flow in outgoing:
@@ -268,6 +283,7 @@ def _gateway_problems(
                         flow.flow_id,
                         file_name,
                         flow.line,
+                        {"name": flow.name or flow.flow_id},
                     )
                 )
     return problems
@@ -308,6 +324,7 @@ def _reachability_problems(
                     element.element_id,
                     file_name,
                     element.line,
+                    {"name": label},
                 )
             )
         elif element.element_id not in finishing:
@@ -318,6 +335,7 @@ def _reachability_problems(
                     element.element_id,
                     file_name,
                     element.line,
+                    {"name": label},
                 )
             )
     return problems

@@ -79,6 +79,7 @@ def _main_process_id(root: etree._Element, executable: list[str], wanted: str | 
                 "several_processes",
                 f"the file has several top-level processes ({', '.join(top or executable)}); "
                 "keep one, or call the others from it",
+                params={"processes": ", ".join(top or executable)},
             )
         ]
     )

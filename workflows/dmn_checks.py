@@ -417,6 +417,7 @@ def _table_problems(
                 decision_id,
                 file_name,
                 line,
+                {"name": label, "inputs": text},
             )
         )
     hit_policy = (table.get("hitPolicy") or "UNIQUE").upper()
@@ -475,6 +476,7 @@ def _overlaps(
                     decision_id,
                     file_name,
                     line,
+                    {"name": label, "first": names[0], "second": names[1], "inputs": where},
                 )
             )
     return problems

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a diagram: which element, what, and where in the file."""
+    """One thing wrong with a diagram: which element, what, and where in the file.
+
+    `message` is a sentence in English; `params` holds the names and values it quotes (element
+    name, form, role, refused text), so that a page can say the same in the reader's language.
+    """
 
     code: str
     message: str
     element_id: str | None = None
     file_name: str | None = None
     line: int | None = None
+    params: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready view of the problem."""
@@ -23,6 +29,7 @@ class Problem:
             "element_id": self.element_id,
             "file": self.file_name,
             "line": self.line,
+            "params": dict(self.params),
         }
 
 

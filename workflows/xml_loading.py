@@ -58,6 +58,7 @@ def parse_xml(data: bytes | str, file_name: str) -> etree._Element:
                     None,
                     file_name,
                     line,
+                    {"reason": str(exc.msg)},
                 )
             ]
         ) from exc

@@ -131,10 +131,23 @@ function start(root) {
           canvas.addMarker(problem.element_id, 'has-problem');
         }
       }
+      // The sentence in the page's language; the engine's own words only as a technical detail.
       const detail = document.createElement('span');
       detail.className = 'text-secondary';
-      detail.textContent = ` ${problem.message || ''}` +
-        (problem.line ? ` (${format(strings.problemLine, { line: problem.line })})` : '');
+      detail.append(` ${problem.sentence || ''}`);
+      const technical = problem.sentence ? problem.technical : (problem.technical || problem.message);
+      if (technical) {
+        const box = document.createElement('span');
+        box.className = 'problem-technical';
+        const words = document.createElement('span');
+        words.lang = 'en';
+        words.textContent = technical;
+        box.append(`${strings.technicalDetail} `, words);
+        detail.append(' ', box);
+      }
+      if (problem.line) {
+        detail.append(` (${format(strings.problemLine, { line: problem.line })})`);
+      }
       item.append(detail);
       list.append(item);
     }

@@ -249,7 +249,7 @@ def test_an_uploaded_xxe_file_is_refused_with_the_reason(client, app):
     response = upload(client, 1, XXE.encode("utf-8"), "evil.bpmn")
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert "declares a DOCTYPE or entities" in html
+    assert "evil.bpmn khai báo DOCTYPE hoặc thực thể" in html
     assert 'id="bpmn-file-error"' in html
     assert "is-invalid" in html
     assert "root:" not in html

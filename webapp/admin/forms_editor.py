@@ -10,11 +10,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from werkzeug.routing import BuildError
 
 from webapp.admin.blueprint import bp
+from webapp.admin.problem_text import problem_label, problem_text
 from webapp.forms import ActionForm
 from webapp.i18n import LANGUAGES
 from webapp.models import ProcessVersion
@@ -35,14 +35,6 @@ EDITOR_CSP = (
     "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
     "base-uri 'self'; form-action 'self'"
 )
-PROBLEM_LABELS = {
-    "dmn_gap": _l("A rule table leaves some inputs without a rule"),
-    "dmn_overlap": _l("Several rules of a table apply to the same input"),
-    "unsafe_dmn_cell": _l("A rule cell is not allowed"),
-    "unknown_form": _l("A step uses a form this version does not have"),
-    "missing_form": _l("A step has no form"),
-    "invalid_form": _l("A form is not a valid JSON Schema"),
-}
 
 
 class _UnbuildableFormError(Exception):
@@ -57,15 +49,12 @@ def _link(endpoint: str, **values: Any) -> str | None:
         return None
 
 
-def problem_label(code: str) -> str:
-    """A short, translated title for a problem code (the checker's message gives details)."""
-    return str(PROBLEM_LABELS.get(code, _l("Problem")))
-
-
 def _page(
     template: str, status: int = 200, headers: dict[str, str] | None = None, **context: Any
 ) -> ResponseReturnValue:
-    html = render_template(template, link=_link, problem_label=problem_label, **context)
+    html = render_template(
+        template, link=_link, problem_label=problem_label, problem_text=problem_text, **context
+    )
     return html, status, headers or {}
 
 

@@ -18,6 +18,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.routing import BuildError
 
 from webapp.admin.blueprint import bp
+from webapp.admin.problem_text import described, problem_label, problem_text
 from webapp.forms import ActionForm
 from webapp.models import ProcessVersion
 from webapp.request_db import db_session
@@ -33,34 +34,6 @@ MODELER_CSP = (
     "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
     "base-uri 'self'; form-action 'self'"
 )
-PROBLEM_LABELS = {
-    "file_too_large": _l("The file is too large"),
-    "doctype_refused": _l("The file declares a DOCTYPE or entities and is refused"),
-    "not_xml": _l("The file is not well-formed XML"),
-    "not_utf8": _l("The file is not UTF-8 text"),
-    "not_bpmn": _l("The file is not a BPMN diagram"),
-    "invalid_bpmn": _l("The diagram breaks the BPMN rules"),
-    "no_executable_process": _l("The diagram has no executable process"),
-    "several_processes": _l("The diagram has several processes"),
-    "missing_form": _l("A step has no form"),
-    "unknown_form": _l("A step uses a form this version does not have"),
-    "invalid_form": _l("A form is not a valid JSON Schema"),
-    "no_lane": _l("A step is in no lane"),
-    "lane_without_role": _l("A lane has no role"),
-    "unknown_role": _l("A lane names a role that does not exist"),
-    "no_default_flow": _l("A gateway has no default flow"),
-    "flow_without_condition": _l("A flow leaving a gateway has no condition"),
-    "unreachable": _l("An element can never be reached"),
-    "dead_end": _l("From an element the process can never end"),
-    "unsafe_expression": _l("An expression is refused"),
-    "unsafe_script": _l("A script is refused"),
-    "unsafe_parameter": _l("A service task parameter is refused"),
-    "unknown_operation": _l("A service task calls an unknown operation"),
-    "invalid_dmn": _l("A rule table cannot be read"),
-    "dmn_gap": _l("A rule table leaves some inputs without a rule"),
-    "dmn_overlap": _l("Several rules of a table apply to the same input"),
-    "unsafe_dmn_cell": _l("A rule cell is not allowed"),
-}
 STATUS_LABELS = {
     "draft": _l("Draft"),
     "deployed": _l("Deployed"),
@@ -79,16 +52,6 @@ def _link(endpoint: str, **values: Any) -> str | None:
         return url_for(endpoint, **values)
     except BuildError:
         return None
-
-
-def problem_label(code: str) -> str:
-    """A short, translated title for a problem code (the engine's message gives the details)."""
-    label = PROBLEM_LABELS.get(code)
-    return str(label) if label is not None else _("Problem (%(code)s)", code=code)
-
-
-def _problems(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{**p, "label": problem_label(str(p.get("code")))} for p in problems]
 
 
 def _urls(version: ProcessVersion) -> dict[str, str]:
@@ -112,7 +75,7 @@ def _version_json(version: ProcessVersion) -> dict[str, Any]:
         "status_label": str(STATUS_LABELS.get(version.status, version.status)),
         "title": _("Version %(number)d", number=version.version),
         "crumb": f"{version.process_key} · {_('version %(number)d', number=version.version)}",
-        "problems": _problems(version.problems),
+        "problems": described(version.problems),
         "deployable": not version.problems and version.status != "deployed",
         "urls": _urls(version),
     }
@@ -178,6 +141,7 @@ def _page_strings() -> dict[str, str]:
         ),
         "noElement": _("This problem is not about an element of the diagram."),
         "problemLine": _("line {line}"),
+        "technicalDetail": _("Technical detail:"),
         "confirmLeave": _("The diagram has unsaved changes."),
     }
 
@@ -242,7 +206,8 @@ def _csrf_header_ok() -> bool:
 
 def _refusal_message(exc: DiagramProblemsError) -> str:
     reasons = "; ".join(
-        f"{problem_label(str(p.get('code')))} ({p.get('message')})" for p in exc.problems
+        f"{problem_label(str(p.get('code')))} ({' '.join(filter(None, problem_text(p)))})"
+        for p in exc.problems
     )
     return str(_("The file was refused and nothing was stored: %(reasons)s", reasons=reasons))
 
@@ -260,7 +225,7 @@ def modeler_save(key: str, number: int) -> ResponseReturnValue:
     try:
         saved = diagram_drafts.save_diagram(session, page_actor(), key, number, xml)
     except DiagramProblemsError as exc:
-        return _json_error(_refusal_message(exc), 422, problems=_problems(exc.problems))
+        return _json_error(_refusal_message(exc), 422, problems=described(exc.problems))
     except ConflictError as exc:
         return _json_error(_("The diagram could not be saved: %(reason)s", reason=exc.message), 409)
     version = saved.version
@@ -294,7 +259,7 @@ def modeler_deploy(key: str, number: int) -> ResponseReturnValue:
         version = process_versions.deploy_version(session, page_actor(), key, number)
     except InvalidDataError:
         version = process_versions.get_version(session, key, number)
-        problems = _problems(version.problems)
+        problems = described(version.problems)
         return _json_error(
             _("This version has problems and cannot be deployed: fix them and save first."),
             422,

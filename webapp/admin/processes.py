@@ -16,7 +16,7 @@ from flask_babel import ngettext
 from werkzeug.routing import BuildError
 
 from webapp.admin.blueprint import bp
-from webapp.admin.modeler import problem_label
+from webapp.admin.problem_text import problem_label, problem_text
 from webapp.forms import ActionForm
 from webapp.request_db import db_session
 from webapp.services import move_planning, process_catalogue, process_versions, version_moves
@@ -120,6 +120,7 @@ def _render(template: str, status: int = 200, **context: Any) -> ResponseReturnV
         status_labels=STATUS_LABELS,
         status_colours=STATUS_COLOURS,
         problem_label=problem_label,
+        problem_text=problem_text,
         **context,
     )
     return html, status

@@ -1,0 +1,193 @@
+"""What the checks found, in the reader's language.
+
+The engine layer describes each problem in English, with the names it quotes in `params`. Pages
+show a translated title per code and a translated sentence built from those names; the engine's
+own words are kept, marked as a technical detail, only where no sentence can say more (a parser's
+message, a rule this product does not know).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+PROBLEM_LABELS = {
+    "file_too_large": _l("The file is too large"),
+    "doctype_refused": _l("The file declares a DOCTYPE or entities and is refused"),
+    "not_xml": _l("The file is not well-formed XML"),
+    "not_utf8": _l("The file is not UTF-8 text"),
+    "not_bpmn": _l("The file is not a BPMN diagram"),
+    "invalid_bpmn": _l("The diagram breaks the BPMN rules"),
+    "no_executable_process": _l("The diagram has no executable process"),
+    "several_processes": _l("The diagram has several processes"),
+    "missing_form": _l("A step has no form"),
+    "unknown_form": _l("A step uses a form this version does not have"),
+    "invalid_form": _l("A form is not a valid JSON Schema"),
+    "no_lane": _l("A step is in no lane"),
+    "lane_without_role": _l("A lane has no role"),
+    "unknown_role": _l("A lane names a role that does not exist"),
+    "no_default_flow": _l("A gateway has no default flow"),
+    "flow_without_condition": _l("A flow leaving a gateway has no condition"),
+    "unreachable": _l("An element can never be reached"),
+    "dead_end": _l("From an element the process can never end"),
+    "unsafe_expression": _l("An expression is refused"),
+    "unsafe_script": _l("A script is refused"),
+    "unsafe_parameter": _l("A service task parameter is refused"),
+    "unknown_operation": _l("A service task calls an unknown operation"),
+    "invalid_dmn": _l("A rule table cannot be read"),
+    "dmn_gap": _l("A rule table leaves some inputs without a rule"),
+    "dmn_overlap": _l("Several rules of a table apply to the same input"),
+    "unsafe_dmn_cell": _l("A rule cell is not allowed"),
+}
+# Sentences by code, filled from the problem's params (and its file name as `file`).
+SENTENCES = {
+    "file_too_large": _l("%(file)s is larger than the size allowed."),
+    "doctype_refused": _l(
+        "%(file)s declares a DOCTYPE or entities; diagrams never need them, so it is refused."
+    ),
+    "not_xml": _l("%(file)s is not well-formed XML."),
+    "not_utf8": _l("%(file)s is not UTF-8 text."),
+    "not_bpmn": _l("%(file)s is not a BPMN 2.0 diagram."),
+    "no_executable_process": _l(
+        'No process of the file is marked executable (isExecutable="true").'
+    ),
+    "several_processes": _l(
+        "The file has several top-level processes (%(processes)s): keep one, or call the others "
+        "from it."
+    ),
+    "missing_form": _l("The step “%(name)s” has no form."),
+    "unknown_form": _l(
+        "The step “%(name)s” uses the form “%(form)s”, which this version does not have."
+    ),
+    "no_lane": _l("The step “%(name)s” is in no lane, so nobody may do it."),
+    "lane_without_role": _l("The lane “%(name)s” has no role."),
+    "unknown_role": _l("The lane “%(name)s” has the role “%(role)s”, which does not exist."),
+    "no_default_flow": _l("The gateway “%(name)s” has no default flow."),
+    "flow_without_condition": _l("The flow “%(name)s” leaves a gateway without a condition."),
+    "unreachable": _l("“%(name)s” can never be reached."),
+    "dead_end": _l("From “%(name)s” the process can never end."),
+    "unknown_operation": _l("The operation “%(operation)s” is not one of: %(known)s."),
+    "dmn_gap": _l("The table “%(name)s” has no rule for %(inputs)s."),
+    "dmn_overlap": _l(
+        "The rules “%(first)s” and “%(second)s” of the table “%(name)s” both apply for "
+        "%(inputs)s; with the hit policy UNIQUE only one may."
+    ),
+}
+REFUSED = {
+    "unsafe_expression": _l("The expression “%(text)s” is refused: %(reason)s."),
+    "unsafe_script": _l("The script “%(text)s” is refused: %(reason)s."),
+    "unsafe_parameter": _l("The parameter “%(text)s” is refused: %(reason)s."),
+    "unsafe_dmn_cell": _l("The cell “%(text)s” is refused: %(reason)s."),
+}
+REFUSED_WITHOUT_REASON = {
+    "unsafe_expression": _l("The expression “%(text)s” is refused."),
+    "unsafe_script": _l("The script “%(text)s” is refused."),
+    "unsafe_parameter": _l("The parameter “%(text)s” is refused."),
+    "unsafe_dmn_cell": _l("The cell “%(text)s” is refused."),
+}
+# The restricted environment's reasons (workflows/sandbox_policy.py, expressions.py).
+REASONS = [
+    (re.compile(r"imports are not allowed"), _l("imports are not allowed")),
+    (
+        re.compile(r"attribute '(?P<name>[^']*)' is not allowed \(names starting with _\)"),
+        _l("the attribute “%(name)s” is not allowed (names starting with _)"),
+    ),
+    (
+        re.compile(r"name '(?P<name>[^']*)' is not allowed \(names starting with _\)"),
+        _l("the name “%(name)s” is not allowed (names starting with _)"),
+    ),
+    (
+        re.compile(r"name '(?P<name>[^']*)' is not allowed"),
+        _l("the name “%(name)s” is not allowed"),
+    ),
+    (
+        re.compile(r"function '(?P<name>[^']*)' is not available"),
+        _l("the function “%(name)s” is not available"),
+    ),
+    (
+        re.compile(r"method '(?P<name>[^']*)' is not allowed"),
+        _l("the method “%(name)s” is not allowed"),
+    ),
+    (
+        re.compile(r"(?P<name>\w+) statements are not allowed"),
+        _l("%(name)s statements are not allowed"),
+    ),
+    (
+        re.compile(r"generators and await are not allowed"),
+        _l("generators and await are not allowed"),
+    ),
+    (re.compile(r"literal too long"), _l("a literal is too long")),
+    (
+        re.compile(r"not available in expressions: (?P<name>.*)"),
+        _l("not available in expressions: %(name)s"),
+    ),
+]
+
+
+def problem_label(code: str) -> str:
+    """A short, translated title for a problem code."""
+    label = PROBLEM_LABELS.get(code)
+    return str(label) if label is not None else _("Problem (%(code)s)", code=code)
+
+
+def _reason_text(reason: str) -> str | None:
+    """The restricted environment's reasons, translated; None when one of them is unknown."""
+    parts = []
+    for part in reason.split("; "):
+        for pattern, message in REASONS:
+            match = pattern.fullmatch(part)
+            if match:
+                parts.append(
+                    str(message) % match.groupdict() if match.groupdict() else str(message)
+                )
+                break
+        else:
+            return None
+    return "; ".join(parts)
+
+
+def _fill(template: Any, values: Mapping[str, str]) -> str | None:
+    try:
+        return str(template) % values
+    except (KeyError, TypeError, ValueError):
+        return None  # a problem stored before it had these params
+
+
+def problem_text(problem: Mapping[str, Any]) -> tuple[str, str]:
+    """(sentence in the page's language, technical detail in the engine's words or "")."""
+    code = str(problem.get("code"))
+    message = str(problem.get("message") or "")
+    values = {"file": str(problem.get("file") or ""), **(problem.get("params") or {})}
+    if code in REFUSED:
+        reason = _reason_text(str(values.get("reason", "")))
+        if reason is not None:
+            sentence = _fill(REFUSED[code], {**values, "reason": reason})
+            return (sentence, "") if sentence else ("", message)
+        sentence = _fill(REFUSED_WITHOUT_REASON[code], values)
+        return (sentence, str(values.get("reason", message))) if sentence else ("", message)
+    template = SENTENCES.get(code)
+    sentence = _fill(template, values) if template is not None else None
+    if sentence is None:
+        return "", message
+    # The parser's own message says where a malformed file breaks.
+    return sentence, (str(values.get("reason", message)) if code == "not_xml" else "")
+
+
+def described(problems: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Problems with their translated `label`, `sentence` and `technical` detail, for pages."""
+    result = []
+    for problem in problems:
+        sentence, technical = problem_text(problem)
+        result.append(
+            {
+                **problem,
+                "label": problem_label(str(problem.get("code"))),
+                "sentence": sentence,
+                "technical": technical,
+            }
+        )
+    return result
