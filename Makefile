@@ -62,7 +62,7 @@ $(TRANSLATIONS): webapp/translations/vi/LC_MESSAGES/messages.po $(VENV)/.install
 	$(BIN)/pybabel -q compile -d webapp/translations -D messages
 
 extract: env
-	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --no-location --sort-by-file \
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 -k noop_pgettext:1c,2 --no-location --sort-by-file \
 		--project award-dossiers -o webapp/translations/messages.pot .
 	$(BIN)/pybabel -q update -i webapp/translations/messages.pot -d webapp/translations -D messages \
 		--no-fuzzy-matching --ignore-obsolete

@@ -24,6 +24,15 @@ function format(text, values) {
   return text.replace(/\{(\w+)\}/g, (match, key) => (key in values ? String(values[key]) : match));
 }
 
+// diagram-js's translate service: the text's translation, then its {placeholders} filled.
+function translator(texts) {
+  return (template, replacements) => {
+    const values = replacements || {};
+    const text = Object.prototype.hasOwnProperty.call(texts, template) ? texts[template] : template;
+    return text.replace(/{([^}]+)}/g, (match, key) => (key in values ? String(values[key]) : match));
+  };
+}
+
 function start(root) {
   const config = JSON.parse(document.getElementById(root.dataset.configId).textContent);
   const strings = config.strings;
@@ -49,7 +58,9 @@ function start(root) {
       {
         __init__: [ 'awardPropertiesProvider' ],
         awardPropertiesProvider: [ 'type', AwardPropertiesProvider ],
-        awardConfig: [ 'value', config ]
+        awardConfig: [ 'value', config ],
+        // bpmn-js's own texts in the page's language (the table comes from the catalog).
+        translate: [ 'value', translator(config.bpmnTexts || {}) ]
       }
     ]
     // No moddleExtensions: see extensions.js (generic spiffworkflow elements round-trip).

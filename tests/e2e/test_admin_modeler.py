@@ -301,6 +301,11 @@ def test_the_administrator_adds_a_deputy_review_step_and_deploys_it(
     expect(page.locator("#modeler-status")).to_have_attribute("data-status", "deployed")
     expect(page.locator("#modeler-deploy")).to_be_disabled()
     shot(page, "modeler_opened")
+    # bpmn-js's own texts speak Vietnamese too: the palette and the properties panel.
+    expect(page.locator(".djs-palette [data-action='create.task']")).to_have_attribute(
+        "aria-label", "Tạo bước (tác vụ)"
+    )
+    expect(page.locator("#modeler-properties")).to_contain_text("Mô tả phần tử")
 
     # 1. A task from the palette, dropped onto the council's passing flow, between its gateway
     #    and the corner where the flow turns down to the director's lane.

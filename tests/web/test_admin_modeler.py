@@ -119,6 +119,9 @@ def test_the_page_carries_the_version_its_forms_and_the_known_roles(client):
     assert "council_chair" in config["roles"]
     assert {o["value"] for o in config["outcomes"]} == {"awarded", "refused", "withdrawn"}
     assert config["strings"]["group"]
+    # bpmn-js's texts, English to the page's language, "Name" as the modeler means it.
+    assert config["bpmnTexts"]["Create task"] == "Tạo bước (tác vụ)"
+    assert config["bpmnTexts"]["Name"] == "Tên"
     assert client.get(modeler_url(99)).status_code == 404
 
 

@@ -27,6 +27,8 @@ KEYWORDS = {
     "_l": None,
     "lazy_gettext": None,
     "lazy_ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
+    "noop_pgettext": ((1, "c"), 2),
 }
 METHOD_MAP = [("webapp/**.py", "python"), ("webapp/templates/**.html", "jinja2")]
 # Text that is the same in both languages (names of languages, formats, product names).
@@ -36,13 +38,13 @@ ASCII_VIETNAMESE = {"Xem XML"}
 ASCII_WORDS = re.compile(r"^[A-Za-z][A-Za-z'’-]*(?:[\s,.:;!?()/-]+[A-Za-z][A-Za-z'’-]*)+[.!?:]?$")
 
 
-def source_messages() -> set[str]:
-    """Every msgid the code and templates use."""
+def source_messages() -> set[tuple[str, str | None]]:
+    """Every (msgid, context) the code and templates use."""
     found = set()
-    for _file, _line, message, _comments, _context in extract_from_dir(
+    for _file, _line, message, _comments, context in extract_from_dir(
         str(ROOT), METHOD_MAP, keywords=KEYWORDS
     ):
-        found.add(message[0] if isinstance(message, tuple) else message)
+        found.add((message[0] if isinstance(message, tuple) else message, context))
     return found
 
 
@@ -50,8 +52,8 @@ def test_the_catalog_translates_every_message():
     with CATALOG.open("rb") as handle:
         catalog = read_po(handle, locale="vi")
     missing = []
-    for msgid in sorted(source_messages()):
-        entry = catalog.get(msgid)
+    for msgid, context in sorted(source_messages(), key=lambda m: (m[0], m[1] or "")):
+        entry = catalog.get(msgid, context=context)
         strings = entry.string if entry is not None else None
         strings = strings if isinstance(strings, tuple) else (strings,)
         untranslated = entry is None or entry.fuzzy or not all(strings)

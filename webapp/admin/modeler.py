@@ -18,6 +18,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.routing import BuildError
 
 from webapp.admin.blueprint import bp
+from webapp.admin.modeler_vocabulary import bpmn_js_texts
 from webapp.admin.problem_text import described, problem_label, problem_text
 from webapp.forms import ActionForm
 from webapp.models import ProcessVersion
@@ -157,6 +158,7 @@ def _render(
         "roles": sorted(process_versions.known_roles(session)),
         "outcomes": [{"value": k, "label": str(v)} for k, v in OUTCOMES.items()],
         "strings": _page_strings(),
+        "bpmnTexts": bpmn_js_texts(),
     }
     html = render_template(
         "admin/modeler/modeler.html",
