@@ -12,7 +12,6 @@ ALLOWED_PREFIXES = (
     "bootstrap/dist/",
     "bootstrap-icons/font/",
     "bpmn-js/dist/",
-    "dmn-js/dist/",
 )
 
 bp = Blueprint("vendor", __name__, url_prefix="/vendor")

@@ -584,3 +584,16 @@ def test_uploaded_files_are_checked_and_a_partly_unreadable_one_cannot_be_saved(
     expect(page.locator("#modeler-deploy")).to_be_disabled()
     shot(page, "modeler_import_warnings")
     assert stored(e2e_app, 2).status == "draft"
+
+
+def test_the_rule_table_opens_in_dmn_js_in_vietnamese(page: Page, base_url: str) -> None:
+    log_in(page, base_url, "admin")
+    page.goto(f"{base_url}/admin/processes/{KEY}/versions/1/rules/award_rules.dmn")
+    table = page.locator("#dmn-editor .tjs-table")
+    expect(table).to_be_visible()
+    # The shipped rules: quorum and threshold per award form, one row each.
+    expect(table).to_contain_text("bk_btc")
+    # dmn-js's own texts come from the catalog: the hit policy label and the table's menus.
+    expect(page.locator("#dmn-editor")).to_contain_text("Chính sách áp dụng")
+    expect(page.locator("#dmn-editor")).not_to_contain_text("Hit policy")
+    shot(page, "rules_editor")

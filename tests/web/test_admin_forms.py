@@ -263,7 +263,7 @@ def test_the_rules_page_loads_dmn_js_with_a_relaxed_style_policy(admin):
     response = admin.get(f"{BASE}/1/rules/{RULES}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "/vendor/dmn-js/dist/dmn-modeler.production.min.js" in html
+    assert "/static/build/rules.js" in html
     assert "/static/rules-editor.js" in html
     assert "rule_bk_btc_threshold" in html  # the XML, in the textarea
     policy = response.headers["Content-Security-Policy"]

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from werkzeug.routing import BuildError
 
 from webapp.admin.blueprint import bp
+from webapp.admin.diagram_vocabulary import dmn_js_texts
 from webapp.admin.problem_text import problem_label, problem_text
 from webapp.forms import ActionForm
 from webapp.i18n import LANGUAGES
@@ -296,4 +297,5 @@ def rules(key: str, number: int, name: str) -> ResponseReturnValue:
         xml=xml,
         entry=next((r for r in overview.rules if r.name == name), None),
         error=error,
+        dmn_texts=dmn_js_texts(),
     )

@@ -18,7 +18,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.routing import BuildError
 
 from webapp.admin.blueprint import bp
-from webapp.admin.modeler_vocabulary import bpmn_js_texts
+from webapp.admin.diagram_vocabulary import bpmn_js_texts
 from webapp.admin.problem_text import described, problem_label, problem_text
 from webapp.forms import ActionForm
 from webapp.models import ProcessVersion

@@ -20,6 +20,22 @@
 
   function say(text) { status.textContent = text || ''; }
 
+  function dmnTexts() {
+    const block = document.getElementById('dmn-texts');
+    try { return block ? JSON.parse(block.textContent) : {}; } catch (error) { return {}; }
+  }
+
+  // The translate service of diagram-js and dmn-js: the translation, then {placeholders} filled.
+  function translator(texts) {
+    return function (template, replacements) {
+      const values = replacements || {};
+      const known = Object.prototype.hasOwnProperty.call(texts, template);
+      return (known ? texts[template] : template).replace(/{([^}]+)}/g, function (match, key) {
+        return key in values ? String(values[key]) : match;
+      });
+    };
+  }
+
   function fallBack(text) {
     say(text);
     container.hidden = true;
@@ -75,7 +91,16 @@
 
   function start() {
     say(status.dataset.loading);
-    modeler = new window.DmnJS({ container: container });
+    const translation = { translate: ['value', translator(dmnTexts())] };
+    modeler = new window.DmnJS({
+      container: container,
+      // dmn-js's own texts in the page's language (the table comes from the catalog); each
+      // view takes its own modules (a view's list replaces the common one).
+      drd: { additionalModules: [translation] },
+      decisionTable: { additionalModules: [translation] },
+      literalExpression: { additionalModules: [translation] },
+      boxedExpression: { additionalModules: [translation] }
+    });
     modeler.on('views.changed', function () { renderViews(); watchChanges(); });
     container.hidden = false;
     xmlPane.hidden = true;

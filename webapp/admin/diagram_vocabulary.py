@@ -1,15 +1,17 @@
-"""bpmn-js's own texts (palette, context pad, "change element" menu, properties panel) in the
-page's language: the modeler's translate module looks each English text up in this table.
+"""The diagram editors' own texts in the page's language: bpmn-js (palette, context pad, "change
+element" menu, properties panel) and dmn-js (the decision table's menus and cell editors). Each
+editor's translate module looks its English texts up in a table built from these lists.
 
-The texts carry the context "bpmn-js" in the catalog: "Name" or "Delete" in the modeler need not
-read like the same words elsewhere in the product.
+The texts carry a context in the catalog ("bpmn-js", "dmn-js"): "Name" or "Type" in an editor
+need not read like the same words elsewhere in the product.
 """
 
 from __future__ import annotations
 
 from flask_babel import pgettext
 
-CONTEXT = "bpmn-js"
+BPMN_CONTEXT = "bpmn-js"
+DMN_CONTEXT = "dmn-js"
 
 
 def noop_pgettext(context: str, text: str) -> str:
@@ -17,7 +19,7 @@ def noop_pgettext(context: str, text: str) -> str:
     return text
 
 
-TEXTS = (
+BPMN_TEXTS = (
     # palette, context pad, lanes, tools (diagram-js, bpmn-js)
     noop_pgettext("bpmn-js", "Activate hand tool"),
     noop_pgettext("bpmn-js", "Activate lasso tool"),
@@ -197,6 +199,114 @@ TEXTS = (
 )
 
 
+DMN_TEXTS = (
+    noop_pgettext("dmn-js", "Add rule"),
+    noop_pgettext("dmn-js", "Add rule above"),
+    noop_pgettext("dmn-js", "Add rule below"),
+    noop_pgettext("dmn-js", "Remove rule"),
+    noop_pgettext("dmn-js", "Copy rule"),
+    noop_pgettext("dmn-js", "Cut rule"),
+    noop_pgettext("dmn-js", "Paste rule above"),
+    noop_pgettext("dmn-js", "Paste rule below"),
+    noop_pgettext("dmn-js", "Move rule"),
+    noop_pgettext("dmn-js", "Add input"),
+    noop_pgettext("dmn-js", "Add output"),
+    noop_pgettext("dmn-js", "Add input column left"),
+    noop_pgettext("dmn-js", "Add input column right"),
+    noop_pgettext("dmn-js", "Add output column left"),
+    noop_pgettext("dmn-js", "Add output column right"),
+    noop_pgettext("dmn-js", "Remove input column"),
+    noop_pgettext("dmn-js", "Remove output column"),
+    noop_pgettext("dmn-js", "Copy input column"),
+    noop_pgettext("dmn-js", "Copy output column"),
+    noop_pgettext("dmn-js", "Cut input column"),
+    noop_pgettext("dmn-js", "Cut output column"),
+    noop_pgettext("dmn-js", "Paste input column left"),
+    noop_pgettext("dmn-js", "Paste input column right"),
+    noop_pgettext("dmn-js", "Paste output column left"),
+    noop_pgettext("dmn-js", "Paste output column right"),
+    noop_pgettext("dmn-js", "Add cell description"),
+    noop_pgettext("dmn-js", "Remove cell description"),
+    noop_pgettext("dmn-js", "Annotation"),
+    noop_pgettext("dmn-js", "Annotations"),
+    noop_pgettext("dmn-js", "Hit policy"),
+    noop_pgettext("dmn-js", "Hit policy:"),
+    noop_pgettext("dmn-js", "Input"),
+    noop_pgettext("dmn-js", "Output"),
+    noop_pgettext("dmn-js", "When"),
+    noop_pgettext("dmn-js", "Then"),
+    noop_pgettext("dmn-js", "And"),
+    noop_pgettext("dmn-js", "Yes"),
+    noop_pgettext("dmn-js", "No"),
+    noop_pgettext("dmn-js", "Input expression"),
+    noop_pgettext("dmn-js", "Input expression: "),
+    noop_pgettext("dmn-js", "Input label"),
+    noop_pgettext("dmn-js", "Input label: "),
+    noop_pgettext("dmn-js", "Input type"),
+    noop_pgettext("dmn-js", "Output label"),
+    noop_pgettext("dmn-js", "Output label: "),
+    noop_pgettext("dmn-js", "Output name"),
+    noop_pgettext("dmn-js", "Output name: "),
+    noop_pgettext("dmn-js", "Output type"),
+    noop_pgettext("dmn-js", "Expression"),
+    noop_pgettext("dmn-js", "Expression language"),
+    noop_pgettext("dmn-js", "Expression language: {expressionLanguageLabel}"),
+    noop_pgettext("dmn-js", "Change cell expression language"),
+    noop_pgettext("dmn-js", "Enter expression"),
+    noop_pgettext("dmn-js", "Decision name"),
+    noop_pgettext("dmn-js", "Decision name: "),
+    noop_pgettext("dmn-js", "View DRD"),
+    noop_pgettext("dmn-js", "Edit"),
+    noop_pgettext("dmn-js", "Edit string"),
+    noop_pgettext("dmn-js", "Edit number"),
+    noop_pgettext("dmn-js", "Edit boolean"),
+    noop_pgettext("dmn-js", "Edit input"),
+    noop_pgettext("dmn-js", "Edit output"),
+    noop_pgettext("dmn-js", "Strings must be in double quotes"),
+    noop_pgettext("dmn-js", "Set value"),
+    noop_pgettext("dmn-js", "Value"),
+    noop_pgettext("dmn-js", "Values"),
+    noop_pgettext("dmn-js", "Type"),
+    noop_pgettext("dmn-js", "Test type"),
+    noop_pgettext("dmn-js", "Comparison"),
+    noop_pgettext("dmn-js", "Comparison operator"),
+    noop_pgettext("dmn-js", "Range"),
+    noop_pgettext("dmn-js", "Range start operator"),
+    noop_pgettext("dmn-js", "Range end operator"),
+    noop_pgettext("dmn-js", "Range start value"),
+    noop_pgettext("dmn-js", "Range end value"),
+    noop_pgettext("dmn-js", "Start value"),
+    noop_pgettext("dmn-js", "End value"),
+    noop_pgettext("dmn-js", "Equals"),
+    noop_pgettext("dmn-js", "Less"),
+    noop_pgettext("dmn-js", "Less or equals"),
+    noop_pgettext("dmn-js", "Greater"),
+    noop_pgettext("dmn-js", "Greater or equals"),
+    noop_pgettext("dmn-js", "Include"),
+    noop_pgettext("dmn-js", "Exclude"),
+    noop_pgettext("dmn-js", "Exactly"),
+    noop_pgettext("dmn-js", "Between"),
+    noop_pgettext("dmn-js", "Match one"),
+    noop_pgettext("dmn-js", "Match none"),
+    noop_pgettext("dmn-js", "Predefined values"),
+    noop_pgettext("dmn-js", "Add predefined values"),
+    noop_pgettext("dmn-js", "Clear predefined values"),
+    noop_pgettext("dmn-js", "Input values"),
+    noop_pgettext("dmn-js", "Output values"),
+    noop_pgettext("dmn-js", "Add values"),
+    noop_pgettext("dmn-js", "No values"),
+    noop_pgettext("dmn-js", "Custom values"),
+    noop_pgettext("dmn-js", "Boolean value"),
+    noop_pgettext("dmn-js", "String value"),
+    noop_pgettext("dmn-js", "Resize"),
+)
+
+
 def bpmn_js_texts() -> dict[str, str]:
     """Each bpmn-js English text and its translation in the page's language."""
-    return {text: pgettext(CONTEXT, text) for text in TEXTS}
+    return {text: pgettext(BPMN_CONTEXT, text) for text in BPMN_TEXTS}
+
+
+def dmn_js_texts() -> dict[str, str]:
+    """Each dmn-js English text and its translation in the page's language."""
+    return {text: pgettext(DMN_CONTEXT, text) for text in DMN_TEXTS}
