@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.web.diagrams import three_problems
+
 BPMN = (Path(__file__).resolve().parents[2] / "bpmn" / "award_nomination.bpmn").read_text()
 
 
@@ -16,18 +18,7 @@ def upload(api, xml, as_user="admin"):
 
 
 def test_upload_lists_every_problem_at_once(api):
-    broken = (
-        BPMN.replace('value="check_dossier.json"', 'value="missing_form.json"')
-        .replace(
-            '<spiffworkflow:property name="role" value="director" />',
-            '<spiffworkflow:property name="role" value="deputy_director" />',
-        )
-        .replace(
-            'decision == "approve"</bpmn:conditionExpression>',
-            "__import__('os').system('id') == 0</bpmn:conditionExpression>",
-            1,
-        )
-    )
+    broken = three_problems(BPMN)
     response = upload(api, broken)
     assert response.status_code == 422
     error = response.json["error"]

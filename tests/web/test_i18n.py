@@ -12,12 +12,12 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from sqlalchemy import select
 
+from tests.web.diagrams import three_problems
 from tests.web.pages import login
 from tests.web.test_admin_modeler import upload
 from webapp.models import OrgUnit, User
 
 ROOT = Path(__file__).resolve().parents[2]
-BPMN = (ROOT / "bpmn" / "award_nomination.bpmn").read_text()
 VERSIONS = "/admin/processes/award_nomination/versions"
 CATALOG = ROOT / "webapp" / "translations" / "vi" / "LC_MESSAGES" / "messages.po"
 KEYWORDS = {
@@ -143,20 +143,8 @@ def _admin_pages(api, admin) -> dict[str, str]:
     """The administrator's pages, with a draft whose check finds a problem of each kind the
     shipped checks report on a drawn diagram: a missing form, an unknown role, a refused
     condition."""
-    broken = (
-        BPMN.replace('value="check_dossier.json"', 'value="missing_form.json"')
-        .replace(
-            '<spiffworkflow:property name="role" value="director" />',
-            '<spiffworkflow:property name="role" value="deputy_director" />',
-        )
-        .replace(
-            'decision == "approve"</bpmn:conditionExpression>',
-            "__import__('os').system('id') == 0</bpmn:conditionExpression>",
-            1,
-        )
-    )
     login(admin, "admin")
-    response = upload(admin, 1, broken.encode("utf-8"), "broken.bpmn")
+    response = upload(admin, 1, three_problems().encode("utf-8"), "broken.bpmn")
     assert response.status_code == 302, response.status_code
     draft = response.headers["Location"].rstrip("/").split("/")[-2]
     return {
