@@ -40,10 +40,13 @@ def descendants(children: dict[int | None, list[int]], unit_id: int) -> set[int]
     return found
 
 
+CHILD_UNIT = aliased(OrgUnit, name="child_unit")
+
+
 def units_below(unit_id: int) -> Select[tuple[int]]:
     """SQL for `unit_id` and every unit under it: choosing a department means its divisions too."""
     tree = select(OrgUnit.id).where(OrgUnit.id == unit_id).cte(recursive=True)
-    child = aliased(OrgUnit)
+    child = CHILD_UNIT
     tree = tree.union_all(select(child.id).join(tree, child.parent_id == tree.c.id))
     return select(tree.c.id)
 

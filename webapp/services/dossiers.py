@@ -221,6 +221,11 @@ def sort_order(sort: str) -> list[Any]:
     return [*(c.asc() for c in columns), Dossier.id.asc()]
 
 
+# An alias: the clauses stay correct in a query that selects work items itself. Built once (an
+# alias made per call rebuilds its column expressions on every request).
+OPEN_ITEM = aliased(WorkItem, name="open_item")
+
+
 def filter_conditions(actor: Actor, filters: DossierFilters, now: datetime) -> list[Any]:
     """WHERE clauses for the dossiers the actor may see that match `filters` (checked)."""
     if filters.status is not None and filters.status not in STATUSES:
@@ -242,8 +247,7 @@ def filter_conditions(actor: Actor, filters: DossierFilters, now: datetime) -> l
         conditions.append(Dossier.award_form == filters.award_form)
     for term in search_terms(filters.q):
         conditions.append(Dossier.search_text.contains(term, autoescape=True))
-    # An alias: the clauses stay correct in a query that selects work items itself.
-    item = aliased(WorkItem)
+    item = OPEN_ITEM
     open_item = and_(item.dossier_id == Dossier.id, item.status == "open")
     if filters.step:
         conditions.append(exists().where(open_item, item.step == filters.step))

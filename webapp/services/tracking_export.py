@@ -13,10 +13,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from webapp.db import utcnow
-from webapp.models import Dossier, OrgUnit, User, WorkItem
+from webapp.models import Dossier, OrgUnit, WorkItem
 from webapp.permissions import Actor
 from webapp.services.dossiers import (
     DEFAULT_SORT,
@@ -26,6 +26,7 @@ from webapp.services.dossiers import (
     sort_order,
 )
 from webapp.services.settings import settings_of
+from webapp.services.work_items import ASSIGNEE, CLAIMER
 
 MAX_EXPORT_ROWS = 10_000
 # The file is a Vietnamese office document whatever the interface language: fixed headers.
@@ -78,8 +79,7 @@ def _open_steps(
     read when more dossiers match than the file holds.
     """
     roles = role_names(session)
-    claimer = aliased(User)
-    assignee = aliased(User)
+    claimer, assignee = CLAIMER, ASSIGNEE
     # Core execution on the session's connection: plain rows, without the ORM's per-row work.
     rows = session.connection().execute(
         select(

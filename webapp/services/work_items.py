@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import and_, case, false, func, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from webapp.db import utcnow
@@ -47,6 +47,11 @@ class WorkItemDetail:
     dossier: Dossier
     form: dict[str, Any] | None
     ui_form: dict[str, Any] | None
+
+
+# Built once: an alias made per call rebuilds its column expressions on every request.
+CLAIMER = aliased(User, name="claimer")
+ASSIGNEE = aliased(User, name="assignee")
 
 
 def _actor_scope(actor: Actor) -> Any:
@@ -101,8 +106,7 @@ def my_work_items(
         if order == "due"
         else [WorkItem.created_at.desc(), WorkItem.id.desc()]
     )
-    claimer = aliased(User)
-    assignee = aliased(User)
+    claimer, assignee = CLAIMER, ASSIGNEE
     rows = session.execute(
         select(
             WorkItem.id,
@@ -131,10 +135,13 @@ def my_work_items(
 
 def count_my_work_items(session: Session, actor: Actor, now: datetime) -> tuple[int, int]:
     """How many open items wait for the actor, and how many of them are overdue."""
-    base = select(func.count()).select_from(WorkItem).where(*_mine(actor))
-    total = session.scalar(base) or 0
-    overdue = session.scalar(base.where(WorkItem.due_at < now)) if total else 0
-    return total, overdue or 0
+    # One scan counts both: COUNT of a CASE without ELSE skips the items not overdue.
+    total, overdue = session.execute(
+        select(func.count(), func.count(case((WorkItem.due_at < now, 1))))
+        .select_from(WorkItem)
+        .where(*_mine(actor))
+    ).one()
+    return total or 0, overdue or 0
 
 
 def _visible_item(session: Session, actor: Actor, item_id: int, *, lock: bool = False) -> WorkItem:
