@@ -58,6 +58,7 @@ DECISION_LABELS = {
     "award": _l("Awarded"),
     "publish": _l("Published"),
     "voted": _l("Voted"),
+    "absent": _l("Absent"),
 }
 ACTION_LABELS = {
     "started": _l("Created the dossier"),
@@ -67,6 +68,7 @@ ACTION_LABELS = {
     "automated": _l("Done by the system"),
     "ended": _l("Ended"),
     "draft_saved": _l("Saved a draft"),
+    "vote_closed": _l("Closed the vote"),
 }
 ATTACHMENT_KIND_LABELS = {
     "achievement_report": _l("Achievement report"),

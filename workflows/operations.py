@@ -25,9 +25,10 @@ def tally_votes(
 
     A nominee passes when enough members took part (quorum, a share of all members) and the
     members who agreed reach the threshold, a share of ALL members: absent members count as not
-    agreeing.
+    agreeing. A ballot with no opinion at all (the vote was closed before the member voted) is
+    an absence.
     """
-    ballots = {m: b for m, b in (ballots or {}).items() if m in set(members)}
+    ballots = {m: b for m, b in (ballots or {}).items() if m in set(members) and b}
     total = len(members)
     voted = len(ballots)
     quorum_met = total > 0 and Fraction(voted, total) >= _share(quorum)

@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from tests.web.council import at_vote, vote
 from webapp.api import serializers
 from webapp.api.openapi import DOCUMENT
 from webapp.services.dossier_schema import DOSSIER_SCHEMA
@@ -703,6 +704,20 @@ def test_error_responses_fit_the_document(api, contract):
     api.do("canbo_ns", dossier["id"], "prepare_dossier", {"decision": "submit"})
     again = api.post(url, "canbo_ns", json={"data": {"decision": "submit"}})
     assert contract.check(path, "post", again, 409)["error"]["code"] == "already_completed"
+
+
+def test_closing_a_vote_fits_the_document(api, contract):
+    dossier = at_vote(api)
+    url = f"{PREFIX}/dossiers/{dossier['id']}/close-vote"
+    path = "/dossiers/{dossier_id}/close-vote"
+    contract.check(path, "post", api.post(url, "hoidong1", json={"comment": "x"}), 403)
+    blank = api.post(url, "giamdoc", json={"comment": ""})
+    assert "comment" in contract.check(path, "post", blank, 422)["error"]["fields"]
+    vote(api, dossier, ["giamdoc", "hoidong1", "hoidong2", "hoidong3"])
+    closed = contract.check(path, "post", api.post(url, "giamdoc", json={"comment": "Ốm"}), 200)
+    assert [c["step"] for c in closed["dossier"]["current"]] == ["conclude_council"]
+    again = api.post(url, "giamdoc", json={"comment": "Ốm"})
+    assert contract.check(path, "post", again, 409)["error"]["code"] == "no_open_vote"
 
 
 def upload(api, xml, as_user="admin"):

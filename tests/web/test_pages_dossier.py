@@ -11,7 +11,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from tests.conftest import actor_named
-from tests.web.pages import login
+from tests.web.council import at_vote, vote
+from tests.web.pages import csrf_token, login
 from webapp.models import Dossier, Event
 from webapp.request_db import database
 from webapp.services.attachments import Upload, store_attachments
@@ -214,3 +215,33 @@ def test_other_departments_and_units_get_404(api, client):
     assert other_unit.get(f"/dossiers/{dossier['id']}/diagram.json").status_code == 404
     assert other_unit.get("/dossiers/999999/diagram.json").status_code == 404
     assert client.get(f"/dossiers/{dossier['id']}/diagram.json").status_code == 302
+
+
+def test_the_chair_closes_a_stalled_vote_from_the_dossier_page(api, client):
+    dossier = at_vote(api)
+    vote(api, dossier, ["giamdoc", "hoidong1", "hoidong2", "hoidong3"])
+    url = f"/dossiers/{dossier['id']}"
+    member = client.application.test_client()
+    login(member, "hoidong1")
+    assert 'id="close-vote"' not in member.get(url).get_data(as_text=True)
+    login(client, "giamdoc")
+    page = client.get(url).get_data(as_text=True)
+    assert "4/5 thành viên đã bỏ phiếu" in page
+    assert "Đặng Thị Hoa" in page[page.index('id="close-vote"') :]
+    action = f"{url}/close-vote"
+    refused = client.post(action, data={"csrf_token": _token(client, url), "comment": ""})
+    assert refused.status_code == 422
+    assert "invalid-feedback" in refused.get_data(as_text=True)
+    assert api.items("hoidong4", dossier["id"], "council_vote")
+    done = client.post(
+        action, data={"csrf_token": _token(client, url), "comment": "Thành viên nghỉ ốm dài ngày."}
+    )
+    assert done.status_code == 302
+    after = client.get(url).get_data(as_text=True)
+    assert 'id="close-vote"' not in after
+    assert "Thành viên nghỉ ốm dài ngày." in after
+    assert [c["step"] for c in api.dossier(dossier["id"])["current"]] == ["conclude_council"]
+
+
+def _token(client, url):
+    return csrf_token(client.get(url).get_data(as_text=True))

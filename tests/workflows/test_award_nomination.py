@@ -62,6 +62,27 @@ def test_bk_btc_regular_path_awards_only_nominees_that_reach_the_threshold(drive
     assert counts["end_awarded"] == 1
 
 
+@pytest.mark.parametrize(
+    ("voters", "quorum_met", "passed"),
+    [
+        # 4 of 5 took part (quorum 2/3 met); 4 agree of 5 members reaches 2/3.
+        (4, True, ["11", "12"]),
+        # 3 of 5 took part: below the quorum of 2/3, nobody passes however they voted.
+        (3, False, []),
+    ],
+)
+def test_ballots_closed_without_an_opinion_count_as_absent(driver, voters, quorum_met, passed):
+    d = driver()
+    to_council(d)
+    votes = {
+        m: ({"11": "agree", "12": "agree"} if i < voters else {}) for i, m in enumerate(MEMBERS)
+    }
+    d.vote(votes)
+    tally = d.updates("tally")
+    assert (tally["voted"], tally["quorum_met"], tally["passed"]) == (voters, quorum_met, passed)
+    assert tally["nominees"]["11"]["agree"] == voters
+
+
 def test_unit_head_return_goes_back_to_the_officer(driver):
     d = driver()
     d.do("prepare_dossier", {"decision": "submit"})

@@ -1,4 +1,4 @@
-"""Dossier routes: start, read, list."""
+"""Dossier routes: start, read, list, close a council vote."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Any
 from flask import request
 
 from webapp.api import bp
-from webapp.api.edge import current_actor, json_body
+from webapp.api.edge import current_actor, json_body, json_object
 from webapp.api.serializers import dossier_json, dossier_page_json
 from webapp.request_db import db_session
-from webapp.services import dossiers
+from webapp.services import council_closing, dossiers
 from webapp.services.errors import InvalidDataError
 
 
@@ -30,6 +30,19 @@ def get_dossier(dossier_id: int) -> dict[str, Any]:
     """One dossier with its current steps, nominees and history."""
     actor = current_actor()
     return dossier_json(dossiers.dossier_detail(db_session(), actor, dossier_id))
+
+
+@bp.post("/dossiers/<int:dossier_id>/close-vote")
+def close_vote(dossier_id: int) -> dict[str, Any]:
+    """The council's chair closes the vote under way with {"comment": "why"}: open ballots
+    count as absences and the votes are counted."""
+    actor = current_actor()
+    body = json_object()
+    session = db_session()
+    detail = council_closing.close_vote(session, actor, dossier_id, body.get("comment"))
+    result = {"dossier": dossier_json(detail)}
+    session.commit()
+    return result
 
 
 def _int_arg(name: str, default: int | None = None) -> int | None:

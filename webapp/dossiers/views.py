@@ -13,9 +13,10 @@ from flask_login import login_required
 from webapp.db import utcnow
 from webapp.dossier_view import AWARD_FORM_LABELS, LABELS, STATUS_LABELS, dossier_context
 from webapp.dossiers.blueprint import bp
+from webapp.dossiers.close_vote_form import CloseVoteForm
 from webapp.i18n import local
 from webapp.request_db import db_session
-from webapp.services import attachments, dossier_trail, dossiers, tracking_export
+from webapp.services import attachments, council_closing, dossier_trail, dossiers, tracking_export
 from webapp.web_edge import page_actor
 
 PER_PAGE = 50
@@ -227,9 +228,18 @@ def tracking_csv() -> ResponseReturnValue:
 @login_required
 def show(dossier_id: int) -> ResponseReturnValue:
     """The dossier page: header, current steps, the diagram, timeline, nominees and files."""
+    return render_dossier_page(dossier_id)
+
+
+def render_dossier_page(
+    dossier_id: int, close_form: CloseVoteForm | None = None, status: int = 200
+) -> ResponseReturnValue:
+    """The dossier page, with the chair's form to close a vote when one is under way."""
     actor = page_actor()
     session = db_session()
     detail = dossiers.dossier_detail(session, actor, dossier_id)
+    vote = council_closing.open_vote(session, detail.dossier)
+    may_close = vote is not None and council_closing.may_close_votes(actor, detail.dossier)
     context = dossier_context(session, actor, detail.dossier)
     files_by_event: dict[int, list[Any]] = {}
     for attachment in context["attachments"]:
@@ -244,8 +254,10 @@ def show(dossier_id: int) -> ResponseReturnValue:
         files_by_event=files_by_event,
         nominee_names={n.id: n.name for n in context["nominees"]},
         now=utcnow(),
+        vote=vote,
+        close_form=(close_form or CloseVoteForm()) if may_close else None,
         **context,
-    )
+    ), status
 
 
 @bp.get("/dossiers/<int:dossier_id>/diagram.json")

@@ -1,0 +1,166 @@
+"""Closing a council vote that cannot finish: members on leave, a member who left the council.
+
+The council counts absent members as not agreeing, so a vote need not wait for every ballot.
+The chair closes it: each ballot still open is completed with no opinion (an absence), the
+engine counts the votes, and the dossier goes on, in one transaction at one new revision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from webapp.db import utcnow
+from webapp.models import Dossier, ProcessInstance, ProcessVersion, WorkItem
+from webapp.permissions import Actor
+from webapp.services.concurrency import conflicts_as_409
+from webapp.services.dossier_effects import apply_automated, apply_status, engine_context
+from webapp.services.dossiers import DossierDetail, detail_of, get_visible_dossier
+from webapp.services.errors import ConflictError, InvalidDataError, PermissionDeniedError
+from webapp.services.history import record, record_automated
+from webapp.services.instances import load_process, save_process
+from webapp.services.process_versions import form_schema
+from webapp.services.work_item_sync import sync_work_items
+from workflows import AutomatedStep, ProcessRuntimeError, TaskNotReadyError
+
+CHAIR_ROLE = "council_chair"
+ABSENT = "absent"
+MAX_COMMENT = 4000
+
+
+@dataclass(frozen=True)
+class OpenVote:
+    """A vote under way on a dossier: who voted, who has not yet."""
+
+    step: str
+    title: str
+    voted: list[str]
+    waiting: list[str]
+
+
+def may_close_votes(actor: Actor, dossier: Dossier) -> bool:
+    """The council's chair for the dossier's unit (or an administrator) closes its votes."""
+    return actor.is_admin or dossier.unit_id in actor.scopes.get(CHAIR_ROLE, frozenset())
+
+
+def _ballots(session: Session, dossier: Dossier) -> list[WorkItem]:
+    # A step waiting for named people, one work item each: the ballots of a multi-instance vote.
+    return list(
+        session.scalars(
+            select(WorkItem)
+            .where(WorkItem.dossier_id == dossier.id, WorkItem.assignee_id.is_not(None))
+            .options(joinedload(WorkItem.assignee))
+            .order_by(WorkItem.id)
+        )
+    )
+
+
+def open_vote(session: Session, dossier: Dossier) -> OpenVote | None:
+    """The vote under way on the dossier, or None when no ballot is open."""
+    ballots = _ballots(session, dossier)
+    waiting = [b for b in ballots if b.status == "open"]
+    if not waiting:
+        return None
+    # The same step may have been voted before (a return from the ministry): this round only.
+    round_started = min(b.created_at for b in waiting)
+    this_round = [b for b in ballots if b.step == waiting[0].step and b.created_at >= round_started]
+    return OpenVote(
+        step=waiting[0].step,
+        title=waiting[0].title,
+        voted=[b.assignee.full_name for b in this_round if b.status == "done" and b.assignee],
+        waiting=[b.assignee.full_name for b in waiting if b.assignee],
+    )
+
+
+def _comment(comment: Any) -> str:
+    text = comment.strip() if isinstance(comment, str) else ""
+    if not text:
+        raise InvalidDataError(
+            "comment is required: say why the vote is closed", {"comment": "is required"}
+        )
+    if len(text) > MAX_COMMENT:
+        raise InvalidDataError(
+            f"comment is longer than {MAX_COMMENT} characters",
+            {"comment": f"must be at most {MAX_COMMENT} characters"},
+        )
+    return text
+
+
+def _absent_data(version: ProcessVersion, item: WorkItem) -> dict[str, Any]:
+    # An empty opinion for every nominee map of the ballot's form: no vote on anyone.
+    schema = form_schema(version, item.form) or {}
+    return {
+        name: {}
+        for name, field in (schema.get("properties") or {}).items()
+        if isinstance(field, dict) and field.get("x-nominee-map")
+    }
+
+
+def close_vote(session: Session, actor: Actor, dossier_id: int, comment: Any) -> DossierDetail:
+    """Close the vote under way: every open ballot counts as an absence, then the engine
+    counts the votes and the dossier goes on to the next step."""
+    with conflicts_as_409():
+        return _close(session, actor, dossier_id, comment)
+
+
+def _close(session: Session, actor: Actor, dossier_id: int, comment: Any) -> DossierDetail:
+    dossier = get_visible_dossier(session, actor, dossier_id)
+    if not may_close_votes(actor, dossier):
+        raise PermissionDeniedError("only the council's chair may close a vote")
+    text = _comment(comment)
+    waiting = [b for b in _ballots(session, dossier) if b.status == "open"]
+    if not waiting:
+        raise ConflictError("no vote is under way on this dossier", code="no_open_vote")
+    dossier = session.get_one(
+        Dossier,
+        dossier.id,
+        options=[selectinload(Dossier.nominees), joinedload(Dossier.unit)],
+    )
+    instance = session.scalar(
+        select(ProcessInstance)
+        .where(ProcessInstance.id == waiting[0].instance_id)
+        .with_for_update()
+    )
+    assert instance is not None  # a work item always has its instance
+    version = session.get_one(ProcessVersion, instance.version_id)
+    process = load_process(session, instance)
+    context = engine_context(session, dossier)
+    steps: list[AutomatedStep] = []
+    try:
+        for ballot in waiting:
+            steps += process.complete(ballot.task_id, {**_absent_data(version, ballot), **context})
+    except TaskNotReadyError as exc:
+        raise ConflictError("someone voted at the same time; try again", code="stale") from exc
+    except ProcessRuntimeError as exc:
+        raise InvalidDataError(
+            f"the process could not continue at '{exc.element_id}': {exc}",
+            {"process": str(exc)},
+            code="process_error",
+        ) from exc
+    now = utcnow()
+    save_process(instance, process, now)
+    for ballot in waiting:
+        ballot.status = "done"
+        ballot.completed_at = now
+        ballot.completed_by_id = actor.user_id
+        ballot.decision = ABSENT
+    record(
+        session,
+        dossier,
+        "vote_closed",
+        actor=actor,
+        step=waiting[0].step,
+        step_title=waiting[0].title,
+        comment=text,
+        data={"absent": [b.assignee.username for b in waiting if b.assignee]},
+        at=now,
+    )
+    record_automated(session, dossier, steps, now)
+    apply_automated(dossier, steps)
+    apply_status(dossier, None, process.status(), now)
+    sync_work_items(session, dossier, instance, process.ready_human_tasks(), now)
+    session.flush()
+    return detail_of(session, dossier, version)
