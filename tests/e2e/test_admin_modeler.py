@@ -596,4 +596,5 @@ def test_the_rule_table_opens_in_dmn_js_in_vietnamese(page: Page, base_url: str)
     # dmn-js's own texts come from the catalog: the hit policy label and the table's menus.
     expect(page.locator("#dmn-editor")).to_contain_text("Chính sách áp dụng")
     expect(page.locator("#dmn-editor")).not_to_contain_text("Hit policy")
+    expect(page.locator("#dmn-editor .hit-policy")).to_contain_text("Duy nhất (Unique)")
     shot(page, "rules_editor")

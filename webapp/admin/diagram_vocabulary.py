@@ -299,6 +299,38 @@ DMN_TEXTS = (
     noop_pgettext("dmn-js", "Boolean value"),
     noop_pgettext("dmn-js", "String value"),
     noop_pgettext("dmn-js", "Resize"),
+    # hit policies: their names and what each means (the select's tooltip)
+    noop_pgettext("dmn-js", "Unique"),
+    noop_pgettext("dmn-js", "First"),
+    noop_pgettext("dmn-js", "Priority"),
+    noop_pgettext("dmn-js", "Any"),
+    noop_pgettext("dmn-js", "Collect"),
+    noop_pgettext("dmn-js", "Collect (Sum)"),
+    noop_pgettext("dmn-js", "Collect (Min)"),
+    noop_pgettext("dmn-js", "Collect (Max)"),
+    noop_pgettext("dmn-js", "Collect (Count)"),
+    noop_pgettext("dmn-js", "Rule order"),
+    noop_pgettext("dmn-js", "Output order"),
+    noop_pgettext(
+        "dmn-js",
+        "No overlap is possible and all rules are disjoint. Only a single rule can be matched",
+    ),
+    noop_pgettext("dmn-js", "Rules may overlap. The first matching rule will be chosen"),
+    noop_pgettext("dmn-js", "Rules may overlap. The one with the highest priority will be chosen"),
+    noop_pgettext("dmn-js", "Rules may overlap. Their output have to match"),
+    noop_pgettext("dmn-js", "Collects the values of all matching rules"),
+    noop_pgettext(
+        "dmn-js", "Collects the values of all matching rules and sums up to a single value"
+    ),
+    noop_pgettext("dmn-js", "Collects the values of all matching rules and uses the lowest value"),
+    noop_pgettext("dmn-js", "Collects the values of all matching rules and uses the highest value"),
+    noop_pgettext(
+        "dmn-js", "Collects the values of all matching rules and counts the number of them"
+    ),
+    noop_pgettext("dmn-js", "Collects the values of all matching rules in rule order"),
+    noop_pgettext(
+        "dmn-js", "Collects the values of all matching rules in decreasing output priority order"
+    ),
 )
 
 
