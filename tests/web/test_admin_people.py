@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests.services.test_people import restore_demo_people
+from tests.web.council import at_vote, vote
 from tests.web.pages import csrf_token, login, submit
 from webapp.models import OrgUnit, Role, RoleAssignment, User
 from webapp.request_db import database
@@ -447,3 +448,31 @@ def test_roles_list_their_holders_and_a_new_role_is_created_and_renamed(app, adm
     response = submit(admin_client, "/admin/roles/deputy_director", {"name": "Phó Giám đốc"})
     assert response.status_code == 302
     assert read(app, select(Role.name).where(Role.code == "deputy_director")) == [("Phó Giám đốc",)]
+
+
+def test_a_deactivated_council_member_s_ballot_is_shown_with_the_way_out(app, api, admin_client):
+    dossier = at_vote(api)
+    vote(api, dossier, ["giamdoc", "hoidong1", "hoidong2", "hoidong3"])
+    member_id = user_row(app, "hoidong4").id
+    try:
+        page = admin_client.get(f"/admin/users/{member_id}").get_data(as_text=True)
+        waiting = page[page.index('id="user-waiting"') :]
+        assert dossier["code"] in waiting
+        assert "Thành viên Hội đồng bỏ phiếu" in waiting
+        admin_client.post(
+            f"/admin/users/{member_id}/deactivate", data={"csrf_token": token(admin_client)}
+        )
+        page = admin_client.get(f"/admin/users/{member_id}").get_data(as_text=True)
+        assert "Chủ tịch Hội đồng" in page[page.index('id="user-waiting"') :]
+        # The chair closes the vote; nothing waits for the member any more.
+        closed = api.post(
+            f"/api/v1/dossiers/{dossier['id']}/close-vote",
+            "giamdoc",
+            json={"comment": "Thành viên đã nghỉ hưu."},
+        )
+        assert closed.status_code == 200, closed.json
+        page = admin_client.get(f"/admin/users/{member_id}").get_data(as_text=True)
+        assert 'id="user-waiting"' not in page
+    finally:
+        # Deactivation revoked the member's API token, which the other tests share.
+        api.tokens.pop("hoidong4", None)

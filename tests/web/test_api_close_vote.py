@@ -37,7 +37,7 @@ def test_the_chair_closes_the_vote_and_the_absent_members_count_as_not_agreeing(
     assert not api.items("hoidong4", dossier["id"], "council_vote")
     [closed] = events(app, dossier["id"], "vote_closed")
     assert closed.comment == REASON
-    assert closed.data == {"absent": ["hoidong4"]}
+    assert closed.data == {"absent": ["hoidong4"], "absent_names": ["Đặng Thị Hoa"]}
 
 
 def test_without_a_quorum_nobody_passes(api):

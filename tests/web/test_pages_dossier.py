@@ -240,6 +240,7 @@ def test_the_chair_closes_a_stalled_vote_from_the_dossier_page(api, client):
     after = client.get(url).get_data(as_text=True)
     assert 'id="close-vote"' not in after
     assert "Thành viên nghỉ ốm dài ngày." in after
+    assert "Vắng mặt: Đặng Thị Hoa" in after
     assert [c["step"] for c in api.dossier(dossier["id"])["current"]] == ["conclude_council"]
 
 

@@ -366,6 +366,7 @@ def _user_page(
         assignment=assignment,
         assignments=people.user_roles(session, actor, user_id),
         activity=people.user_activity(session, actor, user_id),
+        waiting=people.steps_waiting_for(session, actor, user_id),
         role_names={row.role.code: row.role.name for row in people.list_roles(session, actor)},
         is_self=user.id == actor.user_id,
     ), status

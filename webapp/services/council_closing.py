@@ -155,7 +155,10 @@ def _close(session: Session, actor: Actor, dossier_id: int, comment: Any) -> Dos
         step=waiting[0].step,
         step_title=waiting[0].title,
         comment=text,
-        data={"absent": [b.assignee.username for b in waiting if b.assignee]},
+        data={
+            "absent": [b.assignee.username for b in waiting if b.assignee],
+            "absent_names": [b.assignee.full_name for b in waiting if b.assignee],
+        },
         at=now,
     )
     record_automated(session, dossier, steps, now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -184,6 +185,29 @@ def user_activity(session: Session, actor: Actor, user_id: int) -> UserActivity:
             (InstanceMove.moved_by_id == user_id) | (InstanceMove.undone_by_id == user_id),
         ),
     )
+
+
+@dataclass(frozen=True)
+class WaitingStep:
+    """A step that waits for this one person (a council ballot): nobody else can take it."""
+
+    dossier_id: int
+    dossier_code: str | None
+    title: str
+    since: datetime
+
+
+def steps_waiting_for(session: Session, actor: Actor, user_id: int) -> list[WaitingStep]:
+    """Open steps assigned to the user by name, oldest first: a deactivated member's ballots
+    stay open until the council's chair closes the vote."""
+    require_admin(actor)
+    rows = session.execute(
+        select(WorkItem.dossier_id, Dossier.code, WorkItem.title, WorkItem.created_at)
+        .join(Dossier, Dossier.id == WorkItem.dossier_id)
+        .where(WorkItem.assignee_id == user_id, WorkItem.status == "open")
+        .order_by(WorkItem.created_at, WorkItem.id)
+    )
+    return [WaitingStep(*row) for row in rows]
 
 
 def _username(value: str | None) -> str:
