@@ -140,3 +140,28 @@ def test_hostile_uploads_are_refused_fast_and_without_memory_growth(api):
         assert time.perf_counter() - started < 1
         assert response.status_code == 422
     assert _rss_kib() - before < 50 * 1024
+
+
+def test_a_condition_that_fails_at_run_time_is_422_and_changes_nothing(api):
+    # The check cannot know which names the task data will hold; the engine finds out.
+    failing = BPMN.replace(
+        'decision == "approve"</bpmn:conditionExpression>',
+        'decision == "approve" and flag_nobody_sets</bpmn:conditionExpression>',
+        1,
+    )
+    assert upload(api, failing).status_code == 201
+    assert (
+        api.post("/api/v1/processes/award_nomination/versions/2/deploy", "admin").status_code == 200
+    )
+    dossier = api.start()
+    api.do("canbo_ns", dossier["id"], "prepare_dossier", {"decision": "submit"})
+    before = api.dossier(dossier["id"])
+    response = api.complete(
+        "truongphong_ns", dossier["id"], "approve_at_unit", {"decision": "approve"}
+    )
+    assert response.status_code == 422, response.json
+    assert response.json["error"]["code"] == "process_error"
+    assert "flag_nobody_sets" in response.json["error"]["fields"]["process"]
+    after = api.dossier(dossier["id"])
+    assert after["current"] == before["current"]
+    assert after["history"] == before["history"]

@@ -19,7 +19,12 @@ from webapp.permissions import Actor
 from webapp.services.concurrency import conflicts_as_409
 from webapp.services.dossier_effects import apply_automated, apply_status, engine_context
 from webapp.services.dossiers import DossierDetail, detail_of, get_visible_dossier
-from webapp.services.errors import ConflictError, InvalidDataError, PermissionDeniedError
+from webapp.services.errors import (
+    ConflictError,
+    InvalidDataError,
+    PermissionDeniedError,
+    ProcessFailedError,
+)
 from webapp.services.history import record, record_automated
 from webapp.services.instances import load_process, save_process
 from webapp.services.process_versions import form_schema
@@ -135,11 +140,7 @@ def _close(session: Session, actor: Actor, dossier_id: int, comment: Any) -> Dos
     except TaskNotReadyError as exc:
         raise ConflictError("someone voted at the same time; try again", code="stale") from exc
     except ProcessRuntimeError as exc:
-        raise InvalidDataError(
-            f"the process could not continue at '{exc.element_id}': {exc}",
-            {"process": str(exc)},
-            code="process_error",
-        ) from exc
+        raise ProcessFailedError(exc.element_id, str(exc)) from exc
     now = utcnow()
     save_process(instance, process, now)
     for ballot in waiting:

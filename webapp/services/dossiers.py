@@ -31,7 +31,12 @@ from webapp.services.dossier_effects import (
     refresh_search_text,
 )
 from webapp.services.dossier_schema import AWARD_FORMS, DOSSIER_SCHEMA
-from webapp.services.errors import InvalidDataError, NotFoundError, PermissionDeniedError
+from webapp.services.errors import (
+    InvalidDataError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProcessFailedError,
+)
 from webapp.services.form_validation import validate_form
 from webapp.services.history import history_of, record, record_automated
 from webapp.services.instances import new_instance
@@ -130,11 +135,7 @@ def start_dossier(session: Session, actor: Actor, payload: Any) -> Dossier:
             definition_of(version), engine_context(session, dossier)
         )
     except ProcessRuntimeError as exc:
-        raise InvalidDataError(
-            f"the process failed at {exc.element_id}: {exc}",
-            {"process": str(exc)},
-            code="process_error",
-        ) from exc
+        raise ProcessFailedError(exc.element_id, str(exc)) from exc
     instance = new_instance(dossier, version, process, now)
     session.add(instance)
     session.flush()

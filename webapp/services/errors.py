@@ -51,6 +51,17 @@ class InvalidDataError(ServiceError):
         self.fields = fields or {}
 
 
+class ProcessFailedError(InvalidDataError):
+    """The diagram's own logic failed on this dossier (a condition, a rule, a service task)."""
+
+    code = "process_error"
+
+    def __init__(self, element_id: str | None, reason: str):
+        super().__init__(
+            f"the process could not continue at '{element_id}': {reason}", {"process": reason}
+        )
+
+
 class DiagramProblemsError(InvalidDataError):
     """A diagram that cannot be used; `problems` lists each with its element and line."""
 

@@ -24,9 +24,9 @@ from webapp.services.dossier_effects import (
 from webapp.services.dossiers import DossierDetail, detail_of
 from webapp.services.errors import (
     ConflictError,
-    InvalidDataError,
     NotFoundError,
     PermissionDeniedError,
+    ProcessFailedError,
 )
 from webapp.services.form_validation import validate_form
 from webapp.services.history import record, record_automated
@@ -251,11 +251,7 @@ def _complete(session: Session, actor: Actor, item_id: int, data: Any) -> Dossie
             "this step has already been completed", code="already_completed"
         ) from exc
     except ProcessRuntimeError as exc:
-        raise InvalidDataError(
-            f"the process could not continue at '{exc.element_id}': {exc}",
-            {"process": str(exc)},
-            code="process_error",
-        ) from exc
+        raise ProcessFailedError(exc.element_id, str(exc)) from exc
     now = utcnow()
     save_process(instance, process, now)
     decision = values.get("decision")
