@@ -299,12 +299,17 @@ def test_the_dmn_table_round_trips_through_the_draft(app, admin, draft):
 def test_a_hostile_or_broken_dmn_file_is_refused_and_nothing_is_saved(app, admin, draft):
     url = f"{BASE}/{draft}/rules/{RULES}"
     before = version(app, draft)["files"][RULES]
-    for xml in (
-        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>',
-        "<definitions><decision",
-        "<notes/>",
+    for xml, reason in (
+        (
+            '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>',
+            "Tệp khai báo DOCTYPE hoặc thực thể (entity) nên bị từ chối",
+        ),
+        ("<definitions><decision", "Tệp không phải XML hợp lệ"),
+        ("<notes/>", "tệp không phải bảng quy tắc DMN"),
     ):
         response = admin.post(url, data={"csrf_token": token(admin, url), "xml": xml})
         assert response.status_code == 422
-        assert 'id="rules-error"' in response.get_data(as_text=True)
+        page = response.get_data(as_text=True)
+        error = page[page.index('id="rules-error"') :]
+        assert reason in error[: error.index("</div>")]
     assert version(app, draft)["files"][RULES] == before

@@ -15,7 +15,7 @@ from werkzeug.routing import BuildError
 
 from webapp.admin.blueprint import bp
 from webapp.admin.diagram_vocabulary import dmn_js_texts
-from webapp.admin.problem_text import problem_label, problem_text
+from webapp.admin.problem_text import PROBLEM_LABELS, problem_label, problem_text
 from webapp.forms import ActionForm
 from webapp.i18n import LANGUAGES
 from webapp.models import ProcessVersion
@@ -87,6 +87,18 @@ def schema_message(exc: InvalidDataError) -> str:
         )
     if exc.code == "form_exists":
         return _("This version already has a form with that name.")
+    return exc.message
+
+
+def _rules_refusal(exc: InvalidDataError) -> str:
+    """Why a DMN file was refused, in the page's language (the parser's words kept aside)."""
+    if exc.code == "not_dmn":
+        return _("the file is not a DMN rule table.")
+    if exc.code == "no_decision":
+        return _("the file has no decision table.")
+    if exc.code in PROBLEM_LABELS:
+        detail = _("Technical detail:")
+        return f"{problem_label(exc.code)}. {detail} {exc.message}"
     return exc.message
 
 
@@ -281,7 +293,7 @@ def rules(key: str, number: int, name: str) -> ResponseReturnValue:
         except InvalidDataError as exc:
             session.rollback()
             status, xml = 422, new_xml
-            error = _("This rule table cannot be saved: %(reason)s", reason=exc.message)
+            error = _("This rule table cannot be saved: %(reason)s", reason=_rules_refusal(exc))
         else:
             session.commit()
             what = _("The rule table %(name)s", name=name)

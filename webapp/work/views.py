@@ -35,6 +35,19 @@ STEP_ATTACHMENT_KIND = {
 }
 
 
+def _step_refusal(exc: InvalidDataError) -> str:
+    """Why the step could not be completed, in the page's language."""
+    if exc.code == "process_error":
+        # The diagram's own logic failed: nothing the user can fix; the engine's words go along
+        # for the administrator.
+        return _(
+            "The process could not continue after this step, so nothing was changed. Please tell "
+            "the administrator (technical detail: %(reason)s).",
+            reason=exc.fields.get("process", exc.message),
+        )
+    return _("The step could not be completed: %(reason)s", reason=exc.message)
+
+
 @bp.get("/")
 @login_required
 def home() -> ResponseReturnValue:
@@ -164,10 +177,7 @@ def item(item_id: int) -> ResponseReturnValue:
                 if field == "attachments":
                     attachment_errors.append(upload_message(exc.code))
                 else:
-                    flash(
-                        _("The step could not be completed: %(reason)s", reason=exc.message),
-                        "danger",
-                    )
+                    flash(_step_refusal(exc), "danger")
                 status = 422
             else:
                 flash(
