@@ -16,7 +16,7 @@ from tests.workflows.conftest import BPMN_DIR
 from tests.workflows.variants import with_deputy_review, without_ministry_council
 from webapp.models import Event, InstanceMove, ProcessInstance, ProcessVersion, Role, WorkItem
 from webapp.request_db import database
-from webapp.services import process_versions
+from webapp.services import process_versions, version_moves
 from webapp.services.seeding import ensure_roles
 
 KEY = "award_nomination"
@@ -381,6 +381,26 @@ def test_bad_move_choices_are_refused_beside_the_field(app, admin, api):
     )
     assert status == 422
     assert 'id="step-error"' in html
+    assert events(app, "moved") == []
+
+
+def test_too_many_dossiers_at_once_are_refused_in_vietnamese(app, admin, api, monkeypatch):
+    at_check(api, 3)
+    deployed = add_version(app, with_deputy_review(), deploy=True)
+    monkeypatch.setattr(version_moves, "MAX_BATCH", 2)
+    status, html = move_form(
+        admin,
+        {
+            "from": "1",
+            "to": str(deployed),
+            "select": "step",
+            "step": "check_dossier",
+            "action": "move",
+        },
+    )
+    assert status == 422
+    error = html[html.index('id="step-error"') :]
+    assert "mỗi lần chuyển tối đa 2 hồ sơ" in error[: error.index("</div>")]
     assert events(app, "moved") == []
 
 

@@ -453,7 +453,13 @@ def _dry_run_or_move(
     except InvalidDataError as exc:
         session.rollback()
         field = "step" if selection.get("step") else "codes"
-        errors[field] = _("These dossiers cannot move: %(reason)s", reason=exc.message)
+        if exc.code == "too_many_dossiers":
+            reason = _(
+                "at most %(max)d dossiers move at once; choose fewer.", max=version_moves.MAX_BATCH
+            )
+        else:
+            reason = exc.message
+        errors[field] = _("These dossiers cannot move: %(reason)s", reason=reason)
         return 422
 
 

@@ -67,7 +67,9 @@ def _candidates(
     instances = list(session.scalars(query.order_by(ProcessInstance.id).limit(MAX_BATCH + 1)))
     if len(instances) > MAX_BATCH:
         raise InvalidDataError(
-            f"at most {MAX_BATCH} dossiers move at once", {"step": "narrow the selection"}
+            f"at most {MAX_BATCH} dossiers move at once",
+            {"step": "narrow the selection"},
+            code="too_many_dossiers",
         )
     return instances
 
