@@ -238,8 +238,9 @@ def render_dossier_page(
     actor = page_actor()
     session = db_session()
     detail = dossiers.dossier_detail(session, actor, dossier_id)
-    vote = council_closing.open_vote(session, detail.dossier)
-    may_close = vote is not None and council_closing.may_close_votes(actor, detail.dossier)
+    # Only the council's chair sees the vote's progress card: nobody else pays for the query.
+    chair = council_closing.may_close_votes(actor, detail.dossier)
+    vote = council_closing.open_vote(session, detail.dossier) if chair else None
     context = dossier_context(session, actor, detail.dossier)
     files_by_event: dict[int, list[Any]] = {}
     for attachment in context["attachments"]:
@@ -255,7 +256,7 @@ def render_dossier_page(
         nominee_names={n.id: n.name for n in context["nominees"]},
         now=utcnow(),
         vote=vote,
-        close_form=(close_form or CloseVoteForm()) if may_close else None,
+        close_form=(close_form or CloseVoteForm()) if vote is not None else None,
         **context,
     ), status
 
