@@ -1,8 +1,12 @@
-"""The services' stable error codes as messages beside fields, in the page's language."""
+"""The services' stable error codes as messages beside fields or above a form, in the page's
+language."""
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+
+from webapp.services.errors import InvalidDataError
 
 FIELD_MESSAGES = {
     "required": _l("This field is required."),
@@ -34,3 +38,16 @@ def field_message(code: str) -> str:
 def upload_message(code: str) -> str:
     """The message for a refused file."""
     return str(UPLOAD_MESSAGES.get(code, _l("This file cannot be attached.")))
+
+
+def refusal_message(exc: InvalidDataError) -> str:
+    """Why a step (or the closing of a vote) could not be done, above the form."""
+    if exc.code == "process_error":
+        # The diagram's own logic failed: nothing the user can fix; the engine's words go along
+        # for the administrator.
+        return _(
+            "The process could not continue after this step, so nothing was changed. Please tell "
+            "the administrator (technical detail: %(reason)s).",
+            reason=exc.fields.get("process", exc.message),
+        )
+    return _("The step could not be completed: %(reason)s", reason=exc.message)

@@ -8,6 +8,7 @@ from webapp.models import Dossier, WorkItem
 
 ADMIN_ROLE = "administrator"
 CREATOR_ROLE = "unit_officer"
+COUNCIL_CHAIR_ROLE = "council_chair"
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,11 @@ def can_do_work_item(actor: Actor, item: WorkItem) -> bool:
     if item.assignee_id is not None and item.assignee_id != actor.user_id:
         return False
     return item.claimed_by_id in (None, actor.user_id)
+
+
+def can_close_votes(actor: Actor, dossier: Dossier) -> bool:
+    """The council's chair for the dossier's unit (or an administrator) closes its votes."""
+    return actor.is_admin or dossier.unit_id in actor.scopes.get(COUNCIL_CHAIR_ROLE, frozenset())
 
 
 def can_start_dossier(actor: Actor) -> bool:

@@ -11,6 +11,7 @@ import Modeler from 'bpmn-js/lib/Modeler';
 import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from 'bpmn-js-properties-panel';
 
 import AwardPropertiesProvider from './provider';
+import { format, translator } from '../shared/texts';
 
 const page = document.getElementById('modeler-page');
 if (page) {
@@ -19,19 +20,6 @@ if (page) {
 
 // Below this scale the step names cannot be read.
 const READABLE_SCALE = 0.6;
-
-function format(text, values) {
-  return text.replace(/\{(\w+)\}/g, (match, key) => (key in values ? String(values[key]) : match));
-}
-
-// diagram-js's translate service: the text's translation, then its {placeholders} filled.
-function translator(texts) {
-  return (template, replacements) => {
-    const values = replacements || {};
-    const text = Object.prototype.hasOwnProperty.call(texts, template) ? texts[template] : template;
-    return text.replace(/{([^}]+)}/g, (match, key) => (key in values ? String(values[key]) : match));
-  };
-}
 
 function start(root) {
   const config = JSON.parse(document.getElementById(root.dataset.configId).textContent);

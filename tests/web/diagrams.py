@@ -22,3 +22,27 @@ def three_problems(bpmn: str = SHIPPED_BPMN) -> str:
             1,
         )
     )
+
+
+def failing_after_unit_approval(bpmn: str = SHIPPED_BPMN) -> str:
+    """The diagram whose gateway after the unit's approval reads a name no task data holds:
+    the check cannot know, the engine fails when a dossier gets there."""
+    return bpmn.replace(
+        'decision == "approve"</bpmn:conditionExpression>',
+        'decision == "approve" and flag_nobody_sets</bpmn:conditionExpression>',
+        1,
+    )
+
+
+def deploy_new_version(api, xml: str) -> int:
+    """Upload `xml` through the API as a new version of award_nomination and deploy it."""
+    uploaded = api.client.post(
+        "/api/v1/processes/award_nomination/versions",
+        headers={**api.headers("admin"), "Content-Type": "application/xml"},
+        data=xml.encode("utf-8"),
+    )
+    assert uploaded.status_code == 201, uploaded.json
+    number = uploaded.json["version"]
+    deployed = api.post(f"/api/v1/processes/award_nomination/versions/{number}/deploy", "admin")
+    assert deployed.status_code == 200, deployed.json
+    return number

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.web.diagrams import three_problems
+from tests.web.diagrams import deploy_new_version, failing_after_unit_approval, three_problems
 
 BPMN = (Path(__file__).resolve().parents[2] / "bpmn" / "award_nomination.bpmn").read_text()
 
@@ -143,16 +143,7 @@ def test_hostile_uploads_are_refused_fast_and_without_memory_growth(api):
 
 
 def test_a_condition_that_fails_at_run_time_is_422_and_changes_nothing(api):
-    # The check cannot know which names the task data will hold; the engine finds out.
-    failing = BPMN.replace(
-        'decision == "approve"</bpmn:conditionExpression>',
-        'decision == "approve" and flag_nobody_sets</bpmn:conditionExpression>',
-        1,
-    )
-    assert upload(api, failing).status_code == 201
-    assert (
-        api.post("/api/v1/processes/award_nomination/versions/2/deploy", "admin").status_code == 200
-    )
+    deploy_new_version(api, failing_after_unit_approval(BPMN))
     dossier = api.start()
     api.do("canbo_ns", dossier["id"], "prepare_dossier", {"decision": "submit"})
     before = api.dossier(dossier["id"])

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from tests.conftest import actor_named
 from tests.web.council import at_vote, vote
+from tests.web.diagrams import SHIPPED_BPMN, deploy_new_version
 from tests.web.pages import csrf_token, login
 from webapp.models import Dossier, Event
 from webapp.request_db import database
@@ -246,3 +247,21 @@ def test_the_chair_closes_a_stalled_vote_from_the_dossier_page(api, client):
 
 def _token(client, url):
     return csrf_token(client.get(url).get_data(as_text=True))
+
+
+def test_a_count_that_fails_when_the_vote_is_closed_is_a_page_not_a_500(api, client):
+    # The tally's parameter names data nobody sets: the check cannot know, the count fails.
+    failing = SHIPPED_BPMN.replace('value="nominee_ids"', 'value="nominee_ids_nobody_sets"')
+    deploy_new_version(api, failing)
+    dossier = at_vote(api)
+    vote(api, dossier, ["giamdoc", "hoidong1", "hoidong2", "hoidong3"])
+    url = f"/dossiers/{dossier['id']}"
+    login(client, "giamdoc")
+    response = client.post(
+        f"{url}/close-vote", data={"csrf_token": _token(client, url), "comment": "Nghỉ ốm."}
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Quy trình không thể tiếp tục sau bước này nên chưa có gì thay đổi" in page
+    assert 'id="close-vote"' in page
+    assert api.items("hoidong4", dossier["id"], "council_vote")

@@ -6,7 +6,7 @@ import io
 
 from flask import Flask
 
-from tests.web.diagrams import SHIPPED_BPMN
+from tests.web.diagrams import deploy_new_version, failing_after_unit_approval
 from tests.web.pages import csrf_token, login, submit
 
 MEMBERS = ["giamdoc", "hoidong1", "hoidong2", "hoidong3", "hoidong4"]
@@ -206,20 +206,7 @@ def test_a_pdf_is_stored_and_downloadable_by_those_who_see_the_dossier(api, clie
 
 
 def test_a_diagram_failing_at_run_time_says_so_in_vietnamese_and_changes_nothing(api, client):
-    failing = SHIPPED_BPMN.replace(
-        'decision == "approve"</bpmn:conditionExpression>',
-        'decision == "approve" and flag_nobody_sets</bpmn:conditionExpression>',
-        1,
-    )
-    uploaded = api.client.post(
-        "/api/v1/processes/award_nomination/versions",
-        headers={**api.headers("admin"), "Content-Type": "application/xml"},
-        data=failing.encode("utf-8"),
-    )
-    assert uploaded.status_code == 201, uploaded.json
-    assert (
-        api.post("/api/v1/processes/award_nomination/versions/2/deploy", "admin").status_code == 200
-    )
+    deploy_new_version(api, failing_after_unit_approval())
     dossier = api.start()
     api.do("canbo_ns", dossier["id"], "prepare_dossier", {"decision": "submit"})
     [item] = api.items("truongphong_ns", dossier["id"], "approve_at_unit")

@@ -10,8 +10,10 @@ from flask_login import login_required
 from webapp.dossiers.blueprint import bp
 from webapp.dossiers.close_vote_form import CloseVoteForm
 from webapp.dossiers.views import render_dossier_page
+from webapp.field_messages import refusal_message
 from webapp.request_db import db_session
 from webapp.services import council_closing
+from webapp.services.errors import InvalidDataError
 from webapp.web_edge import page_actor
 
 
@@ -23,7 +25,13 @@ def close_vote(dossier_id: int) -> ResponseReturnValue:
     if not form.validate():
         return render_dossier_page(dossier_id, close_form=form, status=422)
     session = db_session()
-    detail = council_closing.close_vote(session, page_actor(), dossier_id, form.comment.data)
+    try:
+        detail = council_closing.close_vote(session, page_actor(), dossier_id, form.comment.data)
+    except InvalidDataError as exc:
+        # The count itself failed (the diagram's rules): nothing changed, say so on the page.
+        session.rollback()
+        flash(refusal_message(exc), "danger")
+        return render_dossier_page(dossier_id, close_form=form, status=422)
     session.commit()
     flash(
         _(

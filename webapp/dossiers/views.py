@@ -15,6 +15,7 @@ from webapp.dossier_view import AWARD_FORM_LABELS, LABELS, STATUS_LABELS, dossie
 from webapp.dossiers.blueprint import bp
 from webapp.dossiers.close_vote_form import CloseVoteForm
 from webapp.i18n import local
+from webapp.permissions import can_close_votes
 from webapp.request_db import db_session
 from webapp.services import attachments, council_closing, dossier_trail, dossiers, tracking_export
 from webapp.web_edge import page_actor
@@ -239,7 +240,7 @@ def render_dossier_page(
     session = db_session()
     detail = dossiers.dossier_detail(session, actor, dossier_id)
     # Only the council's chair sees the vote's progress card: nobody else pays for the query.
-    chair = council_closing.may_close_votes(actor, detail.dossier)
+    chair = can_close_votes(actor, detail.dossier)
     vote = council_closing.open_vote(session, detail.dossier) if chair else None
     context = dossier_context(session, actor, detail.dossier)
     files_by_event: dict[int, list[Any]] = {}

@@ -15,25 +15,28 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from webapp.db import utcnow
 from webapp.models import Dossier, ProcessInstance, ProcessVersion, WorkItem
-from webapp.permissions import Actor
+from webapp.permissions import Actor, can_close_votes
 from webapp.services.concurrency import conflicts_as_409
-from webapp.services.dossier_effects import apply_automated, apply_status, engine_context
+from webapp.services.dossier_effects import engine_context
 from webapp.services.dossiers import DossierDetail, detail_of, get_visible_dossier
-from webapp.services.errors import (
-    ConflictError,
-    InvalidDataError,
-    PermissionDeniedError,
-    ProcessFailedError,
-)
-from webapp.services.history import record, record_automated
+from webapp.services.engine_turns import finish_turn, mark_done
+from webapp.services.errors import ConflictError, PermissionDeniedError, ProcessFailedError
+from webapp.services.form_validation import validate_form
+from webapp.services.history import record
 from webapp.services.instances import load_process, save_process
 from webapp.services.process_versions import form_schema
-from webapp.services.work_item_sync import sync_work_items
 from workflows import AutomatedStep, ProcessRuntimeError, TaskNotReadyError
 
-CHAIR_ROLE = "council_chair"
 ABSENT = "absent"
 MAX_COMMENT = 4000
+# The chair's reason, checked like any step's comment: required, not blank, bounded.
+REASON_SCHEMA = {
+    "type": "object",
+    "required": ["comment"],
+    "properties": {
+        "comment": {"type": "string", "minLength": 1, "pattern": "\\S", "maxLength": MAX_COMMENT}
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -44,11 +47,6 @@ class OpenVote:
     title: str
     voted: list[str]
     waiting: list[str]
-
-
-def may_close_votes(actor: Actor, dossier: Dossier) -> bool:
-    """The council's chair for the dossier's unit (or an administrator) closes its votes."""
-    return actor.is_admin or dossier.unit_id in actor.scopes.get(CHAIR_ROLE, frozenset())
 
 
 def _ballots(session: Session, dossier: Dossier) -> list[WorkItem]:
@@ -80,20 +78,6 @@ def open_vote(session: Session, dossier: Dossier) -> OpenVote | None:
     )
 
 
-def _comment(comment: Any) -> str:
-    text = comment.strip() if isinstance(comment, str) else ""
-    if not text:
-        raise InvalidDataError(
-            "comment is required: say why the vote is closed", {"comment": "is required"}
-        )
-    if len(text) > MAX_COMMENT:
-        raise InvalidDataError(
-            f"comment is longer than {MAX_COMMENT} characters",
-            {"comment": f"must be at most {MAX_COMMENT} characters"},
-        )
-    return text
-
-
 def _absent_data(version: ProcessVersion, item: WorkItem) -> dict[str, Any]:
     # An empty opinion for every nominee map of the ballot's form: no vote on anyone.
     schema = form_schema(version, item.form) or {}
@@ -113,9 +97,9 @@ def close_vote(session: Session, actor: Actor, dossier_id: int, comment: Any) ->
 
 def _close(session: Session, actor: Actor, dossier_id: int, comment: Any) -> DossierDetail:
     dossier = get_visible_dossier(session, actor, dossier_id)
-    if not may_close_votes(actor, dossier):
+    if not can_close_votes(actor, dossier):
         raise PermissionDeniedError("only the council's chair may close a vote")
-    text = _comment(comment)
+    text = str(validate_form(REASON_SCHEMA, {"comment": comment})["comment"]).strip()
     waiting = [b for b in _ballots(session, dossier) if b.status == "open"]
     if not waiting:
         raise ConflictError("no vote is under way on this dossier", code="no_open_vote")
@@ -144,10 +128,7 @@ def _close(session: Session, actor: Actor, dossier_id: int, comment: Any) -> Dos
     now = utcnow()
     save_process(instance, process, now)
     for ballot in waiting:
-        ballot.status = "done"
-        ballot.completed_at = now
-        ballot.completed_by_id = actor.user_id
-        ballot.decision = ABSENT
+        mark_done(ballot, actor, ABSENT, now)
     record(
         session,
         dossier,
@@ -162,9 +143,6 @@ def _close(session: Session, actor: Actor, dossier_id: int, comment: Any) -> Dos
         },
         at=now,
     )
-    record_automated(session, dossier, steps, now)
-    apply_automated(dossier, steps)
-    apply_status(dossier, None, process.status(), now)
-    sync_work_items(session, dossier, instance, process.ready_human_tasks(), now)
+    finish_turn(session, dossier, instance, process, steps, None, now)
     session.flush()
     return detail_of(session, dossier, version)

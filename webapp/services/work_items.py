@@ -15,13 +15,12 @@ from webapp.models import Dossier, ProcessInstance, ProcessVersion, User, WorkIt
 from webapp.permissions import Actor, can_do_work_item
 from webapp.services.concurrency import conflicts_as_409
 from webapp.services.dossier_effects import (
-    apply_automated,
     apply_dossier_edits,
-    apply_status,
     apply_step_data,
     engine_context,
 )
 from webapp.services.dossiers import DossierDetail, detail_of
+from webapp.services.engine_turns import finish_turn, mark_done
 from webapp.services.errors import (
     ConflictError,
     NotFoundError,
@@ -29,10 +28,9 @@ from webapp.services.errors import (
     ProcessFailedError,
 )
 from webapp.services.form_validation import validate_form
-from webapp.services.history import record, record_automated
+from webapp.services.history import record
 from webapp.services.instances import load_process, save_process
 from webapp.services.process_versions import definition_of, form_schema
-from webapp.services.work_item_sync import sync_work_items
 from workflows import ProcessRuntimeError, TaskNotReadyError
 
 # Form fields that change the dossier itself and are not handed to the engine.
@@ -255,10 +253,7 @@ def _complete(session: Session, actor: Actor, item_id: int, data: Any) -> Dossie
     now = utcnow()
     save_process(instance, process, now)
     decision = values.get("decision")
-    item.status = "done"
-    item.completed_at = now
-    item.completed_by_id = actor.user_id
-    item.decision = decision if isinstance(decision, str) else None
+    mark_done(item, actor, decision if isinstance(decision, str) else None, now)
     recorded = {
         k: v for k, v in values.items() if k not in {"comment", "decision"} and v is not None
     }
@@ -275,11 +270,8 @@ def _complete(session: Session, actor: Actor, item_id: int, data: Any) -> Dossie
         data=recorded or None,
         at=now,
     )
-    record_automated(session, dossier, steps, now)
     apply_step_data(dossier, values)
-    apply_automated(dossier, steps)
-    apply_status(dossier, item.decision, process.status(), now)
-    sync_work_items(session, dossier, instance, process.ready_human_tasks(), now)
+    finish_turn(session, dossier, instance, process, steps, item.decision, now)
     session.flush()
     return detail_of(session, dossier, version)
 

@@ -11,7 +11,8 @@
   const status = document.getElementById('dmn-status');
   const viewsBar = document.getElementById('dmn-views');
   const toggle = document.getElementById('toggle-xml');
-  if (!form || !textarea || !container || typeof window.DmnJS !== 'function') { return; }
+  if (!form || !textarea || !container || typeof window.DmnJS !== 'function' ||
+      typeof window.diagramTranslator !== 'function') { return; }
 
   let modeler = null;
   let showingXml = false;
@@ -23,17 +24,6 @@
   function dmnTexts() {
     const block = document.getElementById('dmn-texts');
     try { return block ? JSON.parse(block.textContent) : {}; } catch (error) { return {}; }
-  }
-
-  // The translate service of diagram-js and dmn-js: the translation, then {placeholders} filled.
-  function translator(texts) {
-    return function (template, replacements) {
-      const values = replacements || {};
-      const known = Object.prototype.hasOwnProperty.call(texts, template);
-      return (known ? texts[template] : template).replace(/{([^}]+)}/g, function (match, key) {
-        return key in values ? String(values[key]) : match;
-      });
-    };
   }
 
   function fallBack(text) {
@@ -91,7 +81,7 @@
 
   function start() {
     say(status.dataset.loading);
-    const translation = { translate: ['value', translator(dmnTexts())] };
+    const translation = { translate: ['value', window.diagramTranslator(dmnTexts())] };
     modeler = new window.DmnJS({
       container: container,
       // dmn-js's own texts in the page's language (the table comes from the catalog); each

@@ -13,7 +13,7 @@ from werkzeug.datastructures import CombinedMultiDict
 
 from webapp.db import utcnow
 from webapp.dossier_view import dossier_context
-from webapp.field_messages import upload_message
+from webapp.field_messages import refusal_message, upload_message
 from webapp.forms import ActionForm
 from webapp.permissions import can_do_work_item
 from webapp.request_db import db_session
@@ -33,19 +33,6 @@ STEP_ATTACHMENT_KIND = {
     "minister_decision": "decision",
     "record_central_result": "decision",
 }
-
-
-def _step_refusal(exc: InvalidDataError) -> str:
-    """Why the step could not be completed, in the page's language."""
-    if exc.code == "process_error":
-        # The diagram's own logic failed: nothing the user can fix; the engine's words go along
-        # for the administrator.
-        return _(
-            "The process could not continue after this step, so nothing was changed. Please tell "
-            "the administrator (technical detail: %(reason)s).",
-            reason=exc.fields.get("process", exc.message),
-        )
-    return _("The step could not be completed: %(reason)s", reason=exc.message)
 
 
 @bp.get("/")
@@ -177,7 +164,7 @@ def item(item_id: int) -> ResponseReturnValue:
                 if field == "attachments":
                     attachment_errors.append(upload_message(exc.code))
                 else:
-                    flash(_step_refusal(exc), "danger")
+                    flash(refusal_message(exc), "danger")
                 status = 422
             else:
                 flash(
