@@ -6,12 +6,11 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
+from referencing.exceptions import Unresolvable
 
 from webapp.services.errors import InvalidDataError
-
-_FORMATS = FormatChecker(["date", "email"])
+from webapp.services.form_schemas import form_validator, stored_schema_problem
 
 
 @dataclass(frozen=True)
@@ -91,12 +90,27 @@ def validate_form(
     Raises InvalidDataError naming each bad field. `x-nominee-map` objects must hold exactly the
     dossier's nominees as keys; `x-nominee-list` arrays may only hold them.
     """
+    # A form stored before forms were checked at upload is checked here (once per schema):
+    # an unsafe one refuses every submission instead of fetching, opening or hanging.
+    unsafe = stored_schema_problem(schema)
+    if unsafe is not None:
+        raise InvalidDataError(
+            f"this step's form is not usable ({unsafe}); an administrator must correct it",
+            {"form": unsafe.code},
+            code="invalid_form",
+        )
     if not isinstance(data, dict):
         raise InvalidDataError("data must be an object", {"data": "must be an object"})
     problems: list[FieldProblem] = []
-    for error in _flatten(
-        list(Draft202012Validator(schema, format_checker=_FORMATS).iter_errors(data))
-    ):
+    try:
+        errors = list(form_validator(schema).iter_errors(data))
+    except (RecursionError, Unresolvable) as exc:
+        raise InvalidDataError(
+            f"this step's form cannot check the data ({type(exc).__name__})",
+            {"form": "invalid_form"},
+            code="invalid_form",
+        ) from None
+    for error in _flatten(errors):
         problems.extend(_problems_of(error))
     properties: dict[str, Any] = schema.get("properties", {})
     known = set(nominee_ids)

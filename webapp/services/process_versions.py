@@ -21,6 +21,7 @@ from webapp.services.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from webapp.services.form_schemas import MAX_SCHEMA_CHARS, UnsafeFormError, check_form_schema
 from workflows import (
     SERIALIZER_VERSION,
     ProcessDefinition,
@@ -86,13 +87,21 @@ def _check_forms(files: dict[str, str]) -> dict[str, str]:
     problems = {}
     for name, text in files.items():
         if name.startswith(FORMS_PREFIX):
+            if len(text) > MAX_SCHEMA_CHARS:
+                problems[name] = f"form_too_large: at most {MAX_SCHEMA_CHARS} characters"
+                continue
             try:
                 schema = json.loads(text)
             except ValueError as exc:
                 problems[name] = f"not valid JSON: {exc}"
                 continue
-            if not isinstance(schema, dict) or schema.get("type") != "object":
-                problems[name] = "a form must be a JSON Schema of type object"
+            except RecursionError:
+                problems[name] = "not valid JSON: nested too deeply"
+                continue
+            try:
+                check_form_schema(schema)
+            except UnsafeFormError as problem:
+                problems[name] = f"{problem.code}: {problem}"
     return problems
 
 
