@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from lxml import etree
 
+from workflows.bounds import (
+    MAX_CARDINALITY,
+    TimerKind,
+    TimerValueError,
+    check_timer_value,
+    diagram_size_problem,
+    dmn_literal_reason,
+    literal_int,
+    literal_text,
+)
 from workflows.definition import ProcessDefinition, load_definition
 from workflows.diagram_info import (
     BPMN_NS,
@@ -41,6 +51,11 @@ EXPRESSION_TAGS = frozenset(
 )
 SCRIPT_TAGS = frozenset({_B + "script", _S + "preScript", _S + "postScript"})
 GATEWAYS_NEEDING_DEFAULT = frozenset({"exclusiveGateway", "inclusiveGateway"})
+TIMER_TAGS: dict[str, TimerKind] = {
+    _B + "timeDate": "date",
+    _B + "timeDuration": "duration",
+    _B + "timeCycle": "cycle",
+}
 _DMN_QUESTION_MARK = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
 
 
@@ -65,6 +80,19 @@ def _excerpt(text: str, limit: int = 80) -> str:
 
 def _owner_id(node: etree._Element) -> str | None:
     """The id of the nearest ancestor that is a flow element (or the node itself)."""
+    owner = _owner(node)
+    return str(owner.get("id")) if owner is not None else None
+
+
+def _owner_label(node: etree._Element) -> str:
+    """The name (else the id) of the flow element a node belongs to."""
+    owner = _owner(node)
+    if owner is None:
+        return "?"
+    return (owner.get("name") or "").strip() or str(owner.get("id"))
+
+
+def _owner(node: etree._Element) -> etree._Element | None:
     current: etree._Element | None = node
     while current is not None:
         if (
@@ -86,9 +114,67 @@ def _owner_id(node: etree._Element) -> str | None:
                 "outputEntry",
             }
         ):
-            return str(current.get("id"))
+            return current
         current = current.getparent()
     return None
+
+
+def _checked(text: str, check: Callable[[str], str | None]) -> str | None:
+    """A check's reason; a text nested past what the parser can hold is refused, not a crash."""
+    try:
+        return check(text)
+    except (RecursionError, MemoryError):
+        return "the expression is nested too deeply"
+
+
+def bound_problems(root: etree._Element, file_name: str) -> list[Problem]:
+    """Timers and multi-instance counts the diagram states literally, held to the limits."""
+    problems: list[Problem] = []
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        text = (node.text or "").strip()
+        if node.tag in TIMER_TAGS and text:
+            value = literal_text(text)
+            if value is None:
+                continue  # computed from data: bounded by the script engine at run time
+            try:
+                check_timer_value(TIMER_TAGS[node.tag], value)
+            except TimerValueError as exc:
+                code = "timer_out_of_bounds" if exc.out_of_bounds else "invalid_timer"
+                problems.append(
+                    Problem(
+                        code,
+                        f"timer '{_excerpt(value)}' refused: {exc}",
+                        _owner_id(node),
+                        file_name,
+                        node.sourceline,
+                        {"name": _owner_label(node), "text": _excerpt(value)},
+                    )
+                )
+            continue
+        count: int | None = None
+        if node.tag == _B + "loopCardinality" and text:
+            count = literal_int(text)
+        elif node.tag == _B + "standardLoopCharacteristics":
+            raw = (node.get("loopMaximum") or "").strip()
+            count = int(raw) if raw.isdigit() and len(raw) < 12 else None
+        if count is not None and count > MAX_CARDINALITY:
+            problems.append(
+                Problem(
+                    "cardinality_too_large",
+                    f"{count} instances requested; at most {MAX_CARDINALITY} are accepted",
+                    _owner_id(node),
+                    file_name,
+                    node.sourceline,
+                    {
+                        "name": _owner_label(node),
+                        "count": str(count),
+                        "limit": str(MAX_CARDINALITY),
+                    },
+                )
+            )
+    return problems
 
 
 def expression_problems(root: etree._Element, file_name: str) -> list[Problem]:
@@ -101,11 +187,11 @@ def expression_problems(root: etree._Element, file_name: str) -> list[Problem]:
         reason: str | None = None
         what = ""
         if node.tag in EXPRESSION_TAGS and text:
-            reason, what = check_expression(text), "expression"
+            reason, what = _checked(text, check_expression), "expression"
         elif node.tag in SCRIPT_TAGS and text:
-            reason, what = check_script(text), "script"
+            reason, what = _checked(text, check_script), "script"
         elif node.tag == _S + "parameter" and node.get("value"):
-            reason, what = check_expression(node.get("value", "")), "parameter"
+            reason, what = _checked(node.get("value", ""), check_expression), "parameter"
         elif node.tag == _S + "serviceTaskOperator" and node.get("id") not in OPERATIONS:
             problems.append(
                 Problem(
@@ -152,14 +238,27 @@ def dmn_problems(root: etree._Element, file_name: str) -> list[Problem]:
             continue
         kind = local_name(parent)
         if kind == "inputEntry":
-            reason = _check_unary_test(text)
+            reason = _checked(text, _check_unary_test)
         elif kind in {"inputExpression", "outputEntry"}:
-            reason = check_expression(text)
+            reason = _checked(text, check_expression)
         else:
             continue
+        rule = parent.getparent()
+        owner = rule.get("id") if rule is not None and rule.get("id") else parent.get("id")
+        too_large = dmn_literal_reason(text)
+        if too_large:
+            problems.append(
+                Problem(
+                    "dmn_literal_too_large",
+                    f"DMN cell refused: {too_large}",
+                    owner,
+                    file_name,
+                    node.sourceline,
+                    {"text": _excerpt(text)},
+                )
+            )
+            continue
         if reason:
-            rule = parent.getparent()
-            owner = rule.get("id") if rule is not None and rule.get("id") else parent.get("id")
             problems.append(
                 Problem(
                     "unsafe_dmn_cell",
@@ -417,8 +516,12 @@ def check_bundle(
         root = parse_xml(bpmn, file_name)
     except DiagramError as exc:
         return CheckResult(None, exc.problems)
+    too_large = diagram_size_problem(root, file_name)
+    if too_large is not None:
+        return CheckResult(None, [too_large])
     problems: list[Problem] = []
     problems.extend(expression_problems(root, file_name))
+    problems.extend(bound_problems(root, file_name))
     for dmn_name, dmn_bytes in (dmn_files or {}).items():
         try:
             dmn_root = parse_xml(dmn_bytes, dmn_name)

@@ -11,8 +11,10 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from workflows.bounds import diagram_size_problem, recursion_problem, shape_problems
 from workflows.diagram_info import BPMN_NS, DiagramInfo, read_diagram
 from workflows.errors import DiagramError, Problem
+from workflows.script_engine import guard_multi_instances
 from workflows.serialization import load_spec
 from workflows.xml_loading import parse_xml
 
@@ -105,12 +107,22 @@ def load_definition(
                 )
             ]
         )
+    too_large = diagram_size_problem(root, file_name)
+    if too_large is not None:
+        raise DiagramError([too_large])
+    diagram = read_diagram(root)
+    # The parser recurses once per step: refuse what it cannot read before it tries.
+    shape = shape_problems(diagram, file_name)
+    if shape:
+        raise DiagramError(shape)
     parser = SpiffBpmnParser(validator=VALIDATOR)
     problems: list[Problem] = []
     try:
         parser.add_bpmn_xml(root, filename=file_name)
+    except RecursionError as exc:
+        raise DiagramError([_recursion_problem(exc, file_name)]) from exc
     except ValidationException as exc:
-        problems.append(_problem_from_validation(exc, root))
+        problems.append(_recursion_problem(exc, file_name, root))
     except SpiffWorkflowException as exc:
         problems.append(Problem("invalid_bpmn", str(exc), file_name=file_name))
     for dmn_name, dmn_bytes in (dmn_files or {}).items():
@@ -135,8 +147,10 @@ def load_definition(
     try:
         spec = parser.get_spec(main_id)
         subprocess_specs = parser.get_subprocess_specs(main_id)
+    except RecursionError as exc:
+        raise DiagramError([_recursion_problem(exc, file_name)]) from exc
     except ValidationException as exc:
-        raise DiagramError([_problem_from_validation(exc, root)]) from exc
+        raise DiagramError([_recursion_problem(exc, file_name, root)]) from exc
     except (
         SpiffWorkflowException,
         KeyError,
@@ -149,11 +163,25 @@ def load_definition(
         raise DiagramError(
             [Problem("invalid_bpmn", f"{type(exc).__name__}: {exc}", file_name=file_name)]
         ) from exc
-    return ProcessDefinition(main_id, read_diagram(root), spec, subprocess_specs)
+    guard_multi_instances([spec, *subprocess_specs.values()])
+    return ProcessDefinition(main_id, diagram, spec, subprocess_specs)
+
+
+def _recursion_problem(
+    exc: Exception, file_name: str, root: etree._Element | None = None
+) -> Problem:
+    """SpiffWorkflow's parser out of recursion is a problem of the diagram's size; any other
+    ValidationException is the parser's own message."""
+    problem = recursion_problem(exc, file_name)
+    if problem is not None:
+        return problem
+    assert isinstance(exc, ValidationException)
+    return _problem_from_validation(exc, root)
 
 
 def restore_definition(bpmn: bytes | str, spec_json: str) -> ProcessDefinition:
     """Rebuild a stored version's definition from its BPMN and its serialized spec."""
     spec, subprocess_specs = load_spec(spec_json)
     diagram = read_diagram(parse_xml(bpmn, "stored.bpmn"))
+    guard_multi_instances([spec, *subprocess_specs.values()])
     return ProcessDefinition(spec.name, diagram, spec, subprocess_specs)

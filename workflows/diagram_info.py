@@ -6,6 +6,7 @@ engine's behaviour have one source, and so that a diagram the engine refuses can
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -206,14 +207,14 @@ def _read_container(
     lane_of: dict[str, str],
     info: DiagramInfo,
 ) -> None:
-    container_id = None if local_name(container) == "process" else container.get("id")
-    default_flows = {
-        node.get("default")
-        for node in container
-        if isinstance(node.tag, str) and node.get("default")
-    }
-    for node in container:
-        if not isinstance(node.tag, str):
+    """Read a process's flow nodes and flows, subprocess contents right after their subprocess
+    (document order), with an explicit stack: no nesting depth can exhaust the recursion limit."""
+    stack = [_frame(container, inherited_lane)]
+    while stack:
+        container_id, current_lane, defaults, children = stack[-1]
+        node = next(children, None)
+        if node is None:
+            stack.pop()
             continue
         kind = local_name(node)
         node_id = node.get("id", "")
@@ -224,11 +225,11 @@ def _read_container(
                 target=node.get("targetRef", ""),
                 name=node.get("name"),
                 condition=_text(node.find(f"{{{BPMN_NS}}}conditionExpression")),
-                is_default=node_id in default_flows,
+                is_default=node_id in defaults,
                 line=node.sourceline,
             )
         elif kind in FLOW_NODE_KINDS:
-            lane_id = lane_of.get(node_id, inherited_lane)
+            lane_id = lane_of.get(node_id, current_lane)
             lane = lanes.get(lane_id) if lane_id else None
             info.elements[node_id] = ElementInfo(
                 element_id=node_id,
@@ -248,4 +249,14 @@ def _read_container(
                 link_name=_link_name(node),
             )
             if kind in {"subProcess", "transaction", "adHocSubProcess"}:
-                _read_container(node, process_id, lane_id, lanes, lane_of, info)
+                stack.append(_frame(node, lane_id))
+
+
+def _frame(
+    container: etree._Element, lane_id: str | None
+) -> tuple[str | None, str | None, set[str], Iterator[etree._Element]]:
+    """What reading a container needs: its id, lane, default flows and children."""
+    container_id = None if local_name(container) == "process" else container.get("id")
+    children = [node for node in container if isinstance(node.tag, str)]
+    defaults = {str(node.get("default")) for node in children if node.get("default")}
+    return container_id, lane_id, defaults, iter(children)

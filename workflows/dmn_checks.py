@@ -496,7 +496,12 @@ def dmn_gap_problems(
         if not isinstance(decision.tag, str) or local_name(decision) != "decision":
             continue
         for table in _dmn_children(decision, "decisionTable"):
-            problems.extend(_table_problems(decision, table, file_name, enumerations))
+            try:
+                problems.extend(_table_problems(decision, table, file_name, enumerations))
+            except (OverflowError, RecursionError, MemoryError):
+                # A number past float's range or a cell nested past the parser's depth: the
+                # literal checks refuse it; the table is given the benefit of the doubt here.
+                continue
     return problems
 
 
