@@ -231,6 +231,8 @@ DOORS: dict[tuple[str, str], Door] = {
     ("admin.modeler_upload", "POST"): Door(admin_page(400), _version(_draft)),
     ("admin.rules", "GET"): Door(admin_page(200), _version(_draft, name="award_rules.dmn")),
     ("admin.rules", "POST"): Door(admin_page(400), _version(_draft, name="award_rules.dmn")),
+    # --- administration: the security audit trail
+    ("admin.audit", "GET"): Door(admin_page(200)),
     # --- administration: people
     ("admin.roles", "GET"): Door(admin_page(200)),
     ("admin.roles", "POST"): Door(admin_page(422)),
