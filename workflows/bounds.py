@@ -48,6 +48,14 @@ MAX_SUBPROCESS_DEPTH = 16
 """Subprocesses nested in one another."""
 
 _B = f"{{{BPMN_NS}}}"
+TIMER_LIMITS = {
+    "years": str(MAX_TIMER_YEARS),
+    "first_year": str(EARLIEST_TIMER_YEAR),
+    "last_year": str(LATEST_TIMER_YEAR - 1),
+    "repetitions": str(MAX_CYCLE_REPETITIONS),
+}
+"""The limits a timer problem quotes, as its params."""
+DMN_LIMITS = {"digits": str(MAX_DMN_DIGITS), "chars": str(MAX_DMN_STRING)}
 TimerKind = Literal["date", "duration", "cycle"]
 _EARLIEST = datetime(EARLIEST_TIMER_YEAR, 1, 1, tzinfo=UTC)
 _LATEST = datetime(LATEST_TIMER_YEAR, 1, 1, tzinfo=UTC)

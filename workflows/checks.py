@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from lxml import etree
 
 from workflows.bounds import (
+    DMN_LIMITS,
     MAX_CARDINALITY,
+    TIMER_LIMITS,
     TimerKind,
     TimerValueError,
     check_timer_value,
@@ -149,7 +151,7 @@ def bound_problems(root: etree._Element, file_name: str) -> list[Problem]:
                         _owner_id(node),
                         file_name,
                         node.sourceline,
-                        {"name": _owner_label(node), "text": _excerpt(value)},
+                        {"name": _owner_label(node), "text": _excerpt(value), **TIMER_LIMITS},
                     )
                 )
             continue
@@ -254,7 +256,7 @@ def dmn_problems(root: etree._Element, file_name: str) -> list[Problem]:
                     owner,
                     file_name,
                     node.sourceline,
-                    {"text": _excerpt(text)},
+                    {"text": _excerpt(text), **DMN_LIMITS},
                 )
             )
             continue

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from flask import session
 
+from tests.workflows.diagrams import process
 from webapp.admin.problem_text import described, problem_text
-from workflows.checks import expression_problems
+from workflows.checks import check_bundle, expression_problems
 from workflows.errors import DiagramError
 from workflows.xml_loading import parse_xml
 
@@ -69,3 +70,83 @@ def test_english_pages_read_the_same_sentences_in_english(app):
             "(names starting with _).",
             "",
         )
+
+
+def _timer_diagram(tag: str, literal: str) -> str:
+    return process(
+        '<bpmn:startEvent id="start"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait"/>'
+        '<bpmn:intermediateCatchEvent id="wait" name="Chờ hồ sơ"><bpmn:timerEventDefinition>'
+        f'<bpmn:{tag}>"{literal}"</bpmn:{tag}></bpmn:timerEventDefinition>'
+        "</bpmn:intermediateCatchEvent>"
+        '<bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="end"/><bpmn:endEvent id="end"/>'
+    )
+
+
+def _sentences(xml: str, dmn: dict[str, str] | None = None) -> dict[str, tuple[str, str, str]]:
+    result = check_bundle(xml, dmn, file_name="d.bpmn")
+    return {
+        p["code"]: (p["element_id"], p["label"], p["sentence"])
+        for p in described([p.as_dict() for p in result.problems])
+    }
+
+
+def test_a_timer_out_of_bounds_is_told_in_vietnamese_with_its_element(vietnamese):
+    found = _sentences(_timer_diagram("timeDuration", "P99999999Y"))
+    assert found == {
+        "timer_out_of_bounds": (
+            "wait",
+            "Bộ hẹn giờ vượt quá giới hạn cho phép",
+            "Bộ hẹn giờ “P99999999Y” của “Chờ hồ sơ” vượt quá giới hạn: thời gian chờ tối đa "
+            "10 năm, ngày hẹn từ năm 2000 đến năm 2099, chu kỳ lặp tối đa 100 lần và kết thúc "
+            "trong vòng 10 năm.",
+        )
+    }
+    [(element, label, sentence)] = _sentences(_timer_diagram("timeCycle", "every day")).values()
+    assert (element, label) == ("wait", "Không đọc được bộ hẹn giờ")
+    assert sentence.startswith("Không đọc được bộ hẹn giờ “every day” của “Chờ hồ sơ”: hãy ghi")
+
+
+def test_size_and_cardinality_problems_are_told_in_vietnamese(vietnamese):
+    steps = "".join(
+        f'<bpmn:sequenceFlow id="f{i}" sourceRef="t{i}" targetRef="t{i + 1}"/>'
+        f'<bpmn:scriptTask id="t{i + 1}"><bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>'
+        for i in range(1100)
+    )
+    too_large = process(f'<bpmn:startEvent id="t0"/>{steps}')
+    assert _sentences(too_large) == {
+        "diagram_too_large": (
+            None,
+            "Sơ đồ quá lớn",
+            "Tệp d.bpmn có 2201 phần tử và luồng; chỉ được phép tối đa 2000.",
+        )
+    }
+    looped = process(
+        '<bpmn:startEvent id="start"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="vote"/>'
+        '<bpmn:scriptTask id="vote" name="Bỏ phiếu"><bpmn:multiInstanceLoopCharacteristics>'
+        "<bpmn:loopCardinality>50000</bpmn:loopCardinality>"
+        "</bpmn:multiInstanceLoopCharacteristics><bpmn:script>x = 1</bpmn:script>"
+        "</bpmn:scriptTask>"
+        '<bpmn:sequenceFlow id="f2" sourceRef="vote" targetRef="end"/><bpmn:endEvent id="end"/>'
+    )
+    assert _sentences(looped)["cardinality_too_large"] == (
+        "vote",
+        "Một bước sẽ lặp lại quá nhiều lần",
+        "“Bỏ phiếu” sẽ chạy 50000 lần; chỉ được phép tối đa 200 lần.",
+    )
+
+
+def test_a_dmn_literal_too_large_is_told_in_vietnamese(vietnamese):
+    from pathlib import Path
+
+    bpmn_dir = Path(__file__).resolve().parents[2] / "bpmn"
+    dmn = (bpmn_dir / "award_rules.dmn").read_text(encoding="utf-8")
+    dmn = dmn.replace("<text>2/3</text></outputEntry>", f"<text>{'9' * 40}</text></outputEntry>", 1)
+    found = _sentences((bpmn_dir / "award_nomination.bpmn").read_text(), {"award_rules.dmn": dmn})
+    element, label, sentence = found["dmn_literal_too_large"]
+    assert (element, label) == ("rule_bk_btc", "Một ô của bảng quy tắc chứa giá trị quá lớn")
+    assert sentence == (
+        f"Ô “{'9' * 40}” chứa giá trị quá lớn: số có tối đa 30 chữ số, văn bản có tối đa "
+        "1000 ký tự."
+    )

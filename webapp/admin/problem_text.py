@@ -42,6 +42,14 @@ PROBLEM_LABELS = {
     "dmn_gap": _l("A rule table leaves some inputs without a rule"),
     "dmn_overlap": _l("Several rules of a table apply to the same input"),
     "unsafe_dmn_cell": _l("A rule cell is not allowed"),
+    "timer_out_of_bounds": _l("A timer goes beyond the allowed limits"),
+    "invalid_timer": _l("A timer cannot be read"),
+    "cardinality_too_large": _l("A step would repeat too many times"),
+    "dmn_literal_too_large": _l("A rule cell holds a value too large"),
+    "diagram_too_large": _l("The diagram is too large"),
+    "diagram_too_long": _l("Too many steps follow one another"),
+    "subprocess_too_deep": _l("Subprocesses are nested too deeply"),
+    "diagram_too_deep": _l("The diagram is too deep or too long for the engine"),
 }
 # Sentences by code, filled from the problem's params (and its file name as `file`).
 SENTENCES = {
@@ -75,6 +83,35 @@ SENTENCES = {
     "dmn_overlap": _l(
         "The rules “%(first)s” and “%(second)s” of the table “%(name)s” both apply for "
         "%(inputs)s; with the hit policy UNIQUE only one may."
+    ),
+    "timer_out_of_bounds": _l(
+        "The timer “%(text)s” of “%(name)s” goes beyond the limits: a wait of at most "
+        "%(years)s years, a date from %(first_year)s to %(last_year)s, a cycle of at most "
+        "%(repetitions)s repetitions that ends within %(years)s years."
+    ),
+    "invalid_timer": _l(
+        "The timer “%(text)s” of “%(name)s” cannot be read: write a date "
+        "(2030-12-31T17:00:00+07:00), a duration (P3D) or a cycle (R3/P1D)."
+    ),
+    "cardinality_too_large": _l(
+        "“%(name)s” would run %(count)s times; at most %(limit)s are allowed."
+    ),
+    "dmn_literal_too_large": _l(
+        "The cell “%(text)s” holds a value too large: numbers of at most %(digits)s digits, "
+        "texts of at most %(chars)s characters."
+    ),
+    "diagram_too_large": _l(
+        "%(file)s has %(count)s elements and flows; at most %(limit)s are allowed."
+    ),
+    "diagram_too_long": _l(
+        "%(count)s steps follow one another up to “%(name)s”; at most %(limit)s may: split "
+        "the process into subprocesses."
+    ),
+    "subprocess_too_deep": _l(
+        "“%(name)s” is nested %(count)s subprocesses deep; at most %(limit)s are allowed."
+    ),
+    "diagram_too_deep": _l(
+        "The engine cannot read a diagram this deep or this long: split it into subprocesses."
     ),
 }
 REFUSED = {
