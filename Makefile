@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test lint bench bench-pages bench-moves browser lock clean env assets migrate seed translations extract
+.PHONY: run test lint bench bench-pages bench-moves bench-hostile browser lock clean env assets migrate seed translations extract
 
 env: $(VENV)/.installed
 
@@ -72,6 +72,9 @@ bench-pages: env assets translations
 
 bench-moves: env
 	$(BIN)/python -m bench.moves
+
+bench-hostile: env
+	$(BIN)/python -m bench.hostile
 
 # Debian's chromium for the browser tests (needs root, as on CI); Playwright never downloads one.
 browser:
