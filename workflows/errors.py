@@ -49,10 +49,6 @@ class UnsafeExpressionError(WorkflowError):
     """An expression or script uses something the restricted environment refuses."""
 
 
-class ScriptTimeoutError(UnsafeExpressionError):
-    """A script ran longer than it may."""
-
-
 class TaskNotReadyError(WorkflowError):
     """The task does not exist in this instance or cannot be completed now."""
 
@@ -64,6 +60,33 @@ class ProcessRuntimeError(WorkflowError):
         self.element_id = element_id
         self.line = line
         super().__init__(message)
+
+
+class BudgetExceededError(ProcessRuntimeError):
+    """Diagram code asked for more than one engine turn may use: CPU time, memory (the size of
+    one result or everything the turn built), or the size, depth or shape of the data it leaves.
+
+    Raised before the expensive operation runs; the turn is abandoned and nothing is saved.
+    `budget` names what ran out ("time", "size", "memory", "data", "depth").
+    """
+
+    def __init__(
+        self,
+        message: str,
+        element_id: str | None = None,
+        line: int | None = None,
+        *,
+        budget: str = "size",
+    ):
+        self.budget = budget
+        super().__init__(message, element_id, line)
+
+
+class ScriptTimeoutError(BudgetExceededError):
+    """A script ran longer than it may."""
+
+    def __init__(self, message: str, element_id: str | None = None, line: int | None = None):
+        super().__init__(message, element_id, line, budget="time")
 
 
 class StateLoadError(WorkflowError):

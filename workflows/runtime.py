@@ -13,8 +13,14 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundExcepti
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
+from workflows import budget, guards
 from workflows.definition import ProcessDefinition
-from workflows.errors import ProcessRuntimeError, TaskNotReadyError, WorkflowError
+from workflows.errors import (
+    BudgetExceededError,
+    ProcessRuntimeError,
+    TaskNotReadyError,
+    WorkflowError,
+)
 from workflows.records import AutomatedStep, HumanTask, InstanceStatus
 from workflows.script_engine import SCRIPT_ENGINE
 from workflows.serialization import dump_state, load_state
@@ -49,7 +55,8 @@ class RunningProcess:
         )
         workflow.task_tree.data.update(copy.deepcopy(data))
         process = cls(definition, workflow)
-        return process, process._run_engine()
+        with budget.turn(separate=True) as turn:
+            return process, process._run_engine(turn)
 
     @classmethod
     def load(cls, definition: ProcessDefinition, state: bytes) -> RunningProcess:
@@ -101,28 +108,39 @@ class RunningProcess:
             )
         # SpiffWorkflow 3.2 shares nested values between tasks: store a private copy.
         task.data.update(copy.deepcopy(data))
-        try:
-            task.run()
-        except SpiffWorkflowException as exc:
-            raise _runtime_error(exc, task) from exc
-        return self._run_engine()
+        with budget.turn(separate=True) as turn:
+            try:
+                task.run()
+            except SpiffWorkflowException as exc:
+                raise _runtime_error(exc, task) from exc
+            return self._run_engine(turn)
 
     def refresh_timers(self) -> list[AutomatedStep]:
         """Fire the timers that are due and run what follows."""
-        try:
-            self._workflow.refresh_timers()
-        except SpiffWorkflowException as exc:
-            raise _runtime_error(exc, None) from exc
-        return self._run_engine()
+        with budget.turn(separate=True) as turn:
+            try:
+                self._workflow.refresh_timers()
+            except SpiffWorkflowException as exc:
+                raise _runtime_error(exc, None) from exc
+            return self._run_engine(turn)
 
     # ----- internals --------------------------------------------------------------------------
 
-    def _run_engine(self) -> list[AutomatedStep]:
+    def _run_engine(self, turn: budget.Turn) -> list[AutomatedStep]:
+        """Run the engine to the next wait, within `turn`'s budget: every expression and script
+        of the turn shares its CPU time and allocation; the data each completed task holds is
+        measured (size, depth, no reference to itself) before anything copies or compares it."""
         steps: list[AutomatedStep] = []
+        limits = turn.limits
 
         def did_complete(task: Any) -> None:
             spec = task.task_spec
             bpmn_id = getattr(spec, "bpmn_id", None)
+            turn.check_time()
+            try:
+                guards.check_data(task.data, limits.data_chars, limits.data_depth)
+            except BudgetExceededError as exc:
+                raise BudgetExceededError(str(exc), bpmn_id, budget=exc.budget) from exc
             element = self.definition.diagram.element(bpmn_id) if bpmn_id else None
             if element is None:
                 return
@@ -139,6 +157,8 @@ class RunningProcess:
             self._workflow.do_engine_steps(did_complete_task=did_complete)
         except SpiffWorkflowException as exc:
             raise _runtime_error(exc, getattr(exc, "task", None)) from exc
+        except BudgetExceededError:
+            raise
         except (
             WorkflowError,
             ArithmeticError,
@@ -146,8 +166,11 @@ class RunningProcess:
             TypeError,
             ValueError,
             NameError,
+            RecursionError,
         ) as exc:
             raise ProcessRuntimeError(f"{type(exc).__name__}: {exc}") from exc
+        if turn.broken is not None:  # diagram code caught the error and went on
+            raise BudgetExceededError(str(turn.broken), budget=turn.broken.budget)
         return steps
 
     def _all_tasks(self) -> list[Any]:
@@ -221,5 +244,22 @@ def _runtime_error(exc: Exception, task: Any) -> ProcessRuntimeError:
     task = getattr(exc, "task", None) or task
     element_id = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
     line = getattr(exc, "line_number", None)
+    line = line if isinstance(line, int) and line > 0 else None
+    cause = _budget_cause(exc)
+    if cause is not None:  # SpiffWorkflow wrapped it: keep what ran out
+        return BudgetExceededError(
+            str(cause), cause.element_id or element_id, line, budget=cause.budget
+        )
     message = str(exc).split("\n", 1)[0]
-    return ProcessRuntimeError(message, element_id, line if isinstance(line, int) else None)
+    return ProcessRuntimeError(message, element_id, line)
+
+
+def _budget_cause(exc: BaseException) -> BudgetExceededError | None:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, BudgetExceededError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None

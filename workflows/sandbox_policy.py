@@ -10,37 +10,34 @@ import ast
 from collections.abc import Callable, Iterable
 from typing import Any
 
-MAX_RANGE = 100_000
+from workflows import guards
+
+MAX_RANGE = guards.MAX_ITEMS
 MAX_SEQUENCE = 100_000
+# Deeper trees are refused: the interpreter and the compiler recurse once per level.
+MAX_TREE_DEPTH = 100
 
-
-def _bounded_range(*args: int) -> range:
-    result = range(*args)
-    if len(result) > MAX_RANGE:
-        raise ValueError(f"range() is limited to {MAX_RANGE} items")
-    return result
-
-
+# Every function that can build something large is the guarded version (workflows.guards).
 SAFE_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "abs": abs,
     "all": all,
     "any": any,
     "bool": bool,
-    "dict": dict,
+    "dict": guards.safe_dict,
     "enumerate": enumerate,
     "float": float,
-    "int": int,
+    "int": guards.safe_int,
     "len": len,
-    "list": list,
-    "max": max,
-    "min": min,
-    "range": _bounded_range,
-    "round": round,
-    "set": set,
-    "sorted": sorted,
-    "str": str,
-    "sum": sum,
-    "tuple": tuple,
+    "list": guards.safe_list,
+    "max": guards.safe_max,
+    "min": guards.safe_min,
+    "range": guards.safe_range,
+    "round": guards.safe_round,
+    "set": guards.safe_set,
+    "sorted": guards.safe_sorted,
+    "str": guards.safe_str,
+    "sum": guards.safe_sum,
+    "tuple": guards.safe_tuple,
     "zip": zip,
 }
 
@@ -123,11 +120,26 @@ FORBIDDEN_NAMES = frozenset(
 )
 
 
+def tree_depth(tree: ast.AST) -> int:
+    """How deeply `tree` nests (without recursion: the tree may be very deep)."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
 def audit_tree(tree: ast.AST, *, allowed_calls: Iterable[str] = ()) -> list[str]:
     """Return the reasons `tree` is refused (empty when it is acceptable).
 
-    `allowed_calls` adds names a script defines itself and may call.
+    `allowed_calls` adds names a script defines itself and may call. Besides names and
+    statements, refuses what is certain to break a budget: trees nested too deeply, f-string
+    widths computed at run time or too large, and constant parts whose result is too big.
     """
+    if tree_depth(tree) > MAX_TREE_DEPTH:
+        return [f"nested more than {MAX_TREE_DEPTH} levels deep"]
     callable_names = set(SAFE_FUNCTIONS) | set(allowed_calls)
     reasons: list[str] = []
     for node in ast.walk(tree):
@@ -155,4 +167,12 @@ def audit_tree(tree: ast.AST, *, allowed_calls: Iterable[str] = ()) -> list[str]
             and len(node.value) > MAX_SEQUENCE
         ):
             reasons.append("literal too long")
+        elif (
+            isinstance(node, ast.FormattedValue)
+            and node.format_spec is not None
+            and guards.constant_spec(node.format_spec) is None
+        ):
+            reasons.append("a format specification must be written out, not computed")
+    if not reasons:
+        reasons.extend(guards.fold_refusals(tree))
     return list(dict.fromkeys(reasons))
