@@ -2,26 +2,44 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
+SECRET_KEY_BYTES = 32
 
 
 class Config:
     """Defaults shared by every environment."""
 
-    SECRET_KEY: str | None = "dev-only-secret-key-change-me"  # noqa: S105 - development default
+    # Never a constant in the repository: from the environment, or (development) a key file.
+    SECRET_KEY: str | None = None
+    SECRET_KEY_FILE: Path | None = None
     DATABASE_URL = f"sqlite:///{BASE_DIR / 'instance' / 'awards.sqlite'}"
     BPMN_DIR = BASE_DIR / "bpmn"
     UPLOAD_DIR = BASE_DIR / "instance" / "uploads"
     PROCESS_KEY = "award_nomination"
     API_TOKEN_LIFETIME = timedelta(hours=12)
     SESSION_LIFETIME = timedelta(hours=8)
+    # "Keep me logged in on this device": the remember cookie's lifetime.
+    REMEMBER_LIFETIME = timedelta(days=14)
     # A session lasts SESSION_LIFETIME from login; refreshing the cookie on every response would
     # let a slow static-file response put back a session the user just logged out of.
     SESSION_REFRESH_EACH_REQUEST = False
+    # Cookies are marked Secure when the request came over HTTPS; True marks them always.
+    COOKIE_SECURE = False
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none).
+    TRUSTED_PROXIES = 0
+    # Failed logins (page and API share the counters); "memory://" is one process's memory,
+    # several workers need a shared store such as "redis://127.0.0.1:6379".
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STRATEGY = "moving-window"
+    LOGIN_LIMIT_PER_ACCOUNT = "10 per minute"
+    LOGIN_LIMIT_PER_ADDRESS = "30 per minute"
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     TIME_ZONE = "Asia/Ho_Chi_Minh"
     # Dates that are not working days besides weekends (Tết and other public holidays), ISO dates.
@@ -31,20 +49,21 @@ class Config:
 
 
 class DevelopmentConfig(Config):
-    """`make run`: SQLite file, demo data."""
+    """`make run`: SQLite file, demo data, a random secret key kept in instance/secret_key."""
+
+    SECRET_KEY_FILE = BASE_DIR / "instance" / "secret_key"
 
 
 class TestingConfig(Config):
     """pytest: the database URL is given by the test fixtures."""
 
     TESTING = True
-    SECRET_KEY = "testing-secret-key"  # noqa: S105 - test value
+    # Random per process: nothing signed with it outlives the test run.
+    SECRET_KEY = secrets.token_hex(SECRET_KEY_BYTES)
 
 
 class ProductionConfig(Config):
     """A real deployment: SECRET_KEY and DATABASE_URL come from the environment."""
-
-    SECRET_KEY = None
 
 
 CONFIGS: dict[str, type[Config]] = {
@@ -52,6 +71,44 @@ CONFIGS: dict[str, type[Config]] = {
     "testing": TestingConfig,
     "production": ProductionConfig,
 }
+
+
+def _read_key(path: Path) -> str:
+    if path.stat().st_mode & 0o077:
+        # Readable by its owner only, whatever the umask or a copy did to it.
+        path.chmod(0o600)
+    key = path.read_text(encoding="utf-8").strip()
+    if len(key) < SECRET_KEY_BYTES:
+        raise RuntimeError(f"{path} holds no usable secret key; delete it to make a new one")
+    return key
+
+
+def load_or_create_secret_key(path: Path) -> str:
+    """The key kept in `path`, made (random, mode 0600) on first use. Workers starting together
+    agree: the file appears complete in one step (a hard link), and the first one wins."""
+    try:
+        return _read_key(path)
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(secrets.token_hex(SECRET_KEY_BYTES) + "\n")
+            file.flush()
+            os.fsync(file.fileno())
+        with contextlib.suppress(FileExistsError):  # another process was first: use its key
+            os.link(draft, path)
+    finally:
+        os.unlink(draft)
+    return _read_key(path)
+
+
+def _positive_int(env: dict[str, str], name: str) -> int:
+    value = env[name].strip()
+    if not value.isdigit():
+        raise RuntimeError(f"{name} must be a whole number, not {env[name]!r}")
+    return int(value)
 
 
 def from_env(environ: dict[str, str] | None = None) -> Config:
@@ -63,10 +120,23 @@ def from_env(environ: dict[str, str] | None = None) -> Config:
     config = CONFIGS[name]()
     if env.get("DATABASE_URL"):
         config.DATABASE_URL = env["DATABASE_URL"]
-    if env.get("SECRET_KEY"):
-        config.SECRET_KEY = env["SECRET_KEY"]
     if env.get("UPLOAD_DIR"):
         config.UPLOAD_DIR = Path(env["UPLOAD_DIR"])
+    if env.get("SECRET_KEY_FILE") and config.SECRET_KEY_FILE is not None:
+        config.SECRET_KEY_FILE = Path(env["SECRET_KEY_FILE"])
+    if env.get("SECRET_KEY"):
+        config.SECRET_KEY = env["SECRET_KEY"]
+    elif config.SECRET_KEY_FILE is not None:
+        config.SECRET_KEY = load_or_create_secret_key(config.SECRET_KEY_FILE)
     if not config.SECRET_KEY:
         raise RuntimeError("SECRET_KEY must be set in production")
+    for text in ("RATELIMIT_STORAGE_URI", "LOGIN_LIMIT_PER_ACCOUNT", "LOGIN_LIMIT_PER_ADDRESS"):
+        if env.get(text):
+            setattr(config, text, env[text])
+    if env.get("TRUSTED_PROXIES"):
+        config.TRUSTED_PROXIES = _positive_int(env, "TRUSTED_PROXIES")
+    if env.get("REMEMBER_DAYS"):
+        config.REMEMBER_LIFETIME = timedelta(days=_positive_int(env, "REMEMBER_DAYS"))
+    if env.get("COOKIE_SECURE"):
+        config.COOKIE_SECURE = env["COOKIE_SECURE"].strip().lower() in ("1", "true", "yes", "on")
     return config

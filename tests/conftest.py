@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 import config
-from webapp import create_app
+from webapp import create_app, login_limits
 from webapp.cli import upgrade_database
 from webapp.models import User
 from webapp.permissions import Actor
@@ -32,6 +32,7 @@ from webapp.services.actors import actor_for_user
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_POSTGRES_URL") else [])
 # Emptied after every test; the organisation, users, tokens and process versions stay.
 PER_TEST_TABLES = [
+    "audit_event",
     "instance_move",
     "attachment",
     "event",
@@ -87,6 +88,8 @@ def _empty_tables(app: Flask) -> None:
         # Versions added by a test go; the shipped version 1 stays deployed.
         session.execute(text("DELETE FROM process_version WHERE version > 1"))
         session.execute(text("UPDATE process_version SET status = 'deployed' WHERE version = 1"))
+    # The failed-login counters (in memory) start afresh for each test as well.
+    login_limits.limiter.reset()
 
 
 @pytest.fixture

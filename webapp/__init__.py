@@ -12,6 +12,7 @@ from webapp.db import Database
 from webapp.request_db import close_db_session
 from webapp.services.calendar import load_holidays
 from webapp.services.settings import ServiceSettings
+from webapp.url_converters import BoundedIntConverter
 
 API_PREFIX = "/api/"
 
@@ -19,6 +20,7 @@ API_PREFIX = "/api/"
 def create_app(config_object: Any) -> Flask:
     """Build the app from a config object (see config.py)."""
     app = Flask(__name__, instance_relative_config=False)
+    app.url_map.converters["int"] = BoundedIntConverter  # ids past 64 bits are 404s, not 500s
     app.config.from_object(config_object)
     settings = ServiceSettings(
         process_key=app.config["PROCESS_KEY"],
@@ -42,6 +44,7 @@ def create_app(config_object: Any) -> Flask:
         dossiers,
         health,
         i18n,
+        login_limits,
         process_map,
         vendor_assets,
         web_context,
@@ -51,11 +54,16 @@ def create_app(config_object: Any) -> Flask:
     )
     from webapp.api import errors as api_errors
 
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", app.config["SESSION_LIFETIME"])
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    # Flask fills these keys with its own defaults first: assign them, never setdefault.
+    app.config["PERMANENT_SESSION_LIFETIME"] = app.config["SESSION_LIFETIME"]
+    app.config["REMEMBER_COOKIE_DURATION"] = app.config["REMEMBER_LIFETIME"]
+    for cookie in ("SESSION_COOKIE", "REMEMBER_COOKIE"):
+        app.config[f"{cookie}_HTTPONLY"] = True
+        app.config[f"{cookie}_SAMESITE"] = "Lax"
+        app.config[f"{cookie}_SECURE"] = bool(app.config["COOKIE_SECURE"])
     i18n.init_app(app)
     web_edge.init_app(app)
+    login_limits.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)

@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from webapp import login_limits as limits
 from webapp.auth.forms import LoginForm
 from webapp.forms import ActionForm
 from webapp.i18n import LANGUAGES
@@ -33,8 +34,10 @@ def safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limits.guarded
 def login() -> ResponseReturnValue:
-    """The login page; the demo notice shows while the demo accounts are installed."""
+    """The login page; the demo notice shows while the demo accounts are installed. Failed
+    attempts are counted (per account and address) and slowed down with a 429 page."""
     if current_user.is_authenticated:
         return redirect(url_for("work.inbox"))
     form = LoginForm(request.form, meta={"csrf": True})
@@ -44,10 +47,17 @@ def login() -> ResponseReturnValue:
                 db_session(), form.username.data or "", form.password.data or ""
             )
         except NotAuthenticatedError:
+            limits.note_failure()
             flash(_("Wrong username or password."), "danger")
         else:
-            session.permanent = True
-            login_user(LoginUser(user), remember=bool(form.remember.data))
+            remember = bool(form.remember.data)
+            auth.record_login(
+                db_session(), user, address=limits.client_address(), via="page", remember=remember
+            )
+            db_session().commit()
+            # Not a permanent session: Flask-Login's "strong" protection spares permanent ones.
+            # The cookie ends with the browser; the server refuses it after SESSION_LIFETIME.
+            login_user(LoginUser(user), remember=remember)
             return redirect(safe_next(request.args.get("next")))
     demo = seeding.demo_data_in_use(db_session())
     status = 401 if request.method == "POST" else 200
@@ -60,6 +70,9 @@ def logout() -> ResponseReturnValue:
     """Log out (a POST with the CSRF token)."""
     form = ActionForm(request.form)
     if form.validate():
+        # Every session and remember cookie of this user ends, not only this browser's.
+        auth.log_out(db_session(), int(current_user.id), address=limits.client_address())
+        db_session().commit()
         logout_user()
         flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))

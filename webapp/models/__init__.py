@@ -1,5 +1,6 @@
 """Every model, imported so that the metadata is complete (Alembic, create_all)."""
 
+from webapp.models.audit import AuditEvent
 from webapp.models.dossier import Attachment, Dossier, Movement, Nominee
 from webapp.models.moves import InstanceMove
 from webapp.models.org import ApiToken, OrgUnit, Role, RoleAssignment, User
@@ -11,6 +12,7 @@ __all__ = [
     "ApiToken",
     "AppSetting",
     "Attachment",
+    "AuditEvent",
     "Dossier",
     "Event",
     "InstanceMove",

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.db import utcnow
 from webapp.models import ApiToken, User
 from webapp.permissions import Actor
+from webapp.services import audit
 from webapp.services.actors import actor_for_user
 from webapp.services.errors import NotAuthenticatedError
 from webapp.services.settings import settings_of
 
 # Checked against when the username is unknown, so both cases take the same time.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+_DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
+USERNAME_MAX = 80
 
 
 @dataclass(frozen=True)
@@ -35,15 +38,61 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password)
 
 
+def normalise_username(value: str) -> str:
+    """A typed username as it is looked up and counted: compatibility forms folded, no spaces
+    around it, lower case (usernames are stored so)."""
+    return unicodedata.normalize("NFKC", value).strip().lower()[:USERNAME_MAX]
+
+
 def authenticate(session: Session, username: str, password: str) -> User:
     """The active user with these credentials; the same error whether the user exists or not."""
-    user = session.scalar(select(User).where(User.username == username))
+    user = session.scalar(select(User).where(User.username == normalise_username(username)))
     if user is None or not user.active:
         check_password_hash(_DUMMY_HASH, password)
         raise NotAuthenticatedError("wrong username or password", code="bad_credentials")
     if not check_password_hash(user.password_hash, password):
         raise NotAuthenticatedError("wrong username or password", code="bad_credentials")
     return user
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """Every session and remember cookie of the user stops working (their id carries the old
+    generation)."""
+    session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(session_generation=User.session_generation + 1)
+        .execution_options(synchronize_session="fetch")
+    )
+    session.flush()
+
+
+def record_login(
+    session: Session, user: User, *, address: str | None, via: str, remember: bool = False
+) -> None:
+    """A successful login (page or API) in the audit trail."""
+    detail: dict[str, object] = {"via": via}
+    if remember:
+        detail["remember"] = True
+    audit.record_event(
+        session,
+        audit.LOGIN,
+        username=user.username,
+        user_id=user.id,
+        address=address,
+        detail=detail,
+    )
+
+
+def log_out(session: Session, user_id: int, *, address: str | None) -> None:
+    """Log the user out everywhere: every page session and remember cookie of theirs ends.
+    Their API tokens stay: they belong to programs, end on their own, are revoked one by one,
+    and all together on a password change or deactivation."""
+    end_sessions(session, user_id)
+    user = session.get_one(User, user_id)
+    audit.record_event(
+        session, audit.LOGOUT, username=user.username, user_id=user.id, address=address
+    )
 
 
 def _digest(token: str) -> str:

@@ -25,8 +25,9 @@ from webapp.models import (
     WorkItem,
 )
 from webapp.permissions import Actor
+from webapp.services import audit
 from webapp.services.actors import units_below
-from webapp.services.auth import hash_password
+from webapp.services.auth import end_sessions, hash_password
 from webapp.services.errors import (
     ConflictError,
     NotFoundError,
@@ -297,11 +298,23 @@ def _revoke_tokens(session: Session, user_id: int) -> None:
     )
 
 
+def _end_access(session: Session, actor: Actor, user: User, kind: str) -> None:
+    """The user's API tokens, page sessions and remember cookies all stop working; the audit
+    trail keeps who did it."""
+    _revoke_tokens(session, user.id)
+    end_sessions(session, user.id)
+    audit.record_event(
+        session, kind, username=user.username, user_id=user.id, actor=actor, detail=None
+    )
+
+
 def set_password(session: Session, actor: Actor, user_id: int, *, password: str | None) -> User:
-    """Set a new password; the user's API tokens stop working (they were made with the old)."""
+    """Set a new password; the user's API tokens and sessions stop working (they were made
+    with the old one)."""
     user = get_user(session, actor, user_id)
     user.password_hash = hash_password(_password(password))
-    _revoke_tokens(session, user.id)
+    session.flush()
+    _end_access(session, actor, user, audit.PASSWORD_CHANGED)
     session.flush()
     return user
 
@@ -315,7 +328,8 @@ def deactivate_user(session: Session, actor: Actor, user_id: int) -> User:
     if not user.active:
         return user
     user.active = False
-    _revoke_tokens(session, user.id)
+    session.flush()
+    _end_access(session, actor, user, audit.USER_DEACTIVATED)
     held = session.scalars(
         select(WorkItem)
         .where(WorkItem.claimed_by_id == user.id, WorkItem.status == "open")
