@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
 
@@ -185,3 +186,9 @@ def test_cells_are_read_the_way_the_engine_reads_them():
     assert message.endswith('award_form = "hcld_2"')
     # A cell the engine cannot read is not counted as a gap (nor as covering for sure).
     assert messages(table(inputs, [*rows[:3], ['!= "hcld_1" and ?']], hit_policy="FIRST")) == []
+
+
+def test_a_number_past_floats_range_leaves_the_table_alone_without_crashing():
+    cells = ["< 1" + "0" * 400, ">= 1" + "0" * 400]  # the cuts overflow a float
+    dmn = parse_xml(table([("amount", "number")], [[escape(c)] for c in cells]), "t.dmn")
+    assert dmn_gap_problems(dmn, "t.dmn") == []
