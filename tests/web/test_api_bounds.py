@@ -124,3 +124,12 @@ def test_a_timer_from_a_persons_answer_is_refused_at_run_time_and_changes_nothin
         {"decision": "approve", "comment": "P3D"},
     )
     assert response.status_code == 200, response.json
+
+
+def test_the_longest_chain_allowed_is_read_in_a_request(api):
+    """The chain limit leaves the parser's recursion room below a request's own stack."""
+    from workflows.bounds import MAX_CHAIN_LENGTH
+
+    response = upload(api, linear(MAX_CHAIN_LENGTH - 2))
+    assert response.status_code == 201, response.json
+    assert response.json["problems"] == []
