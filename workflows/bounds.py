@@ -33,7 +33,9 @@ EARLIEST_TIMER_YEAR = 2000
 LATEST_TIMER_YEAR = 2100
 """A timer's date lies in [2000-01-01, 2100-01-01) UTC."""
 MAX_CYCLE_REPETITIONS = 100
-"""A timer cycle repeats at most this often (and must say how often: `R/…` is refused)."""
+"""A timer cycle repeats at most this often (and must say how often: `R/…` is refused). Its
+interval has no floor: SpiffWorkflow fires at most one repetition per refresh, so the count
+bounds the work, and SpiffWorkflow's own tests use sub-second cycles."""
 MAX_CARDINALITY = 200
 """Instances of one multi-instance activity: its cardinality and its input collection."""
 MAX_DMN_DIGITS = 30
