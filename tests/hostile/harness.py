@@ -27,6 +27,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
@@ -38,6 +39,9 @@ KEY = "award_nomination"
 MAX_REQUEST_S = 2.0
 MAX_HEALTH_S = 0.5
 MAX_RSS_GROWTH_MB = 100.0
+# The codes of a step refused at run time (422): the diagram's logic failed, the data does not
+# fit the form, or the form cannot check the data.
+RUNTIME_REFUSALS = frozenset({"process_error", "invalid", "invalid_form"})
 HEALTH_EVERY_S = 0.05
 # Past the 2 s a refusal may take, a request is abandoned at this point and the server checked.
 REQUEST_TIMEOUT = (3.0, 8.0)
@@ -419,6 +423,7 @@ class CaseResult:
     worst_health_s: float = 0.0
     health_failures: int = 0
     restarted: bool = False
+    rss_after_mb: float | None = None
 
     @property
     def worst_request_s(self) -> float:
@@ -445,6 +450,7 @@ class CaseResult:
             "worst_health_s": round(self.worst_health_s, 3),
             "health_failures": self.health_failures,
             "restarted": self.restarted,
+            "rss_after_mb": None if self.rss_after_mb is None else round(self.rss_after_mb, 1),
             "requests": [(w, s, round(t, 3)) for w, s, t in self.requests],
         }
 
@@ -602,8 +608,15 @@ class Runner:
         else:
             path, field_name = f"/admin/processes/{KEY}/versions/1/rules/award_rules.dmn", "xml"
         token = csrf_token(self._page_get("open the editor", path))
+        # Encoded before the clock starts: the time is the server's, not this client's.
+        body = urlencode({"csrf_token": token, field_name: text}).encode("ascii")
         answer = self.client.request(
-            "save", "POST", path, None, data={"csrf_token": token, field_name: text}
+            "save",
+            "POST",
+            path,
+            None,
+            data=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
         if answer.status is None or answer.status >= 500:
             raise CaseFailedError(f"save: {_describe(answer)}")
@@ -651,11 +664,13 @@ class Runner:
         if outcome == "too_large":
             return "too_large", None
         assert number is not None
-        if self._version_problems(number):
+        problems = self._version_problems(number)
+        if problems:
             path = f"/api/v1/processes/{KEY}/versions/{number}/deploy"
             deploy = self._api("deploy", "POST", path)
             if deploy.status == 200:
                 raise CaseFailedError(f"draft {number} lists problems but was deployed")
+            self.detail = f"saved as draft {number} with {problems} problem(s), not deployable"
             return "check", None
         return "accepted", number
 
@@ -670,7 +685,7 @@ class Runner:
         if answer.status is None or answer.status >= 500:
             raise CaseFailedError(f"complete {case.through}: {_describe(answer)}")
         after = self.snapshot(int(dossier["id"]))
-        if answer.status == 422 and answer.error_code() in {"process_error", "invalid"}:
+        if answer.status == 422 and answer.error_code() in RUNTIME_REFUSALS:
             if after != before:
                 raise CaseFailedError(f"refused with 422, but the dossier changed: {after}")
             return "runtime"
@@ -714,6 +729,7 @@ class Runner:
                 f"/healthz: slowest {result.worst_health_s:.2f} s, "
                 f"{result.health_failures} failed while the case ran"
             )
+        result.rss_after_mb = self.server.worker_rss_mb()
         if not self.server.healthy():
             self.server.restart()
             self.client.refresh()
