@@ -20,6 +20,9 @@ FIELD_MESSAGES = {
     "duplicates": _l("Each item may be chosen only once."),
     "not_a_nominee": _l("This is not a nominee of this dossier."),
     "unknown_field": _l("This field is not part of the form."),
+    "invalid_text": _l("This text contains characters that are not allowed."),
+    "out_of_range": _l("This number is out of range."),
+    "too_deep": _l("This value is nested too deeply."),
     "invalid": _l("This value is not valid."),
 }
 

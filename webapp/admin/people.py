@@ -31,10 +31,11 @@ from webapp.admin.people_forms import (
     unit_choices,
     user_data,
 )
-from webapp.forms import ActionForm, BaseForm
+from webapp.forms import ActionForm, BaseForm, query_text
 from webapp.request_db import db_session
 from webapp.services import people
 from webapp.services.errors import ConflictError, InvalidDataError
+from webapp.url_converters import query_int, query_page
 from webapp.web_edge import page_actor
 
 STATUS_CHOICES = {"active": True, "inactive": False}
@@ -122,7 +123,7 @@ def units() -> ResponseReturnValue:
     else:
         # "Add a sub-unit" links here with ?parent=: that parent, and the level below it.
         parents = {u.id: u for u, _depth in people.unit_outline(session, actor) if u.active}
-        parent = parents.get(request.args.get("parent", -1, type=int) or -1)
+        parent = parents.get(request.args.get("parent", -1, type=query_int) or -1)
         kind = CHILD_KIND.get(parent.kind, "division") if parent else "ministry"
         form = UnitForm(data={"parent_id": parent.id if parent else None, "kind": kind})
         _unit_form_choices(form)
@@ -284,10 +285,10 @@ def users() -> ResponseReturnValue:
     session, actor = db_session(), page_actor()
     outline = people.unit_outline(session, actor)
     known = {u.id for u, _depth in outline}
-    unit_id = request.args.get("unit_id", type=int)
+    unit_id = request.args.get("unit_id", type=query_int)
     status = request.args.get("status", "")
     query = {
-        "q": " ".join(request.args.get("q", "").split())[:200],
+        "q": query_text(request.args.get("q")),
         "unit_id": unit_id if unit_id in known else None,
         "status": status if status in STATUS_CHOICES else "",
     }
@@ -299,7 +300,7 @@ def users() -> ResponseReturnValue:
             unit_id=query["unit_id"],
             active=STATUS_CHOICES.get(query["status"]),
         ),
-        page=request.args.get("page", 1, type=int) or 1,
+        page=request.args.get("page", 1, type=query_page) or 1,
     )
     args = {key: value for key, value in query.items() if value}
     return render_template(
@@ -337,7 +338,7 @@ def user_new() -> ResponseReturnValue:
             return redirect(url_for("admin.user", user_id=created.id))
         status = 422
     else:
-        form = NewUserForm(data={"unit_id": request.args.get("unit_id", type=int)})
+        form = NewUserForm(data={"unit_id": request.args.get("unit_id", type=query_int)})
         _home_choices(form)
     return render_template("admin/people/user_new.html", form=form), status
 

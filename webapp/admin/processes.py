@@ -21,6 +21,7 @@ from webapp.forms import ActionForm
 from webapp.request_db import db_session
 from webapp.services import move_planning, process_catalogue, process_versions, version_moves
 from webapp.services.errors import ConflictError, InvalidDataError, NotFoundError
+from webapp.url_converters import query_int
 from webapp.web_edge import page_actor
 
 VERSION_URL = "/processes/<key>/versions/<int:number>"
@@ -203,7 +204,10 @@ def version_deploy(key: str, number: int) -> ResponseReturnValue:
 
 
 def _number(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    try:
+        return query_int(value) if value else None
+    except ValueError:
+        return None
 
 
 def _compare_choice(

@@ -7,11 +7,14 @@ from typing import Any
 from flask import request
 
 from webapp.api import bp
-from webapp.api.edge import current_actor, json_body, json_object
+from webapp.api.edge import INT_MAX, INT_MIN, current_actor, json_body, json_object
 from webapp.api.serializers import dossier_json, dossier_page_json
 from webapp.request_db import db_session
 from webapp.services import council_closing, dossiers
 from webapp.services.errors import InvalidDataError
+from webapp.url_converters import MAX_PAGE
+
+MAX_INT_DIGITS = len(str(INT_MAX))
 
 
 @bp.post("/dossiers")
@@ -49,12 +52,19 @@ def _int_arg(name: str, default: int | None = None) -> int | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidDataError(
-            f"{name} must be a whole number", {name: "must be a whole number"}
-        ) from None
+    digits = raw[1:] if raw[:1] in "+-" else raw
+    if not (digits.isascii() and digits.isdigit()):
+        raise InvalidDataError(f"{name} must be a whole number", {name: "must be a whole number"})
+    if len(digits) > MAX_INT_DIGITS or not INT_MIN <= int(raw) <= INT_MAX:
+        raise InvalidDataError(f"{name} is out of range", {name: "is out of range"})
+    return int(raw)
+
+
+def _page_arg() -> int:
+    page = _int_arg("page", 1) or 0
+    if page > MAX_PAGE:
+        raise InvalidDataError(f"page must be at most {MAX_PAGE}", {"page": "is out of range"})
+    return page
 
 
 def _bool_arg(name: str) -> bool | None:
@@ -81,7 +91,7 @@ def list_dossiers() -> dict[str, Any]:
         unit_id=_int_arg("unit_id"),
         award_form=request.args.get("award_form") or None,
         overdue=_bool_arg("overdue"),
-        page=_int_arg("page", 1) or 0,
+        page=_page_arg(),
         per_page=_int_arg("per_page", 50) or 0,
     )
     return dossier_page_json(page)

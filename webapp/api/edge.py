@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -18,6 +20,59 @@ from webapp.services.errors import InvalidDataError
 
 class MalformedJsonError(Exception):
     """The body is not JSON."""
+
+
+MAX_JSON_DEPTH = 64
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+# NUL and the other control characters (tab, line feed and carriage return excepted), and
+# UTF-16 surrogates without their pair: no database column or file name can hold them.
+_REFUSED_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+TEXT_PROBLEM = "must not contain control characters or unpaired surrogates"
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _join(path: str, part: object) -> str:
+    return f"{path}.{part}" if path else str(part)
+
+
+def _json_problem(body: Any) -> tuple[str, str] | None:
+    """The first value the product cannot store, as (field path, why); iterative, so no depth
+    of nesting reaches the Python stack."""
+    stack: list[tuple[str, Any, int]] = [("", body, 0)]
+    while stack:
+        path, value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return path, f"is nested more than {MAX_JSON_DEPTH} levels deep"
+        if isinstance(value, str) and _REFUSED_CHARACTERS.search(value):
+            return path, TEXT_PROBLEM
+        if isinstance(value, int) and not isinstance(value, bool):
+            if not INT_MIN <= value <= INT_MAX:
+                return path, "is out of range (beyond 64 bits)"
+        elif isinstance(value, float) and not math.isfinite(value):
+            return path, "is out of range"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if _REFUSED_CHARACTERS.search(key):
+                    return path, f"has a key that {TEXT_PROBLEM}"
+                stack.append((_join(path, key), item, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((_join(path, i), item, depth + 1) for i, item in enumerate(value))
+    return None
+
+
+def check_json_values(body: Any) -> None:
+    """Refuse (422 `invalid`, naming the field) what JSON allows but the product cannot store:
+    nesting deeper than MAX_JSON_DEPTH, control characters (but tab, line feed and carriage
+    return) or unpaired surrogates in a string or a key, integers beyond 64 bits, numbers that
+    overflowed to infinity."""
+    problem = _json_problem(body)
+    if problem is not None:
+        path, why = problem
+        field = path or "body"
+        raise InvalidDataError(f"{field} {why}", {field: why})
 
 
 def bearer_token() -> str | None:
@@ -36,14 +91,23 @@ def current_actor() -> Actor:
 
 
 def json_body() -> Any:
-    """The parsed JSON body; MalformedJsonError (400) when it is not JSON."""
+    """The parsed JSON body; MalformedJsonError (400) when it is not JSON, InvalidDataError
+    (422, naming the field) when it holds what cannot be stored (see check_json_values)."""
     raw = request.get_data(cache=True)
     if not raw.strip():
         raise MalformedJsonError("the request body is empty; JSON is expected")
     try:
-        return json.loads(raw)
+        body = json.loads(raw, parse_constant=_no_constant)
+    except RecursionError:
+        # The parser gave up long before the interpreter's stack: far deeper than allowed.
+        raise InvalidDataError(
+            f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep",
+            {"body": f"is nested more than {MAX_JSON_DEPTH} levels deep"},
+        ) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedJsonError(f"the request body is not valid JSON: {exc}") from exc
+    check_json_values(body)
+    return body
 
 
 def json_object() -> dict[str, Any]:

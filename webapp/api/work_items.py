@@ -14,6 +14,7 @@ from webapp.db import utcnow
 from webapp.request_db import db_session
 from webapp.services import work_items
 from webapp.services.errors import InvalidDataError
+from webapp.url_converters import MAX_PAGE
 
 DEFAULT_PER_PAGE = 100
 MAX_PER_PAGE = 500
@@ -21,11 +22,12 @@ MAX_PER_PAGE = 500
 
 def _paging() -> tuple[int, int]:
     values = {}
-    for name, default, top in (("page", 1, None), ("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)):
+    for name, default, top in (("page", 1, MAX_PAGE), ("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)):
         raw = request.args.get(name, "")
-        value = int(raw) if raw.isdigit() else (default if raw == "" else -1)
-        if value < 1 or (top is not None and value > top):
-            limit = f"1..{top}" if top else ">= 1"
+        digits = raw.isascii() and raw.isdigit() and len(raw) <= len(str(MAX_PAGE))
+        value = int(raw) if digits else (default if raw == "" else -1)
+        if not 1 <= value <= top:
+            limit = f"1..{top}"
             raise InvalidDataError(
                 f"{name} must be a whole number {limit}", {name: f"must be {limit}"}
             )

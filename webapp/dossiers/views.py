@@ -14,10 +14,12 @@ from webapp.db import utcnow
 from webapp.dossier_view import AWARD_FORM_LABELS, LABELS, STATUS_LABELS, dossier_context
 from webapp.dossiers.blueprint import bp
 from webapp.dossiers.close_vote_form import CloseVoteForm
+from webapp.forms import query_text
 from webapp.i18n import local
 from webapp.permissions import can_close_votes
 from webapp.request_db import db_session
 from webapp.services import attachments, council_closing, dossier_trail, dossiers, tracking_export
+from webapp.url_converters import query_int, query_page
 from webapp.web_edge import page_actor
 
 PER_PAGE = 50
@@ -80,16 +82,16 @@ class TrackingQuery:
 def _read_query(steps: dict[str, str], units: dict[int, str]) -> TrackingQuery:
     args = request.args
     sort = args.get("sort", "")
-    unit_id = args.get("unit_id", type=int)
+    unit_id = args.get("unit_id", type=query_int)
     return TrackingQuery(
-        q=" ".join(args.get("q", "").split())[:200],
+        q=query_text(args.get("q")),
         status=_offered(args.get("status"), STATUS_LABELS),
         step=_offered(args.get("step"), steps),
         unit_id=unit_id if unit_id in units else None,
         award_form=_offered(args.get("award_form"), AWARD_FORM_LABELS),
         overdue=_offered(args.get("overdue"), OVERDUE_CHOICES),
         sort=sort if sort in dossiers.SORTS else dossiers.DEFAULT_SORT,
-        page=max(args.get("page", 1, type=int) or 1, 1),
+        page=max(args.get("page", 1, type=query_page) or 1, 1),
     )
 
 
@@ -286,5 +288,8 @@ def attachment(attachment_id: int) -> ResponseReturnValue:
     """Download a file of a dossier the user may see."""
     found, path = attachments.open_attachment(db_session(), page_actor(), attachment_id)
     return send_file(
-        path, mimetype=found.mime_type, as_attachment=True, download_name=found.file_name
+        path,
+        mimetype=found.mime_type,
+        as_attachment=True,
+        download_name=attachments.download_name(found),
     )

@@ -17,10 +17,12 @@ from flask_babel import ngettext
 from flask_login import login_required
 
 from webapp.dossier_view import AWARD_FORM_LABELS
+from webapp.forms import query_text
 from webapp.i18n import format_datetime
 from webapp.request_db import db_session
 from webapp.services import process_map
 from webapp.services.process_map import MapFilters, StepLoad
+from webapp.url_converters import query_int
 from webapp.web_edge import page_actor
 
 bp = Blueprint("process_map", __name__)
@@ -30,7 +32,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 def _read_filters(units: dict[int, str]) -> MapFilters:
     """The filters of the query string, read leniently like the tracking list's: a unit the
     user cannot choose or an unknown award form means "any"."""
-    unit_id = request.args.get("unit_id", type=int)
+    unit_id = request.args.get("unit_id", type=query_int)
     award_form = request.args.get("award_form") or None
     return MapFilters(
         unit_id=unit_id if unit_id in units else None,
@@ -173,7 +175,7 @@ def diagram() -> ResponseReturnValue:
 def dossiers() -> ResponseReturnValue:
     """The first dossiers waiting at ?step=, longest waiting first, for the map's side panel."""
     filters = _read_filters(_units())
-    step = request.args.get("step", "")[:100]
+    step = query_text(request.args.get("step"), 100)
     found = process_map.waiting_at_step(db_session(), page_actor(), step, filters)
     args = _filter_args(filters)
     body = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,11 @@ from webapp.services.errors import InvalidDataError, NotFoundError
 from webapp.services.settings import settings_of
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_NAME_CHARS = 200
+FALLBACK_STEM = "tep-dinh-kem"
+# Control, format (e.g. right-to-left override, which disguises an extension), surrogate and
+# unassigned code points: none belongs in a file name a browser shows or a header carries.
+_DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 KINDS = frozenset(
     {
         "achievement_report",
@@ -66,9 +72,39 @@ class Upload:
     field: str = "file"
 
 
+def clean_file_name(raw: str | None) -> str:
+    """A file name safe to store, show and send back: the last part of any path (either
+    separator), NFC, without control/format/surrogate characters, whitespace folded, at most
+    MAX_NAME_CHARS characters with its extension kept; "" when nothing is left."""
+    text = unicodedata.normalize("NFC", raw or "")
+    text = "".join(" " if c.isspace() else c for c in text)
+    text = "".join(c for c in text if unicodedata.category(c) not in _DROPPED_CATEGORIES)
+    text = text.replace("\\", "/").rsplit("/", 1)[-1]
+    text = " ".join(text.split())
+    stem, extension = os.path.splitext(text)
+    if stem.startswith(".") and not extension:  # ".pdf": only an extension
+        stem, extension = "", stem
+    if len(extension) > 10:
+        stem, extension = text, ""
+    stem = stem.strip(". ")
+    if not stem:
+        return FALLBACK_STEM + extension if extension.strip(".") else ""
+    return stem[: MAX_NAME_CHARS - len(extension)].rstrip(". ") + extension
+
+
+def download_name(attachment: Attachment) -> str:
+    """The name a download is offered under (a name stored before names were cleaned, e.g.
+    with a NUL, is cleaned here; one with nothing left gets a plain name)."""
+    name = clean_file_name(attachment.file_name)
+    if name:
+        return name
+    extension = next((t.extensions[0] for t in ACCEPTED if t.mime_type == attachment.mime_type), "")
+    return FALLBACK_STEM + extension
+
+
 def check_upload(upload: Upload) -> FileType:
     """The file's type, or InvalidDataError naming the field (wrong type, too large, empty)."""
-    name = os.path.basename(upload.file_name or "").strip()
+    name = clean_file_name(upload.file_name)
     if not name or not upload.data:
         raise InvalidDataError("the file is empty", {upload.field: "is empty"}, code="empty_file")
     if len(upload.data) > MAX_FILE_BYTES:
@@ -130,7 +166,7 @@ def store_attachments(
             nominee_id=upload.nominee_id,
             event_id=event_id,
             kind=upload.kind,
-            file_name=os.path.basename(upload.file_name)[:300],
+            file_name=clean_file_name(upload.file_name) or FALLBACK_STEM,
             content_hash=digest,
             size=len(upload.data),
             mime_type=kind.mime_type,

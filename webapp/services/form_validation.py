@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import math
+import re
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +22,46 @@ class FieldProblem:
     path: str
     code: str
     message: str
+
+
+# NUL and the other control characters (tab, line feed and carriage return excepted), and
+# unpaired UTF-16 surrogates: no database column can hold them.
+_REFUSED_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+_MAX_DEPTH = 64
+
+
+def _unstorable(data: Any) -> Iterator[FieldProblem]:
+    """Values the schema may allow but nothing can store: refused characters in a text or a
+    key, integers beyond 64 bits, infinite numbers, nesting deeper than 64 (iterative)."""
+    stack: list[tuple[str, Any, int]] = [("", data, 0)]
+    while stack:
+        path, value, depth = stack.pop()
+        where = path or "data"
+        if depth > _MAX_DEPTH:
+            yield FieldProblem(where, "too_deep", "is nested too deeply")
+        elif isinstance(value, str):
+            if _REFUSED_CHARACTERS.search(value):
+                yield FieldProblem(where, "invalid_text", "contains characters that are refused")
+        elif isinstance(value, bool) or value is None:
+            continue
+        elif isinstance(value, int):
+            if not _INT_MIN <= value <= _INT_MAX:
+                yield FieldProblem(where, "out_of_range", "is out of range")
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                yield FieldProblem(where, "out_of_range", "is out of range")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                name = str(key)
+                if _REFUSED_CHARACTERS.search(name):
+                    yield FieldProblem(where, "invalid_text", "has a key that is refused")
+                    continue
+                stack.append((f"{path}.{name}" if path else name, item, depth + 1))
+        elif isinstance(value, list | tuple):
+            stack.extend(
+                (f"{path}.{i}" if path else str(i), item, depth + 1) for i, item in enumerate(value)
+            )
 
 
 def _choices(schema: dict[str, Any]) -> list[str]:
@@ -101,6 +143,9 @@ def validate_form(
         )
     if not isinstance(data, dict):
         raise InvalidDataError("data must be an object", {"data": "must be an object"})
+    unstorable = list(_unstorable(data))
+    if unstorable:
+        raise FormInvalidError(unstorable)
     problems: list[FieldProblem] = []
     try:
         errors = list(form_validator(schema).iter_errors(data))

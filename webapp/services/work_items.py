@@ -145,7 +145,9 @@ def count_my_work_items(session: Session, actor: Actor, now: datetime) -> tuple[
 def _visible_item(session: Session, actor: Actor, item_id: int, *, lock: bool = False) -> WorkItem:
     query = select(WorkItem).where(WorkItem.id == item_id)
     if lock:
-        query = query.with_for_update()
+        # The row as it is once locked: an item read earlier in the request (the page reads it
+        # before its form is posted) would otherwise keep the values from before the wait.
+        query = query.with_for_update().execution_options(populate_existing=True)
     item = session.scalar(query)
     # A work item's unit is its dossier's unit: the same reach decides whether it is visible.
     if item is None or not (actor.is_admin or item.unit_id in actor.visible_units):
@@ -220,12 +222,25 @@ def complete_work_item(session: Session, actor: Actor, item_id: int, data: Any) 
         return _complete(session, actor, item_id, data)
 
 
-def _complete(session: Session, actor: Actor, item_id: int, data: Any) -> DossierDetail:
-    item = _visible_item(session, actor, item_id, lock=True)
+def _check_turn(actor: Actor, item: WorkItem) -> None:
+    """Conflicts first, then permission: whoever loses a race for an item they could have done
+    (it is done, or someone else took it meanwhile) gets 409, never 403."""
     if item.status != "open":
         raise ConflictError("this step has already been completed", code="already_completed")
+    theirs_but_for_the_claim = (
+        item.role is not None
+        and item.unit_id in actor.scopes.get(item.role, frozenset())
+        and item.assignee_id in (None, actor.user_id)
+    )
+    if item.claimed_by_id not in (None, actor.user_id) and theirs_but_for_the_claim:
+        raise ConflictError("someone else has claimed this step", code="claimed_by_other")
     if not can_do_work_item(actor, item):
         raise PermissionDeniedError("you may not do this step")
+
+
+def _complete(session: Session, actor: Actor, item_id: int, data: Any) -> DossierDetail:
+    item = _visible_item(session, actor, item_id, lock=True)
+    _check_turn(actor, item)
     # The nominees and the unit are needed below (form check, effects, the answer): load them now.
     dossier = session.get_one(
         Dossier,
@@ -279,19 +294,15 @@ def _complete(session: Session, actor: Actor, item_id: int, data: Any) -> Dossie
 def save_dossier_draft(session: Session, actor: Actor, item_id: int, data: Any) -> Dossier:
     """Keep the corrections made at the preparing step without submitting it."""
     item = _visible_item(session, actor, item_id, lock=True)
-    if item.status != "open":
-        raise ConflictError("this step has already been completed", code="already_completed")
-    if not can_do_work_item(actor, item):
-        raise PermissionDeniedError("you may not do this step")
+    _check_turn(actor, item)
     version = session.get_one(ProcessVersion, item.version_id)
     schema = form_schema(version, item.form) or {}
     if not schema.get("x-edits-dossier"):
         raise ConflictError("this step has no draft to save", code="no_draft")
     # A draft holds the dossier's own fields only, and none of them is required yet.
     draft_schema = {
-        **schema,
+        **{k: v for k, v in schema.items() if k != "allOf"},
         "required": [],
-        "allOf": [],
         "properties": {
             k: v
             for k, v in schema.get("properties", {}).items()

@@ -21,6 +21,7 @@ from webapp.services import attachments, work_items
 from webapp.services.errors import ConflictError, InvalidDataError, PermissionDeniedError
 from webapp.services.form_validation import FormInvalidError
 from webapp.step_forms import attach_errors, build_form_class, form_data, initial_data
+from webapp.url_converters import query_page
 from webapp.web_edge import page_actor
 
 bp = Blueprint("work", __name__)
@@ -49,7 +50,7 @@ def inbox() -> ResponseReturnValue:
     actor = page_actor()
     order = request.args.get("order", "newest")
     order = order if order in {"newest", "due"} else "newest"
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = max(request.args.get("page", 1, type=query_page) or 1, 1)
     session = db_session()
     now = utcnow()
     total, overdue = work_items.count_my_work_items(session, actor, now)
