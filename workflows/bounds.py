@@ -41,6 +41,9 @@ MAX_CARDINALITY = 200
 MAX_DMN_DIGITS = 30
 MAX_DMN_STRING = 1000
 """A number in a rule table has at most 30 digits; a text at most 1,000 characters."""
+MAX_DMN_RULES = 500
+MAX_DMN_COLUMNS = 50
+"""Rules of one decision table, and its input and output columns together."""
 MAX_FLOW_ELEMENTS = 2000
 """Flow nodes and sequence flows of one BPMN file."""
 MAX_CHAIN_LENGTH = 300
@@ -299,6 +302,42 @@ def dmn_literal_reason(expression: str) -> str | None:
             if digits > MAX_DMN_DIGITS:
                 return f"a number of {digits} digits (at most {MAX_DMN_DIGITS})"
     return None
+
+
+def dmn_size_problems(root: etree._Element, file_name: str) -> list[Problem]:
+    """A problem for each decision table with more rules or columns than the limits."""
+    problems: list[Problem] = []
+    for table in root.iter():
+        if not isinstance(table.tag, str) or local_name(table) != "decisionTable":
+            continue
+        counts = {"rule": 0, "input": 0, "output": 0}
+        for child in table:
+            name = local_name(child) if isinstance(child.tag, str) else ""
+            if name in counts:
+                counts[name] += 1
+        decision = table.getparent()
+        element_id = (decision.get("id") if decision is not None else None) or table.get("id")
+        label = (decision.get("name") if decision is not None else None) or element_id or "?"
+        columns = counts["input"] + counts["output"]
+        if counts["rule"] > MAX_DMN_RULES or columns > MAX_DMN_COLUMNS:
+            problems.append(
+                Problem(
+                    "dmn_too_large",
+                    f"decision '{label}' has {counts['rule']} rules and {columns} columns; "
+                    f"at most {MAX_DMN_RULES} rules and {MAX_DMN_COLUMNS} columns are accepted",
+                    element_id,
+                    file_name,
+                    table.sourceline,
+                    {
+                        "name": label,
+                        "rules": str(counts["rule"]),
+                        "columns": str(columns),
+                        "max_rules": str(MAX_DMN_RULES),
+                        "max_columns": str(MAX_DMN_COLUMNS),
+                    },
+                )
+            )
+    return problems
 
 
 # ----- the diagram's size and shape ---------------------------------------------------------

@@ -17,6 +17,7 @@ from workflows.bounds import (
     check_timer_value,
     diagram_size_problem,
     dmn_literal_reason,
+    dmn_size_problems,
     literal_int,
     literal_text,
 )
@@ -527,6 +528,10 @@ def check_bundle(
     for dmn_name, dmn_bytes in (dmn_files or {}).items():
         try:
             dmn_root = parse_xml(dmn_bytes, dmn_name)
+            oversized = dmn_size_problems(dmn_root, dmn_name)
+            if oversized:
+                problems.extend(oversized)
+                continue
             problems.extend(dmn_problems(dmn_root, dmn_name))
             problems.extend(dmn_gap_problems(dmn_root, dmn_name))
         except DiagramError as exc:

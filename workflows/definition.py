@@ -11,7 +11,12 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from workflows.bounds import diagram_size_problem, recursion_problem, shape_problems
+from workflows.bounds import (
+    diagram_size_problem,
+    dmn_size_problems,
+    recursion_problem,
+    shape_problems,
+)
 from workflows.diagram_info import BPMN_NS, DiagramInfo, read_diagram
 from workflows.errors import DiagramError, Problem
 from workflows.script_engine import guard_multi_instances
@@ -128,6 +133,10 @@ def load_definition(
     for dmn_name, dmn_bytes in (dmn_files or {}).items():
         try:
             dmn_root = parse_xml(dmn_bytes, dmn_name)
+            oversized = dmn_size_problems(dmn_root, dmn_name)
+            if oversized:
+                problems.extend(oversized)
+                continue
             parser.add_dmn_xml(dmn_root, filename=dmn_name)
         except DiagramError as exc:
             problems.extend(exc.problems)

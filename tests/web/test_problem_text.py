@@ -150,3 +150,27 @@ def test_a_dmn_literal_too_large_is_told_in_vietnamese(vietnamese):
         f"Ô “{'9' * 40}” chứa giá trị quá lớn: số có tối đa 30 chữ số, văn bản có tối đa "
         "1000 ký tự."
     )
+
+
+def test_a_rule_table_too_large_is_told_in_vietnamese(vietnamese):
+    [problem] = described(
+        [
+            {
+                "code": "dmn_too_large",
+                "message": "decision 'Mức thưởng' has 10003 rules and 3 columns; ...",
+                "element_id": "award_rules",
+                "file": "award_rules.dmn",
+                "params": {
+                    "name": "Mức thưởng",
+                    "rules": "10003",
+                    "columns": "3",
+                    "max_rules": "500",
+                    "max_columns": "50",
+                },
+            }
+        ]
+    )
+    assert problem["label"] == "Bảng quy tắc quá lớn"
+    assert problem["sentence"] == (
+        "Bảng “Mức thưởng” có 10003 quy tắc và 3 cột; chỉ được phép tối đa 500 quy tắc và 50 cột."
+    )

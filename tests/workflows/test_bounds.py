@@ -402,3 +402,20 @@ def test_durations_are_read_as_spiffworkflow_reads_them():
 def test_the_parsers_refuse_fast(value):
     with within(0.1), pytest.raises(TimerValueError):
         check_timer_value("cycle" if str(value).startswith("R") else "duration", value)
+
+
+def test_a_rule_table_with_too_many_rules_is_refused_at_its_decision():
+    from workflows.bounds import MAX_DMN_RULES
+
+    text = (BPMN_DIR / "award_rules.dmn").read_text(encoding="utf-8")
+    rule = text[text.index("<rule ") : text.index("</rule>") + len("</rule>")]
+    extra = "".join(
+        rule.replace('id="rule_bk_btc', f'id="x{i}_rule').replace('"bk_btc"', f'"f{i}"')
+        for i in range(MAX_DMN_RULES)
+    )
+    bpmn = (BPMN_DIR / "award_nomination.bpmn").read_text(encoding="utf-8")
+    too_many = {"award_rules.dmn": text.replace("</decisionTable>", extra + "</decisionTable>")}
+    assert codes(bpmn, too_many) == {("dmn_too_large", "award_rules")}
+    with pytest.raises(DiagramError) as refused:
+        load_definition(bpmn, too_many)
+    assert [p.code for p in refused.value.problems] == ["dmn_too_large"]

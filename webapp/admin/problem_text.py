@@ -46,6 +46,7 @@ PROBLEM_LABELS = {
     "invalid_timer": _l("A timer cannot be read"),
     "cardinality_too_large": _l("A step would repeat too many times"),
     "dmn_literal_too_large": _l("A rule cell holds a value too large"),
+    "dmn_too_large": _l("A rule table is too large"),
     "diagram_too_large": _l("The diagram is too large"),
     "diagram_too_long": _l("Too many steps follow one another"),
     "subprocess_too_deep": _l("Subprocesses are nested too deeply"),
@@ -99,6 +100,10 @@ SENTENCES = {
     "dmn_literal_too_large": _l(
         "The cell “%(text)s” holds a value too large: numbers of at most %(digits)s digits, "
         "texts of at most %(chars)s characters."
+    ),
+    "dmn_too_large": _l(
+        "The table “%(name)s” has %(rules)s rules and %(columns)s columns; at most "
+        "%(max_rules)s rules and %(max_columns)s columns are allowed."
     ),
     "diagram_too_large": _l(
         "%(file)s has %(count)s elements and flows; at most %(limit)s are allowed."
