@@ -29,6 +29,11 @@ B = f"{{{BPMN_NS}}}"
 S = f"{{{SPIFF_NS}}}"
 XSI_TYPE = f"{{{XSI_NS}}}type"
 HOSTILE_ID = "hostile_step"
+# The elements a slot's content lands in: a refusal by the check must name one of them.
+SLOT_ELEMENTS = {
+    "condition": {"f_unit_approve", "gw_unit"},
+    "mi_collection": {HOSTILE_ID, "hostile_items"},
+}
 
 
 def shipped_files() -> dict[str, str]:
@@ -91,8 +96,11 @@ def diagram_for(case: Case, text: str) -> str:
         _insert(process, [script, task])
     elif case.slot == "standard_loop":
         task = _script_task(process, HOSTILE_ID, text)
-        loop = etree.SubElement(task, B + "standardLoopCharacteristics")
-        _expression(loop, "loopCondition", "False")
+        # The schema wants an activity's loop characteristics before a script task's script.
+        loop = etree.Element(B + "standardLoopCharacteristics")
+        # SpiffWorkflow runs the task again while the loop condition holds.
+        _expression(loop, "loopCondition", "True")
+        task.insert(0, loop)
         _insert(process, [task])
     else:
         raise ValueError(f"unknown slot {case.slot}")

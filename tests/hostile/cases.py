@@ -133,12 +133,12 @@ CASES: list[Case] = [
     ),
     _run("cpu/pow_from_data.expr", "condition 9 ** 9 ** len(decision)", "condition"),
     _either("cpu/nested_loops.script", "script task counting to 10**10 in two loops", "script"),
-    # A standard loop whose condition never holds and has no maximum: the engine would run the
+    # A standard loop whose condition always holds and has no maximum: the engine would run the
     # script again and again within one turn. The check may refuse an unbounded loop, or the
     # turn's budget stops it.
     Case(
         "cpu/standard_loop_forever.script",
-        "script task in a standard loop that never ends (loopCondition False, no maximum)",
+        "script task in a standard loop that never ends (loopCondition True, no maximum)",
         "upload",
         ("check", "runtime"),
         slot="standard_loop",
@@ -204,6 +204,11 @@ CASES: list[Case] = [
     _either(
         "recursion/self_containing_list.script",
         "script task `a = []; a.append(a)` leaving a list that contains itself",
+        "script",
+    ),
+    _either(
+        "recursion/nested_data_from_script.script",
+        "script task leaving a list nested 100,000 deep (saving or copying it would recurse)",
         "script",
     ),
     _check(

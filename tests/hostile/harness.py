@@ -30,8 +30,17 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
-from tests.hostile.builders import SHIPPED_BPMN, content, diagram_for, shipped_files
+from tests.hostile.builders import (
+    HOSTILE_ID,
+    SHIPPED_BPMN,
+    SLOT_ELEMENTS,
+    content,
+    diagram_for,
+    shipped_files,
+)
 from tests.hostile.cases import Case
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -301,6 +310,15 @@ class HealthProbe:
 # ----- clients --------------------------------------------------------------------------------
 
 
+def http_session() -> requests.Session:
+    """A keep-alive session. gunicorn closes a connection idle for 2 s; a GET that meets such a
+    connection closing under it is asked again once (a POST never is)."""
+    session = requests.Session()
+    retry = Retry(total=1, connect=1, read=1, status=0, other=0, allowed_methods={"GET"})
+    session.mount("http://", HTTPAdapter(max_retries=retry))
+    return session
+
+
 @dataclass
 class Answer:
     """One response (status None when there was none in time)."""
@@ -324,7 +342,7 @@ class Client:
     def __init__(self, server: Server) -> None:
         self.server = server
         self.sessions: dict[str, requests.Session] = {}
-        self.page = requests.Session()
+        self.page = http_session()
         self.log: list[tuple[str, Answer]] = []
 
     def request(self, what: str, method: str, path: str, user: str | None, **kwargs: Any) -> Answer:
@@ -361,7 +379,7 @@ class Client:
         for user in users:
             if user in self.sessions:
                 continue
-            session = requests.Session()
+            session = http_session()
             response = session.post(
                 f"{self.server.base}/api/v1/tokens",
                 json={"username": user, "password": "demo"},
@@ -381,11 +399,11 @@ class Client:
     def refresh(self) -> None:
         """New connections after a restart (tokens and the session cookie stay valid)."""
         for user, old in list(self.sessions.items()):
-            fresh = requests.Session()
+            fresh = http_session()
             fresh.headers.update(old.headers)
             self.sessions[user] = fresh
             old.close()
-        old_page, self.page = self.page, requests.Session()
+        old_page, self.page = self.page, http_session()
         self.page.cookies.update(old_page.cookies)
         old_page.close()
 
@@ -466,8 +484,8 @@ def _describe(answer: Answer) -> str:
 
 
 def _page_error(html: str) -> str:
-    """The error an editor page shows (its alert), as plain text."""
-    match = re.search(r'class="[^"]*alert-danger[^"]*"[^>]*>(.*?)</div>', html, re.S)
+    """The error an editor page shows (its alert, or the schema's message), as plain text."""
+    match = re.search(r'id="(?:rules-error|schema-message)"[^>]*>(.*?)</div>', html, re.S)
     text = match.group(1) if match else ""
     return " ".join(re.sub(r"<[^>]+>", " ", text).split())[:300]
 
@@ -654,6 +672,13 @@ class Runner:
                     f"{str(p.get('message'))[:160]}"
                     for p in problems
                 )
+                if case.apply == "upload" and case.slot != "diagram":
+                    # Refused, but for what? A problem must name the element the case changed.
+                    named = SLOT_ELEMENTS.get(str(case.slot), {HOSTILE_ID})
+                    if not any(p.get("element_id") in named for p in problems):
+                        raise CaseFailedError(
+                            f"refused, but no problem names {sorted(named)}: {self.detail}"
+                        )
                 return "check", None
             if answer.status != 201:
                 raise CaseFailedError(f"upload: {_describe(answer)}")
@@ -688,6 +713,7 @@ class Runner:
         if answer.status == 422 and answer.error_code() in RUNTIME_REFUSALS:
             if after != before:
                 raise CaseFailedError(f"refused with 422, but the dossier changed: {after}")
+            self.detail = _describe(answer)
             return "runtime"
         raise CaseFailedError(f"the step was not refused: {_describe(answer)}")
 
