@@ -26,7 +26,8 @@ class TurnLimits:
     """How much one engine turn may use.
 
     cpu_seconds: CPU time of the evaluating thread spent by all expressions and scripts.
-    call_seconds: CPU time one expression or one script may take of it.
+    call_seconds: CPU time one expression or one script may take of it (and twice that of
+        elapsed time).
     wall_seconds: elapsed time of the turn (a turn that waits on nothing but is starved of CPU
         by others is still stopped).
     allocation: elements and characters produced by size-guarded operations (`*`, `+`, `**`,
@@ -36,7 +37,7 @@ class TurnLimits:
     """
 
     cpu_seconds: float = 2.0
-    call_seconds: float = 1.0
+    call_seconds: float = 0.5
     wall_seconds: float = 5.0
     allocation: int = 5_000_000
     data_chars: int = 1_000_000
@@ -77,21 +78,31 @@ class Turn:
             self.broken = error
         return error
 
-    def call_deadline(self) -> float:
-        """The CPU-time deadline of one expression or script starting now."""
-        return min(self.cpu_deadline, time.thread_time() + self.limits.call_seconds)
+    def call_deadline(self) -> tuple[float, float]:
+        """The deadlines (CPU time, wall clock) of one expression or script starting now."""
+        return (
+            min(self.cpu_deadline, time.thread_time() + self.limits.call_seconds),
+            min(self.wall_deadline, time.monotonic() + 2 * self.limits.call_seconds),
+        )
 
-    def check_time(self, call_deadline: float | None = None) -> None:
+    def check_time(self, call_deadline: tuple[float, float] | None = None) -> None:
         """Raise if the turn (or the call that set `call_deadline`) has used its CPU time, or
-        the turn its wall time, or the turn is already broken."""
+        its wall time, or the turn is already broken."""
         if self.broken is not None:
             raise BudgetExceededError(str(self.broken), budget=self.broken.budget)
         now = time.thread_time()
-        if call_deadline is not None and now > call_deadline and now <= self.cpu_deadline:
-            raise self.fail(
-                f"one expression or script used more than {self.limits.call_seconds:g} s of CPU",
-                "time",
-            )
+        if call_deadline is not None and now <= self.cpu_deadline:
+            if now > call_deadline[0]:
+                raise self.fail(
+                    "one expression or script used more than "
+                    f"{self.limits.call_seconds:g} s of CPU",
+                    "time",
+                )
+            if time.monotonic() > call_deadline[1]:
+                raise self.fail(
+                    f"one expression or script ran longer than {2 * self.limits.call_seconds:g} s",
+                    "time",
+                )
         if now > self.cpu_deadline:
             raise self.fail(
                 f"the diagram's code used more than {self.limits.cpu_seconds:g} s of CPU "

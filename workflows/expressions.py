@@ -134,16 +134,15 @@ def evaluate(text: str, names: Mapping[str, Any]) -> Any:
     within the current engine turn's budget (a turn of its own when none is open)."""
     tree = parse_expression(text)
     with budget.turn() as turn:
+        turn.raise_if_broken()
         evaluator = BudgetedEvaluator(names, turn)
         try:
             return evaluator.eval(text, previously_parsed=tree.body)
         except simpleeval.NameNotDefined as exc:
             raise NameError(f"name '{exc.name}' is not defined") from exc
-        except (
-            simpleeval.FeatureNotAvailable,
-            simpleeval.IterableTooLong,
-            simpleeval.NumberTooHigh,
-        ) as exc:
+        except simpleeval.FeatureNotAvailable as exc:
             raise UnsafeExpressionError(str(exc)) from exc
+        except (simpleeval.IterableTooLong, simpleeval.NumberTooHigh) as exc:
+            guards.refuse(str(exc))
         except RecursionError as exc:
             guards.refuse(f"nested too deeply to evaluate ({exc})", "depth")

@@ -17,6 +17,7 @@ import itertools
 import math
 import operator
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NoReturn
 
@@ -241,15 +242,13 @@ def text_size(value: Any, limit: int, *, as_repr: bool = False) -> int:
         if _bits(value) > MAX_TEXT_INT_BITS:
             refuse("this number is too long to be written as text (more than 4,300 digits)")
         return int(_bits(value) * 0.30103) + 2
+    # Breadth first, so that a list holding big lists is found big before its small elements
+    # are counted one by one. A structure that refers to itself is refused by its depth.
     total = 0
     visited = 0
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    on_path: set[int] = set()
-    while stack:
-        item, depth = stack.pop()
-        if depth < 0:  # leaving a container
-            on_path.discard(item)
-            continue
+    queue: deque[tuple[Any, int]] = deque([(value, 0)])
+    while queue:
+        item, depth = queue.popleft()
         kind = type(item)
         if kind is str or kind is bytes:
             total += _str_repr_size(item)
@@ -264,21 +263,15 @@ def text_size(value: Any, limit: int, *, as_repr: bool = False) -> int:
         elif isinstance(item, list | tuple | set | frozenset | dict):
             if depth > MAX_NESTING:
                 refuse(f"this data is nested more than {MAX_NESTING} levels deep", "depth")
-            key = id(item)
-            if key in on_path:  # written as [...]
-                total += 5
-                continue
-            on_path.add(key)
-            stack.append((key, -1))
             total += 2 + 2 * len(item)
             if total > limit:
                 return total
             if isinstance(item, dict):
                 for k, v in item.items():
-                    stack.append((k, depth + 1))
-                    stack.append((v, depth + 1))
+                    queue.append((k, depth + 1))
+                    queue.append((v, depth + 1))
             else:
-                stack.extend((element, depth + 1) for element in item)
+                queue.extend((element, depth + 1) for element in item)
         else:
             total += 64  # dates, decimals: short texts
         if total > limit:

@@ -230,6 +230,7 @@ def run_script(
     namespace: dict[str, Any] = {"__builtins__": builtins, **_GUARDS}
     namespace.update(external or {})
     with budget.turn() as turn:
+        turn.raise_if_broken()
         namespace.update(copy.deepcopy(data))
         try:
             _exec_with_deadline(code, namespace, time_limit, turn)
@@ -255,8 +256,7 @@ def _exec_with_deadline(
     depth = 0
     lines = 0
 
-    def check(units: int) -> None:
-        turn.charge(units)
+    def check() -> None:
         turn.check_time(cpu_deadline)
         if time.monotonic() > wall_deadline:
             error = ScriptTimeoutError(f"script ran longer than {seconds:g} s")
@@ -268,7 +268,7 @@ def _exec_with_deadline(
         if event == "line":
             lines += 1
             if lines % _CLOCK_EVERY == 0:
-                check(_CLOCK_EVERY)
+                check()
         elif event == "return":
             depth -= 1
         return local
@@ -280,7 +280,7 @@ def _exec_with_deadline(
         depth += 1
         if depth > MAX_CALL_DEPTH:
             guards.refuse(f"the script's functions call each other more than {MAX_CALL_DEPTH} deep")
-        check(1)
+        check()
         return local
 
     previous = sys.gettrace()
