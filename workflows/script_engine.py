@@ -7,9 +7,10 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import BasePythonScriptEngineEnvironment, PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
-from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, StandardLoopTask
 
 from workflows.bounds import (
+    MAX_CARDINALITY,
     BoundExceededError,
     TimerValueError,
     cardinality_reason,
@@ -59,7 +60,7 @@ class RestrictedScriptEngine(PythonScriptEngine):  # type: ignore[misc]
         """Evaluate as SpiffWorkflow does, then hold a timer's value or a multi-instance
         cardinality to the limits before SpiffWorkflow loops over it."""
         result = super().evaluate(task, expression, external_context)
-        reason = _bound_reason(task.task_spec, expression, result)
+        reason = _bound_reason(task, expression, result)
         if reason is not None:
             raise _exceeded(task.task_spec, reason)
         return result
@@ -80,8 +81,9 @@ def _timer_definitions(spec: Any) -> list[Any]:
     return [event] if event is not None else []
 
 
-def _bound_reason(spec: Any, expression: str, result: Any) -> str | None:
-    """Why the value an expression of `spec` gave is refused (None: it is not bounded here)."""
+def _bound_reason(task: Any, expression: str, result: Any) -> str | None:
+    """Why the value an expression of a task gave is refused (None: it is not bounded here)."""
+    spec = task.task_spec
     for event in _timer_definitions(spec):
         kind = timer_kind(event)
         if kind is not None and event.expression == expression:
@@ -91,6 +93,12 @@ def _bound_reason(spec: Any, expression: str, result: Any) -> str | None:
                 return f"timer refused: {exc}"
     if isinstance(spec, MultiInstanceTask) and spec.cardinality == expression:
         return cardinality_reason(result)
+    if isinstance(spec, StandardLoopTask) and spec.condition == expression:
+        # The loop asks its condition after each round: its rounds are bounded like instances.
+        # SpiffWorkflow goes round again while the condition holds.
+        rounds = len(task.internal_data.get("merged", []))
+        if rounds >= MAX_CARDINALITY and result:
+            return f"the loop has run {rounds} times; at most {MAX_CARDINALITY} are allowed"
     return None
 
 

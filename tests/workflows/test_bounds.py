@@ -419,3 +419,34 @@ def test_a_rule_table_with_too_many_rules_is_refused_at_its_decision():
     with pytest.raises(DiagramError) as refused:
         load_definition(bpmn, too_many)
     assert [p.code for p in refused.value.problems] == ["dmn_too_large"]
+
+
+def test_a_standard_loop_that_never_ends_stops_at_the_cap():
+    xml = process(
+        '<bpmn:startEvent id="start"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="again"/>'
+        '<bpmn:scriptTask id="again"><bpmn:standardLoopCharacteristics>'
+        "<bpmn:loopCondition>True</bpmn:loopCondition></bpmn:standardLoopCharacteristics>"
+        "<bpmn:script>spin = 0</bpmn:script></bpmn:scriptTask>"
+        '<bpmn:sequenceFlow id="f2" sourceRef="again" targetRef="end"/>'
+        '<bpmn:endEvent id="end"/>'
+    )
+    assert codes(xml) == set()
+    definition = load_definition(xml)
+    with within(), pytest.raises(ProcessRuntimeError) as refused:
+        RunningProcess.start(definition, {})
+    assert f"at most {MAX_CARDINALITY}" in str(refused.value)
+
+
+def test_a_standard_loop_with_an_ending_condition_runs():
+    xml = process(
+        '<bpmn:startEvent id="start"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="again"/>'
+        '<bpmn:scriptTask id="again"><bpmn:standardLoopCharacteristics>'
+        "<bpmn:loopCondition>n &lt; 150</bpmn:loopCondition></bpmn:standardLoopCharacteristics>"
+        "<bpmn:script>n = n + 1</bpmn:script></bpmn:scriptTask>"
+        '<bpmn:sequenceFlow id="f2" sourceRef="again" targetRef="end"/>'
+        '<bpmn:endEvent id="end"/>'
+    )
+    instance, _ = RunningProcess.start(load_definition(xml), {"n": 0})
+    assert instance.status().completed
