@@ -49,6 +49,7 @@ def field_of(response) -> dict:
         ('"title": "t", "unit_id": 18446744073709551616', "unit_id"),
         ('"title": "t", "count": -9223372036854775809', "count"),
         ('"title": "t", "weight": 1e400', "weight"),
+        ('"title": "t", "award_form": "bk_btc", "movement_id": 2147483648', "movement_id"),
     ],
 )
 def test_what_cannot_be_stored_is_422_naming_the_field(api, body, field):
@@ -93,7 +94,8 @@ def test_ids_beyond_64_bits_in_paths_are_404(api, client):
         response = api.get(url, "vanphong")
         assert response.status_code in (404, 405), url
         assert response.json["error"]["code"] in ("not_found", "method_not_allowed")
-    assert api.get("/api/v1/dossiers/9223372036854775807", "vanphong").status_code == 404
+    for id_ in ("9223372036854775807", "2147483648", "2147483647"):
+        assert api.get(f"/api/v1/dossiers/{id_}", "vanphong").status_code == 404
     login(client, "vanphong")
     for url in (f"/dossiers/{HUGE}", f"/work/{HUGE}", f"/attachments/{HUGE}"):
         assert client.get(url).status_code == 404, url

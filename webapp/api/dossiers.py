@@ -7,12 +7,12 @@ from typing import Any
 from flask import request
 
 from webapp.api import bp
-from webapp.api.edge import INT_MAX, INT_MIN, current_actor, json_body, json_object
+from webapp.api.edge import INT_MAX, current_actor, json_body, json_object
 from webapp.api.serializers import dossier_json, dossier_page_json
 from webapp.request_db import db_session
 from webapp.services import council_closing, dossiers
 from webapp.services.errors import InvalidDataError
-from webapp.url_converters import MAX_PAGE
+from webapp.url_converters import MAX_ID, MAX_PAGE
 
 MAX_INT_DIGITS = len(str(INT_MAX))
 
@@ -55,7 +55,7 @@ def _int_arg(name: str, default: int | None = None) -> int | None:
     digits = raw[1:] if raw[:1] in "+-" else raw
     if not (digits.isascii() and digits.isdigit()):
         raise InvalidDataError(f"{name} must be a whole number", {name: "must be a whole number"})
-    if len(digits) > MAX_INT_DIGITS or not INT_MIN <= int(raw) <= INT_MAX:
+    if len(digits) > MAX_INT_DIGITS or not -MAX_ID <= int(raw) <= MAX_ID:
         raise InvalidDataError(f"{name} is out of range", {name: "is out of range"})
     return int(raw)
 

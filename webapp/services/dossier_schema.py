@@ -14,12 +14,15 @@ AWARD_FORMS = {
 TRACKS = {"ad_hoc": "Thành tích đột xuất", "interim": "Sơ kết", "final": "Tổng kết"}
 PROCEDURES = {"regular": "Thủ tục thông thường", "simplified": "Thủ tục đơn giản"}
 
+# Ids are INTEGER columns: 32-bit on PostgreSQL, which refuses a larger value with an error.
+MAX_ID = 2**31 - 1
+
 NOMINEE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "required": ["kind", "name"],
     "properties": {
-        "id": {"type": "integer"},
+        "id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
         "kind": {"type": "string", "enum": ["individual", "collective"]},
         "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"},
         "position": {"type": ["string", "null"], "maxLength": 300},
@@ -41,7 +44,7 @@ DOSSIER_SCHEMA: dict[str, Any] = {
         "track": {"type": "string", "enum": list(TRACKS)},
         "procedure": {"type": "string", "enum": list(PROCEDURES)},
         "simplified_reason": {"type": ["string", "null"], "maxLength": 2000},
-        "movement_id": {"type": ["integer", "null"]},
+        "movement_id": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_ID},
         "nominees": {"type": "array", "minItems": 1, "maxItems": 200, "items": NOMINEE_SCHEMA},
     },
     "allOf": [
