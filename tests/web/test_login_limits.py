@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 import config
+from tests.conftest import _empty_tables
 from tests.web.pages import csrf_token
 from webapp import create_app, login_limits
 from webapp.models import AuditEvent, User
@@ -43,7 +44,7 @@ def limits(app: Flask) -> Iterator[dict[str, str]]:
     login_limits.limiter.reset()
     yield app.config
     app.config.update(saved)
-    login_limits.limiter.reset()
+    _empty_tables(app)  # the audit lines too, also for the tests without a client
 
 
 def address() -> str:

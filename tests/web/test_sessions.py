@@ -348,7 +348,7 @@ def test_both_cookies_are_secure_over_https(app, client):
 
 
 @pytest.fixture
-def proxied_app(app: Flask, database_url: str) -> Iterator[Flask]:
+def proxied_app(app: Flask, database_url: str, client: FlaskClient) -> Iterator[Flask]:
     """The app behind one trusted reverse proxy (same database)."""
     settings = config.TestingConfig()
     settings.DATABASE_URL = database_url
@@ -373,7 +373,7 @@ def test_behind_a_trusted_proxy_forwarded_https_makes_cookies_secure(app, proxie
     assert "Secure" not in cookies["remember_token"]
 
 
-def test_cookie_secure_always_marks_them(database_url, app):
+def test_cookie_secure_always_marks_them(database_url, app, client):
     settings = config.TestingConfig()
     settings.DATABASE_URL = database_url
     settings.COOKIE_SECURE = True
