@@ -568,6 +568,8 @@ def check_data(data: Any, max_chars: int, max_depth: int) -> int:
                     stack.append((v, depth + 1))
             else:
                 stack.extend((element, depth + 1) for element in item)
+        elif callable(item):
+            refuse("the data left by this step holds a function, which is not data", "data")
         else:
             total += 32
         if total > max_chars:

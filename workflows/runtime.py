@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -19,6 +19,7 @@ from workflows.errors import (
     BudgetExceededError,
     ProcessRuntimeError,
     TaskNotReadyError,
+    UnsafeExpressionError,
     WorkflowError,
 )
 from workflows.records import AutomatedStep, HumanTask, InstanceStatus
@@ -29,6 +30,7 @@ from workflows.serialization import dump_state, load_state
 # ready tasks, so a dossier may not go round more often than this allows.
 MAX_TREE_DEPTH = 800
 _MI_CHILD_SUFFIX = " [child]"
+_E = TypeVar("_E", bound=BaseException)
 _TIMER_EVENT_TYPES = frozenset(
     {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
 )
@@ -251,14 +253,21 @@ def _runtime_error(exc: Exception, task: Any) -> ProcessRuntimeError:
             str(cause), cause.element_id or element_id, line, budget=cause.budget
         )
     message = str(exc).split("\n", 1)[0]
+    refused = _cause_of_type(exc, UnsafeExpressionError)
+    if refused is not None and str(refused) not in message:  # SpiffWorkflow's words hide it
+        message = f"{message.rstrip(' .')}: {refused}"
     return ProcessRuntimeError(message, element_id, line)
 
 
 def _budget_cause(exc: BaseException) -> BudgetExceededError | None:
+    return _cause_of_type(exc, BudgetExceededError)
+
+
+def _cause_of_type(exc: BaseException, kind: type[_E]) -> _E | None:
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
-        if isinstance(current, BudgetExceededError):
+        if isinstance(current, kind):
             return current
         seen.add(id(current))
         current = current.__cause__ or current.__context__
