@@ -150,14 +150,17 @@ class Server:
     def prepare(self) -> None:
         """`flask db-upgrade` and `flask seed-demo`, as `make run` does."""
         for command in (["db-upgrade"], ["seed-demo", "--if-empty"]):
-            subprocess.run(  # noqa: S603 - our own interpreter and commands
+            done = subprocess.run(  # noqa: S603 - our own interpreter and commands
                 [sys.executable, "-m", "flask", *command],
                 cwd=ROOT,
                 env=self.env,
-                check=True,
+                check=False,
                 capture_output=True,
+                text=True,
                 timeout=120,
             )
+            if done.returncode != 0:
+                raise RuntimeError(f"flask {command[0]} failed:\n{done.stderr[-3000:]}")
 
     def start(self) -> None:
         """Start gunicorn and wait until /healthz answers."""
@@ -192,7 +195,8 @@ class Server:
                     break
             if time.monotonic() > deadline or self.process.poll() is not None:
                 self.stop()
-                raise RuntimeError(f"gunicorn did not start; see {self.log}")
+                tail = self.log.read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"gunicorn did not start:\n{tail}")
             time.sleep(0.2)
 
     def stop(self) -> None:

@@ -54,5 +54,13 @@ def test_server_memory_and_untouched_dossier(corpus: tuple[CorpusRun, list[CaseR
     assert not restarted, f"the server was restarted after {restarted}"
     growth = run.rss_growth_mb()
     assert growth is not None, "the worker changed: memory growth cannot be measured"
-    assert growth < MAX_RSS_GROWTH_MB, f"the worker's resident memory grew by {growth:.0f} MB"
+    steps, previous = [], run.rss_before_mb
+    for result in results:
+        if result.rss_after_mb is not None and previous is not None:
+            steps.append((result.rss_after_mb - previous, result.case.name))
+        previous = result.rss_after_mb
+    largest = ", ".join(f"{name} +{mb:.0f} MB" for mb, name in sorted(steps, reverse=True)[:5])
+    assert growth < MAX_RSS_GROWTH_MB, (
+        f"the worker's resident memory grew by {growth:.0f} MB; most after: {largest}"
+    )
     assert run.runner.sentinel_unchanged(), "the dossier left at approve_at_unit changed"
