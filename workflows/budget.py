@@ -39,7 +39,7 @@ class TurnLimits:
     cpu_seconds: float = 2.0
     call_seconds: float = 0.5
     wall_seconds: float = 5.0
-    allocation: int = 5_000_000
+    allocation: int = 2_000_000
     data_chars: int = 1_000_000
     data_depth: int = 50
 
