@@ -18,6 +18,7 @@ from workflows.errors import UnsafeExpressionError
 from workflows.sandbox_policy import SAFE_CONSTANTS, SAFE_FUNCTIONS, SAFE_METHODS, audit_tree
 
 MAX_EXPRESSION_LENGTH = 10_000
+_CACHED_LENGTH = 2_000  # shorter texts keep their audited tree (every diagram's are)
 # How many nodes the interpreter visits between two looks at the clock.
 _CLOCK_EVERY = 32
 
@@ -32,8 +33,11 @@ _SUPPORTED_NODES = _supported_node_types()
 _OPERATORS: dict[Any, Any] = {**simpleeval.DEFAULT_OPERATORS, **guards.BINARY_OPERATORS}
 
 
-@functools.lru_cache(maxsize=4096)
 def _parse(text: str) -> tuple[ast.Expression | None, str | None]:
+    return _parse_short(text) if len(text) <= _CACHED_LENGTH else _audit(text)
+
+
+def _audit(text: str) -> tuple[ast.Expression | None, str | None]:
     if len(text) > MAX_EXPRESSION_LENGTH:
         return None, f"longer than {MAX_EXPRESSION_LENGTH:,} characters"
     try:
@@ -51,6 +55,9 @@ def _parse(text: str) -> tuple[ast.Expression | None, str | None]:
     if reasons:
         return None, "; ".join(reasons)
     return tree, None
+
+
+_parse_short = functools.lru_cache(maxsize=2048)(_audit)
 
 
 def parse_expression(text: str) -> ast.Expression:

@@ -40,6 +40,7 @@ MAX_SCRIPT_LENGTH = 100_000
 MAX_CALL_DEPTH = 50  # functions a script defines may call each other this deep
 _FILENAME = "<string>"  # the name SpiffWorkflow looks for to find a script's failing line
 _CLOCK_EVERY = 64  # lines between two looks at the clock
+_CACHED_LENGTH = 10_000  # shorter scripts keep their compiled code
 
 # The exceptions a script may name in `except`: none of them is a budget error.
 CATCHABLE: dict[str, type[Exception]] = {
@@ -173,8 +174,11 @@ def _handler_reasons(tree: ast.AST) -> list[str]:
     return reasons
 
 
-@functools.lru_cache(maxsize=1024)
 def _compile(source: str) -> tuple[types.CodeType | None, str | None]:
+    return _compile_short(source) if len(source) <= _CACHED_LENGTH else _audit(source)
+
+
+def _audit(source: str) -> tuple[types.CodeType | None, str | None]:
     if len(source) > MAX_SCRIPT_LENGTH:
         return None, f"longer than {MAX_SCRIPT_LENGTH:,} characters"
     try:
@@ -197,6 +201,9 @@ def _compile(source: str) -> tuple[types.CodeType | None, str | None]:
     if result.errors or result.code is None:
         return None, "; ".join(result.errors) or "script refused"
     return result.code, None
+
+
+_compile_short = functools.lru_cache(maxsize=512)(_audit)
 
 
 def compile_script(source: str) -> types.CodeType:
