@@ -95,6 +95,44 @@ def test_a_reference_loop_is_refused():
     assert refusal({"type": "object", "allOf": [{"$ref": "#"}]}).code == "ref_loop"
 
 
+def test_a_reference_loop_under_a_field_is_refused_by_looking_at_the_references():
+    # {} never reaches the field, so only reading the references finds this loop.
+    looping = {
+        **form(extra={"$ref": "#/$defs/loop"}),
+        "$defs": {"loop": {"$ref": "#/$defs/loop"}},
+    }
+    assert refusal(looping).code == "ref_loop"
+    mutual = {
+        **form(extra={"$ref": "#/$defs/a"}),
+        "$defs": {
+            "a": {"items": {"$ref": "#/$defs/b"}},
+            "b": {"properties": {"c": {"$ref": "#/$defs/a"}}},
+        },
+    }
+    assert refusal(mutual).code == "ref_loop"
+    shared = {
+        **form(x={"$ref": "#/$defs/a"}, y={"$ref": "#/$defs/a"}),
+        "$defs": {"a": {"type": "string"}},
+    }
+    check_form_schema(shared)
+    anchor = {**form(x={"$ref": "#name"}), "$defs": {"a": {"$anchor": "name"}}}
+    assert refusal(anchor).code == "unresolvable_ref"
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        form(comment={"type": "string", "minLength": 10**100}),
+        form(comment={"type": "string", "maxLength": 10**16}),
+        form(score={"type": "number", "maximum": 1e300}),
+        form(score={"type": "integer", "default": -(10**40)}),
+        form(choice={"enum": [1, 10**20]}),
+    ],
+)
+def test_numbers_in_a_form_are_bounded(schema):
+    assert refusal(schema).code == "number_too_large"
+
+
 def test_only_the_2020_12_draft_at_the_root():
     check_form_schema({"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object"})
     draft7 = {"$schema": "http://json-schema.org/draft-07/schema#", "type": "object"}

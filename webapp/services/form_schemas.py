@@ -23,6 +23,7 @@ import json
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
+from urllib.parse import unquote
 
 import re2
 from jsonschema import Draft202012Validator, FormatChecker
@@ -37,6 +38,8 @@ MAX_SCHEMA_CHARS = 200_000
 MAX_DEPTH = 32
 MAX_NODES = 20_000
 MAX_PATTERN_CHARS = 1_000
+# Any number in a form (a length, a bound, a default) stays within what a person could type.
+MAX_NUMBER = 10**15
 # RE2's memory budget for one compiled pattern (its default is 8 MiB).
 PATTERN_MEMORY = 1 << 20
 KNOWN_DRAFTS = frozenset(
@@ -152,6 +155,67 @@ def _check_references(path: tuple[str, ...], node: dict[str, Any]) -> None:
             )
 
 
+def _check_numbers(schema: Any) -> None:
+    """Every number of the schema, data keywords included, is finite and at most MAX_NUMBER."""
+    stack: list[tuple[tuple[str, ...], Any]] = [((), schema)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, bool):
+            continue
+        if isinstance(node, int | float):
+            if not (abs(node) <= MAX_NUMBER):  # also catches NaN
+                raise UnsafeFormError(
+                    "number_too_large", f"numbers are limited to {MAX_NUMBER:.0e}", _pointer(path)
+                )
+        elif isinstance(node, dict):
+            stack.extend(((*path, str(k)), v) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend(((*path, str(i)), v) for i, v in enumerate(node))
+
+
+def _target_path(ref: str) -> tuple[str, ...] | None:
+    """The schema path a `#/a/b` reference points to (None for an anchor such as `#name`)."""
+    fragment = unquote(ref[1:])
+    if fragment == "":
+        return ()
+    if not fragment.startswith("/"):
+        return None
+    return tuple(p.replace("~1", "/").replace("~0", "~") for p in fragment[1:].split("/"))
+
+
+def _check_ref_loops(refs: list[tuple[tuple[str, ...], str]]) -> None:
+    """Refuse references that go round: a target containing a reference that leads back to it.
+
+    Forms are finite; a recursive schema is never needed and, reached by data, recurses until
+    the stack runs out. The graph is walked iteratively.
+    """
+    located: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+    for location, ref in refs:
+        target = _target_path(ref)
+        if target is None:
+            raise UnsafeFormError(
+                "unresolvable_ref",
+                f"{ref[:200]!r}: only JSON-pointer references (#/...) are allowed in a form",
+                _pointer(location),
+            )
+        located.append((location[:-1], target))
+    edges: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
+    for _location, target in located:
+        edges[target] = {t for loc, t in located if loc[: len(target)] == target}
+    for start in edges:
+        seen: set[tuple[str, ...]] = set()
+        todo = list(edges[start])
+        while todo:
+            current = todo.pop()
+            if current == start:
+                raise UnsafeFormError(
+                    "ref_loop", "the form's references go round in a loop", _pointer(start)
+                )
+            if current not in seen:
+                seen.add(current)
+                todo.extend(edges.get(current, ()))
+
+
 def _check_resolvable(schema: dict[str, Any], refs: list[tuple[tuple[str, ...], str]]) -> None:
     resolver = Registry().resolver_with_root(DRAFT202012.create_resource(schema))
     for path, ref in refs:
@@ -198,7 +262,9 @@ def check_form_schema(schema: Any) -> None:
         raise UnsafeFormError("invalid_schema", exc.message, where) from None
     except RecursionError:
         raise UnsafeFormError("too_deep", "nested too deeply") from None
+    _check_numbers(schema)
     _check_resolvable(schema, refs)
+    _check_ref_loops(refs)
     try:
         # A reference loop that consumes no data ({"$ref": "#"}) recurses forever on any value.
         next(form_validator(schema).iter_errors({}), None)
