@@ -102,6 +102,9 @@ class BudgetedEvaluator(simpleeval.EvalWithCompoundTypes):  # type: ignore[misc]
         if not isinstance(item, list | tuple | set | frozenset | dict):
             super()._check_disallowed_items(item)
 
+    def _eval_subscript(self, node: ast.Subscript) -> Any:
+        return guards.guarded_getitem(self._eval(node.value), self._eval(node.slice))
+
     def _eval_attribute(self, node: ast.Attribute) -> Any:
         return guards.guard_bound_method(super()._eval_attribute(node))
 

@@ -523,6 +523,13 @@ class ChargingIterator:
         return item
 
 
+def guarded_getitem(container: Any, key: Any) -> Any:
+    """`container[key]`: a slice copies, so its length is charged to the turn."""
+    if isinstance(key, slice) and isinstance(container, str | bytes | list | tuple):
+        budget.charge(len(range(*key.indices(len(container)))))
+    return container[key]
+
+
 def guarded_write(container: Any, admit: Callable[[Any], Any]) -> Any:
     """`container[key] = value` in a script: the container may not grow past MAX_ITEMS."""
     if isinstance(container, list | dict) and len(container) >= MAX_ITEMS:

@@ -23,7 +23,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from RestrictedPython.compile import compile_restricted_exec
-from RestrictedPython.Eval import default_guarded_getitem
 from RestrictedPython.Guards import (
     full_write_guard,
     guarded_iter_unpack_sequence,
@@ -146,7 +145,7 @@ def _write(container: Any) -> Any:
 
 _GUARDS: dict[str, Any] = {
     "_getattr_": _getattr,
-    "_getitem_": default_guarded_getitem,
+    "_getitem_": guards.guarded_getitem,
     "_getiter_": guards.charged_iter,
     "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
     "_unpack_sequence_": guarded_unpack_sequence,

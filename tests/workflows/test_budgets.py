@@ -72,6 +72,8 @@ HOSTILE_EXPRESSIONS: list[tuple[str, bool]] = [
     ("round(1, -10 ** 9)", True),
     ("round(one, -big)", False),
     ("[-1 in numbers for i in range(10000)]", False),
+    ("[numbers[:] for i in range(10000)]", False),
+    ("[numbers[::-1] for i in range(10000)]", False),
     ("[" * 150 + "1" + "]" * 150, True),
     ("-" * 5000 + "1", True),
     ("1+" * 3000 + "1", True),
@@ -108,6 +110,7 @@ HOSTILE_SCRIPTS: list[tuple[str, bool]] = [
     ("x = " + "[" * 150 + "1" + "]" * 150, True),
     ("x = list(range(10 ** 9))", True),
     ("x = [0] * 99999\ny = [x] * 99999\nz = str(y)", False),
+    ("x = []\nfor i in range(1000):\n    x.append(numbers[:])", False),
 ]
 
 
@@ -187,6 +190,7 @@ BENIGN_EXPRESSIONS = [
     ("list(range(3)) + [9] * 2", [0, 1, 2, 9, 9]),
     ("dict(a=1) == {'a': 1} and set([1, 1]) == {1} and tuple([1]) == (1,)", True),
     ("'x' * 0 + 'y' * -1", ""),
+    ("items[1:] + items[:1] + [items[-1]]", [1, 4, 3, 4]),
 ]
 
 
