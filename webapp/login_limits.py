@@ -116,7 +116,13 @@ def _record_burst(retry_after: int) -> None:
         if not limiter.limiter.hit(once, BURST_SCOPE, breached.key):
             continue
         which = "account" if breached.request_args[-1] == ACCOUNT_SCOPE else "address"
-        rows.append({"limit": which, "rule": str(breached.limit)})
+        rows.append(
+            {
+                "limit": which,
+                "attempts": breached.limit.amount,
+                "window_seconds": breached.limit.get_expiry(),
+            }
+        )
     if not rows:
         return
     session = db_session()

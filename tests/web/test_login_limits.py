@@ -22,6 +22,7 @@ from sqlalchemy import select
 import config
 from tests.conftest import _empty_tables
 from tests.web.pages import csrf_token
+from tests.web.test_i18n import english_on
 from webapp import create_app, login_limits
 from webapp.models import AuditEvent, User
 from webapp.request_db import database
@@ -97,6 +98,7 @@ def test_thirty_wrong_passwords_on_the_page_get_429s(app, client, limits):
     seconds = retry_after(refused)
     text = refused.get_data(as_text=True)
     assert MESSAGE.format(seconds) in text
+    assert english_on(text) == []
     assert refused.mimetype == "text/html"
     # Even the right password waits: the guessing is slowed for the account, not the password.
     assert page_login(client, "vanphong", "demo", addr).status_code == 429
@@ -187,7 +189,8 @@ def test_each_refused_burst_leaves_one_audit_line(app, client, limits):
         vanphong = session.scalars(select(User.id).where(User.username == "vanphong")).one()
     assert [e.user_id for e in lines] == [vanphong, None]
     assert {e.address for e in lines} == {addr}
-    assert lines[0].detail["rule"] == "10 per 1 minute"
+    assert lines[0].detail["attempts"] == 10
+    assert lines[0].detail["window_seconds"] == 60
     assert 1 <= lines[0].detail["retry_after"] <= 60
     # The address's own limit: 20 failures so far, 10 more from it breach it (a third line).
     for n in range(11):
@@ -208,6 +211,8 @@ def test_the_audit_page_lists_the_burst_in_vietnamese(app, client, limits):
     assert "Từ chối đăng nhập: sai quá nhiều lần" in html
     assert 'data-kind="login_refused"' in html
     assert addr in html
+    assert "giới hạn theo tài khoản: 10 lần sai trong 60 giây" in html
+    assert english_on(html) == []
     assert 'href="/admin/audit"' in html  # the admin navigation links to it
 
 
