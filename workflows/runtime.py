@@ -159,7 +159,9 @@ class RunningProcess:
             self._workflow.do_engine_steps(did_complete_task=did_complete)
         except SpiffWorkflowException as exc:
             raise _runtime_error(exc, getattr(exc, "task", None)) from exc
-        except BudgetExceededError:
+        except ProcessRuntimeError:
+            # Budgets and bounds raised outside any expression (a multi-instance input, a step's
+            # data) already name their element and say what ran out: keep them as they are.
             raise
         except (
             WorkflowError,
@@ -252,6 +254,11 @@ def _runtime_error(exc: Exception, task: Any) -> ProcessRuntimeError:
         return BudgetExceededError(
             str(cause), cause.element_id or element_id, line, budget=cause.budget
         )
+    bounded = _cause_of_type(exc, ProcessRuntimeError)
+    if bounded is not None:  # a bound refused a value SpiffWorkflow computed: keep its words
+        bounded.element_id = bounded.element_id or element_id
+        bounded.line = bounded.line or line
+        return bounded
     message = str(exc).split("\n", 1)[0]
     refused = _cause_of_type(exc, UnsafeExpressionError)
     if refused is not None and str(refused) not in message:  # SpiffWorkflow's words hide it

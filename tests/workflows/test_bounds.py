@@ -436,6 +436,9 @@ def test_a_standard_loop_that_never_ends_stops_at_the_cap():
     with within(), pytest.raises(ProcessRuntimeError) as refused:
         RunningProcess.start(definition, {})
     assert f"at most {MAX_CARDINALITY}" in str(refused.value)
+    # The refusal names its element and speaks of the loop, not of Python's exception classes.
+    assert refused.value.element_id == "again"
+    assert "Error" not in str(refused.value)
 
 
 def test_a_standard_loop_with_an_ending_condition_runs():
