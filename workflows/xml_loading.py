@@ -7,6 +7,9 @@ from lxml import etree
 from workflows.errors import DiagramError, Problem
 
 MAX_XML_BYTES = 5 * 1024 * 1024
+# A rule table holds at most a few hundred rules (bounds.MAX_DMN_RULES): 1 MiB is generous,
+# and refusing a larger file before parsing spares the worker tens of MB of tree.
+MAX_DMN_BYTES = 1024 * 1024
 
 # huge_tree=False keeps libxml2's depth and text-size limits on; no entity is ever resolved.
 _PARSER_OPTIONS = {
@@ -24,12 +27,13 @@ def parse_xml(data: bytes | str, file_name: str) -> etree._Element:
     """Return the root element of `data`, or raise DiagramError saying why it is refused."""
     if isinstance(data, str):
         data = data.encode("utf-8")
-    if len(data) > MAX_XML_BYTES:
+    limit = MAX_DMN_BYTES if file_name.lower().endswith(".dmn") else MAX_XML_BYTES
+    if len(data) > limit:
         raise DiagramError(
             [
                 Problem(
                     "file_too_large",
-                    f"{file_name} is {len(data)} bytes; at most {MAX_XML_BYTES} are accepted",
+                    f"{file_name} is {len(data)} bytes; at most {limit} are accepted",
                     file_name=file_name,
                 )
             ]

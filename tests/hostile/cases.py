@@ -352,9 +352,16 @@ CASES: list[Case] = [
     # --- sizes ----------------------------------------------------------------------------------
     _check("sizes/linear_3000_tasks.recipe.json", "diagram of 3,000 tasks in a row", "diagram"),
     _check(
-        "sizes/diagram_19_mb.recipe.json",
-        "the shipped diagram padded to 19 MB (under the request limit)",
+        "sizes/diagram_6_mb.recipe.json",
+        "the shipped diagram padded to 6 MB (over the 5 MB diagram limit, under the body limit)",
         "diagram",
+    ),
+    Case(
+        "sizes/diagram_19_mb.recipe.json",
+        "the shipped diagram padded to 19 MB (over the API's 8 MB body limit: refused unread)",
+        "upload",
+        ("too_large",),
+        slot="diagram",
     ),
     _check("sizes/expression_1_mb.recipe.json", "condition of 1 MB", "condition"),
     _check("sizes/script_1_mb.recipe.json", "script task of 1 MB", "script"),

@@ -63,6 +63,16 @@ def test_tab_newline_and_any_script_are_fine(api):
     assert api.dossier(dossier["id"])["title"] == title
 
 
+def test_an_api_body_over_8_mib_is_413_before_it_is_read(api):
+    from webapp.api import MAX_API_BODY_BYTES
+
+    raw = b'{"title": "' + b"x" * MAX_API_BODY_BYTES + b'"}'
+    response = post_raw(api, "/api/v1/dossiers", "canbo_ns", raw)
+    assert response.status_code == 413
+    assert response.json["error"]["code"] == "too_large"
+    assert api.get("/api/v1/dossiers", "canbo_ns").json["total"] == 0
+
+
 def test_deep_json_is_refused_without_a_500(api):
     for depth in (65, 1_000, 100_000):
         raw = ("[" * depth + "]" * depth).encode()

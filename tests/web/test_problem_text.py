@@ -174,3 +174,19 @@ def test_a_rule_table_too_large_is_told_in_vietnamese(vietnamese):
     assert problem["sentence"] == (
         "Bảng “Mức thưởng” có 10003 quy tắc và 3 cột; chỉ được phép tối đa 500 quy tắc và 50 cột."
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("9 ** 9 ** 9 > 0", "kết quả sẽ là một số khoảng 1,228,093,894 bit; giới hạn là 100,000"),
+        ('"x" * 10 ** 9 == ""', "kết quả sẽ dài 1,000,000,000 ký tự; giới hạn là 1,000,000"),
+        ("'%0999999999d' % 1 == ''", "không được dùng độ rộng hoặc độ chính xác lớn hơn 1000"),
+        ("len(range(10 ** 9)) > 0", "range() chỉ được tạo tối đa 100,000 số"),
+    ],
+)
+def test_a_condition_refused_for_its_size_says_why_in_vietnamese(vietnamese, text, expected):
+    [problem] = condition(text.replace("&", "&amp;").replace("<", "&lt;"))
+    sentence, technical = problem_text(problem)
+    assert sentence.endswith(f"bị từ chối: {expected}.")
+    assert technical == ""

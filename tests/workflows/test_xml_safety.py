@@ -9,7 +9,7 @@ import pytest
 from tests.workflows.diagrams import gateway_process
 from workflows import DiagramError, load_definition
 from workflows.checks import check_bundle
-from workflows.xml_loading import MAX_XML_BYTES, parse_xml
+from workflows.xml_loading import MAX_DMN_BYTES, MAX_XML_BYTES, parse_xml
 
 
 @pytest.fixture
@@ -99,6 +99,15 @@ def test_oversized_file_is_refused_without_parsing():
     with pytest.raises(DiagramError) as info:
         parse_xml(huge, "huge.bpmn")
     assert info.value.problems[0].code == "file_too_large"
+
+
+def test_a_rule_table_has_a_smaller_size_limit_than_a_diagram():
+    # A few hundred rules fit in far less; a larger table is refused before its tree is built.
+    big = b"<a>" + b" " * MAX_DMN_BYTES + b"</a>"
+    with pytest.raises(DiagramError) as info:
+        parse_xml(big, "award_rules.dmn")
+    assert info.value.problems[0].code == "file_too_large"
+    assert parse_xml(big, "diagram.bpmn").tag == "a"
 
 
 def test_malformed_xml_names_the_line():

@@ -10,6 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from werkzeug.routing import BuildError
 
@@ -59,6 +60,24 @@ def _page(
     return html, status, headers or {}
 
 
+# Why the form check refuses a schema that could fetch, open, hang or recurse (form_schemas).
+FORM_REFUSALS = {
+    "external_ref": _l(
+        "A reference ($ref or $id) points outside the form; only references inside it "
+        "(starting with #/) are allowed."
+    ),
+    "unresolvable_ref": _l("A reference does not point to a part of this form."),
+    "ref_loop": _l("The form's references go round in a loop."),
+    "unsafe_pattern": _l(
+        "A regular expression is not allowed: only linear-time patterns (no backreferences or "
+        "look-arounds)."
+    ),
+    "too_deep": _l("The form is nested too deeply."),
+    "unsupported_draft": _l("A form must use JSON Schema 2020-12, declared only at its root."),
+    "number_too_large": _l("A number in the form is too large."),
+}
+
+
 def _csrf_ok() -> None:
     if not ActionForm(request.form).validate():
         abort(400)
@@ -80,6 +99,9 @@ def schema_message(exc: InvalidDataError) -> str:
             return _('A form must be a JSON Schema object with "type": "object".')
         if exc.code == "form_too_large":
             return _("This form is too large.")
+        if exc.code in FORM_REFUSALS:
+            detail = _("Technical detail:")
+            return f"{FORM_REFUSALS[exc.code]} {detail} {exc.detail}"
         return _("This is not a valid JSON Schema: %(reason)s", reason=exc.detail)
     if exc.code == "invalid_form_name":
         return _(

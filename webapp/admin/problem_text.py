@@ -167,6 +167,53 @@ REASONS = [
         re.compile(r"not available in expressions: (?P<name>.*)"),
         _l("not available in expressions: %(name)s"),
     ),
+    # The size guards' refusals (workflows/guards.py), quoting the part they refused first;
+    # "the limit is N" comes as its own part, after "; ".
+    (
+        re.compile(r".* would make a number of about (?P<count>[\d,]+) bits"),
+        _l("the result would be a number of about %(count)s bits"),
+    ),
+    (
+        re.compile(r".* would make (?P<count>[\d,]+) characters"),
+        _l("the result would be %(count)s characters long"),
+    ),
+    (
+        re.compile(r".* would make (?P<count>[\d,]+) elements"),
+        _l("the result would have %(count)s elements"),
+    ),
+    (re.compile(r"the limit is (?P<limit>[\d,]+)"), _l("the limit is %(limit)s")),
+    (
+        re.compile(r"(?:.*: )?a width or precision above (?P<limit>\d+) is not allowed"),
+        _l("a width or precision above %(limit)s is not allowed"),
+    ),
+    (
+        re.compile(r"(?:.*: )?this number is too long to be written as text .*"),
+        _l("a number is too long to be written as text (more than 4,300 digits)"),
+    ),
+    (
+        re.compile(r"(?:.*: )?range\(\) is limited to (?P<limit>[\d,]+) numbers"),
+        _l("range() is limited to %(limit)s numbers"),
+    ),
+    (
+        re.compile(r"(?:.*: )?too large a number|(?:.*: )?this power is too large a number"),
+        _l("the result is too large a number"),
+    ),
+    (
+        re.compile(r"longer than (?P<limit>[\d,]+) characters"),
+        _l("the text is longer than %(limit)s characters"),
+    ),
+    (
+        re.compile(r"nested more than (?P<limit>\d+) levels deep"),
+        _l("it is nested more than %(limit)s levels deep"),
+    ),
+    (
+        re.compile(r"except must name the errors it catches, among: (?P<names>.*)"),
+        _l("except must name the errors it catches, among: %(names)s"),
+    ),
+    (
+        re.compile(r"a format specification must be written out, not computed"),
+        _l("a format specification must be written out, not computed"),
+    ),
 ]
 
 

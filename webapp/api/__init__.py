@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, request
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# No API body needs more: a diagram is at most 5 MiB, a rule table 1 MiB, a form 200,000
+# characters. Refusing early keeps a worker from reading and parsing 20 MiB it will refuse.
+MAX_API_BODY_BYTES = 8 * 1024 * 1024
+
+
+@bp.before_request
+def limit_body_size() -> None:
+    """Bodies above MAX_API_BODY_BYTES are 413 `too_large` before they are read."""
+    request.max_content_length = MAX_API_BODY_BYTES
+
 
 # Route modules register themselves on `bp`.
 from webapp.api import (  # noqa: E402, F401
