@@ -240,3 +240,36 @@ def test_a_claimed_item_is_409_for_another_holder_of_the_role(app, api):
         db.rollback()
     assert db.get_one(WorkItem, item["id"]).status == "done"
     db.close()
+
+
+def test_on_the_page_too_the_loser_of_a_claim_race_gets_409(app, api, client):
+    from sqlalchemy import delete, select
+
+    from tests.web.pages import csrf_token
+    from webapp.models import RoleAssignment, User
+
+    dossier = api.start()
+    api.do("canbo_ns", dossier["id"], "prepare_dossier", {"decision": "submit"})
+    [item] = api.items("truongphong_ns", dossier["id"], "approve_at_unit")
+    login(client, "truongphong_ns")
+    page = client.get(f"/work/{item['id']}")
+    assert page.status_code == 200
+    token = csrf_token(page.get_data(as_text=True))
+    db = database(app)
+    with db.transaction() as session:  # a second head of the unit, for this test only
+        canbo = session.scalars(select(User).where(User.username == "canbo_ns")).one()
+        session.add(RoleAssignment(user_id=canbo.id, role="unit_head", unit_id=canbo.unit_id))
+    try:
+        # canbo_ns takes the step while truongphong_ns has its page open.
+        claim = api.post(f"/api/v1/work-items/{item['id']}/claim", "canbo_ns")
+        assert claim.status_code == 200
+        sent = client.post(f"/work/{item['id']}", data={"csrf_token": token, "decision": "approve"})
+        assert sent.status_code == 409
+        assert api.dossier(dossier["id"])["current"][0]["claimed_by"] == "canbo_ns"
+    finally:
+        with db.transaction() as session:
+            session.execute(
+                delete(RoleAssignment).where(
+                    RoleAssignment.user_id == canbo.id, RoleAssignment.role == "unit_head"
+                )
+            )

@@ -222,7 +222,7 @@ def complete_work_item(session: Session, actor: Actor, item_id: int, data: Any) 
         return _complete(session, actor, item_id, data)
 
 
-def _check_turn(actor: Actor, item: WorkItem) -> None:
+def check_turn(actor: Actor, item: WorkItem) -> None:
     """Conflicts first, then permission: whoever loses a race for an item they could have done
     (it is done, or someone else took it meanwhile) gets 409, never 403."""
     if item.status != "open":
@@ -240,7 +240,7 @@ def _check_turn(actor: Actor, item: WorkItem) -> None:
 
 def _complete(session: Session, actor: Actor, item_id: int, data: Any) -> DossierDetail:
     item = _visible_item(session, actor, item_id, lock=True)
-    _check_turn(actor, item)
+    check_turn(actor, item)
     # The nominees and the unit are needed below (form check, effects, the answer): load them now.
     dossier = session.get_one(
         Dossier,
@@ -294,7 +294,7 @@ def _complete(session: Session, actor: Actor, item_id: int, data: Any) -> Dossie
 def save_dossier_draft(session: Session, actor: Actor, item_id: int, data: Any) -> Dossier:
     """Keep the corrections made at the preparing step without submitting it."""
     item = _visible_item(session, actor, item_id, lock=True)
-    _check_turn(actor, item)
+    check_turn(actor, item)
     version = session.get_one(ProcessVersion, item.version_id)
     schema = form_schema(version, item.form) or {}
     if not schema.get("x-edits-dossier"):

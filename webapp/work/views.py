@@ -115,7 +115,10 @@ def item(item_id: int) -> ResponseReturnValue:
             # Someone (maybe this user in another tab) completed it first.
             raise ConflictError("already completed", code="already_completed")
         return render_template("work/done.html", item=work_item, dossier=dossier)
-    if not can_do_work_item(actor, work_item):
+    if request.method == "POST":
+        # Whoever loses a race (someone else took the step meanwhile) gets 409, never 403.
+        work_items.check_turn(actor, work_item)
+    elif not can_do_work_item(actor, work_item):
         raise PermissionDeniedError("not your step")
     schema = detail.form or {"type": "object", "properties": {}}
     lang = str(get_locale())
