@@ -265,3 +265,14 @@ def test_a_stored_legacy_form_with_a_remote_ref_is_422_at_completion(app, api, s
     assert response.json["error"]["code"] == "invalid_form"
     assert no_connection_reached(silent_port)
     assert api.items("vanphong", dossier["id"], "check_dossier")
+
+
+def test_whitespace_in_patterns_is_unicode_as_json_schema_reads_it():
+    # The shipped forms require a non-blank comment to return a dossier with the pattern \S.
+    schema = json.loads((FORMS / "approve_at_unit.json").read_text(encoding="utf-8"))
+    for blank in ("\u00a0\u00a0", "\u2003", "\ufeff ", " \t"):
+        with pytest.raises(InvalidDataError) as refused:
+            validate_form(schema, {"decision": "return", "comment": blank})
+        assert "comment" in refused.value.fields
+    accepted = validate_form(schema, {"decision": "return", "comment": "\u00a0Thiếu báo cáo"})
+    assert accepted["comment"] == "\u00a0Thiếu báo cáo"

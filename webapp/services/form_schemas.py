@@ -74,12 +74,43 @@ def _options() -> re2.Options:
 _RE2_OPTIONS = _options()
 
 
+# JSON Schema patterns are ECMA-262, where \s is any Unicode space; RE2's \s is ASCII only.
+_SPACES = r"\s\p{Z}\x{85}\x{FEFF}"
+
+
+def unicode_spaces(pattern: str) -> str:
+    r"""`pattern` with \s and \S meaning every Unicode space, as JSON Schema (ECMA-262) reads
+    them: otherwise a comment of non-breaking spaces would pass the shipped "\S" patterns."""
+    out: list[str] = []
+    in_class = False
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\" and index + 1 < len(pattern):
+            escape = pattern[index + 1]
+            if escape == "s":
+                out.append(_SPACES if in_class else f"[{_SPACES}]")
+            elif escape == "S" and not in_class:
+                out.append(f"[^{_SPACES}]")
+            else:
+                out.append(char + escape)
+            index += 2
+            continue
+        if char == "[" and not in_class:
+            in_class = True
+        elif char == "]" and in_class:
+            in_class = False
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
 @lru_cache(maxsize=1024)
 def compile_pattern(pattern: str) -> Any:
     """`pattern` compiled by RE2 (linear time); re2.error when RE2 cannot compile it."""
     if len(pattern) > MAX_PATTERN_CHARS:
         raise re2.error(f"longer than {MAX_PATTERN_CHARS} characters")
-    return re2.compile(pattern, options=_RE2_OPTIONS)
+    return re2.compile(unicode_spaces(pattern), options=_RE2_OPTIONS)
 
 
 def _pointer(parts: tuple[str, ...]) -> str:
