@@ -13,13 +13,13 @@ database, so one failure does not hide the others (and the restart is reported).
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -259,43 +259,72 @@ class Server:
 # ----- the /healthz probe ---------------------------------------------------------------------
 
 
+# Room for every answer of a long run (50 ms apart: over 15 minutes).
+PROBE_CAPACITY = 20_000
+
+
+def _probe(base: str, stop: Any, pending: Any, count: Any, table: Any) -> None:
+    """The probe's own process: GET /healthz every 50 ms; each answer is written into the
+    shared `table` (start, seconds, ok) before the question is marked answered."""
+    session = requests.Session()
+    while not stop.is_set() and count.value < PROBE_CAPACITY:
+        began = time.monotonic()  # CLOCK_MONOTONIC: the same clock in every process
+        pending.value = began
+        try:
+            ok = session.get(f"{base}/healthz", timeout=(1.0, 2.0)).status_code == 200
+        except requests.RequestException:
+            ok = False
+            session.close()
+            session = requests.Session()
+        elapsed = time.monotonic() - began
+        row = count.value * 3
+        table[row : row + 3] = [began, elapsed, 1.0 if ok else 0.0]
+        count.value += 1
+        pending.value = 0.0
+        stop.wait(max(0.0, HEALTH_EVERY_S - elapsed))
+    session.close()
+
+
 class HealthProbe:
-    """A thread asking GET /healthz every 50 ms; keeps (start, seconds, ok) of each answer."""
+    """A separate process asking GET /healthz every 50 ms; keeps (start, seconds, ok) of each
+    answer. A process, not a thread: what this client does with a case (encode 50 MB, read a
+    big answer) must not hold up the probe and be blamed on the server."""
 
     def __init__(self, server: Server) -> None:
+        context = multiprocessing.get_context("spawn")
         self.server = server
-        self.samples: list[tuple[float, float, bool]] = []
-        self.pending_since: float | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="healthz-probe", daemon=True)
+        self._table = context.Array("d", PROBE_CAPACITY * 3, lock=False)
+        self._count = context.Value("i", 0, lock=False)
+        self._pending = context.Value("d", 0.0, lock=False)
+        self._stop = context.Event()
+        self._process = context.Process(
+            target=_probe,
+            args=(server.base, self._stop, self._pending, self._count, self._table),
+            name="healthz-probe",
+            daemon=True,
+        )
 
     def __enter__(self) -> HealthProbe:
-        self._thread.start()
+        self._process.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
+        self._process.join(timeout=5)
+        if self._process.is_alive():
+            self._process.kill()
 
-    def _run(self) -> None:
-        session = requests.Session()
-        while not self._stop.is_set():
-            began = time.monotonic()
-            self.pending_since = began
-            try:
-                ok = (
-                    session.get(f"{self.server.base}/healthz", timeout=(1.0, 2.0)).status_code
-                    == 200
-                )
-            except requests.RequestException:
-                ok = False
-                session.close()
-                session = requests.Session()
-            self.pending_since = None
-            elapsed = time.monotonic() - began
-            self.samples.append((began, elapsed, ok))
-            self._stop.wait(max(0.0, HEALTH_EVERY_S - elapsed))
-        session.close()
+    @property
+    def pending_since(self) -> float | None:
+        """When the question now in flight was asked (None between questions)."""
+        value = float(self._pending.value)
+        return value or None
+
+    @property
+    def samples(self) -> list[tuple[float, float, bool]]:
+        """Every answer so far."""
+        values = self._table[: int(self._count.value) * 3]
+        return [(values[i], values[i + 1], values[i + 2] == 1.0) for i in range(0, len(values), 3)]
 
     def worst(self, since: float, until: float) -> tuple[float, int]:
         """The slowest answer to a question asked while [since, until] lasted, and how many
