@@ -347,6 +347,12 @@ def test_both_cookies_are_secure_over_https(app, client):
     assert "; Secure" in cookies["remember_token"]
 
 
+def test_hsts_only_over_https(client):
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+    secure = client.get("/login", base_url="https://localhost")
+    assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
 @pytest.fixture
 def proxied_app(app: Flask, database_url: str, client: FlaskClient) -> Iterator[Flask]:
     """The app behind one trusted reverse proxy (same database)."""
