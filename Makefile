@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run test lint bench bench-pages bench-moves bench-hostile browser lock clean env assets migrate seed translations extract
+.PHONY: run reset-demo test lint bench bench-pages bench-moves bench-hostile browser lock clean env assets migrate seed translations extract
 
 env: $(VENV)/.installed
 
@@ -30,7 +30,17 @@ seed: migrate
 # Two malloc arenas: with one per thread (glibc's default) memory freed after a large request
 # stays held by the arena that served it.
 run: env assets seed
+	@echo "Open http://127.0.0.1:$(PORT)/ in a browser (Ctrl+C stops the server)."
 	MALLOC_ARENA_MAX=2 $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 1 --threads 8 --access-logfile - "wsgi:app"
+
+# Start again with fresh demo data: deletes the SQLite database and the uploaded files of
+# `make run` (instance/awards.sqlite, instance/uploads), then runs it again. Refuses when
+# DATABASE_URL points elsewhere: a PostgreSQL database is never dropped by a make target.
+reset-demo:
+	@test -z "$$DATABASE_URL" || { echo "DATABASE_URL is set: reset-demo only resets the SQLite file of make run."; exit 1; }
+	@echo "Deleting instance/awards.sqlite and instance/uploads (the demo data and its uploaded files)."
+	rm -rf instance/awards.sqlite instance/awards.sqlite-wal instance/awards.sqlite-shm instance/uploads
+	$(MAKE) run
 
 lint: env
 	$(BIN)/ruff check .

@@ -55,12 +55,14 @@ def seed_demo_command(if_empty: bool, samples: bool) -> None:
         created = seeding.seed_demo(session, Path(config["BPMN_DIR"]), config["PROCESS_KEY"])
         if created and samples:
             sample_dossiers.seed_sample_dossiers(session)
+        demo_accounts = created or seeding.demo_data_in_use(session)
     database().optimize()
-    click.echo(
-        "demo data installed (password: demo)"
-        if created
-        else "users exist; demo data not installed"
-    )
+    if created:
+        click.echo("demo data installed")
+    else:
+        click.echo("users exist; demo data not installed")
+    if demo_accounts:
+        click.echo(f"demo accounts (admin, canbo_ns, vanphong…): password {seeding.DEMO_PASSWORD}")
 
 
 @click.command("run-timers")

@@ -36,6 +36,12 @@ def format_date(value: date | datetime | None) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+def format_due_date(value: date | datetime | None) -> str:
+    """A due date, the same on every page: the date only (dd/mm/yyyy), since time limits are
+    counted in working days; the hour at which a deadline falls would only add noise."""
+    return format_date(value)
+
+
 def format_datetime(value: datetime | None) -> str:
     """dd/mm/yyyy HH:MM in local time."""
     if value is None:
@@ -60,6 +66,7 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
     app.jinja_env.filters["date_vn"] = format_date
     app.jinja_env.filters["datetime_vn"] = format_datetime
+    app.jinja_env.filters["due_date"] = format_due_date
     app.jinja_env.filters["file_size"] = format_file_size
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["get_locale"] = get_locale

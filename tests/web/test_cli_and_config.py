@@ -24,6 +24,9 @@ def test_upgrade_and_seed_on_an_empty_database(tmp_path):
     assert "demo data installed" in first.output, first.output
     second = runner.invoke(args=["seed-demo", "--if-empty"])
     assert "not installed" in second.output
+    # The demo password is printed each time (make run shows it) while the demo accounts exist.
+    assert "password demo" in first.output
+    assert "password demo" in second.output
     assert "0 dossier(s)" in runner.invoke(args=["run-timers"]).output
     client = app.test_client()
     assert client.get("/healthz").status_code == 200

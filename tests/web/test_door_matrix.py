@@ -205,6 +205,8 @@ DOORS: dict[tuple[str, str], Door] = {
     ("process_map.data", "GET"): Door(page_for_all(200)),
     ("process_map.diagram", "GET"): Door(page_for_all(200)),
     ("process_map.dossiers", "GET"): Door(page_for_all(200), lambda w: {"step": "council_vote"}),
+    # --- administration: the home page listing the sections
+    ("admin.home", "GET"): Door(admin_page(200)),
     # --- administration: processes
     ("admin.catalogue", "GET"): Door(admin_page(200)),
     ("admin.compare", "GET"): Door(admin_page(200), lambda w: {"key": KEY}),

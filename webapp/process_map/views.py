@@ -18,7 +18,7 @@ from flask_login import login_required
 
 from webapp.dossier_view import AWARD_FORM_LABELS
 from webapp.forms import query_text
-from webapp.i18n import format_datetime
+from webapp.i18n import format_datetime, format_due_date
 from webapp.request_db import db_session
 from webapp.services import process_map
 from webapp.services.process_map import MapFilters, StepLoad
@@ -195,7 +195,7 @@ def dossiers() -> ResponseReturnValue:
                 "unit": row.unit,
                 "since": row.since.isoformat(),
                 "since_label": format_datetime(row.since),
-                "due_label": format_datetime(row.due_at) if row.due_at else None,
+                "due_label": format_due_date(row.due_at) if row.due_at else None,
                 "overdue": row.overdue,
                 "url": url_for("dossiers.show", dossier_id=row.dossier_id),
             }
