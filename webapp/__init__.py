@@ -46,6 +46,7 @@ def create_app(config_object: Any) -> Flask:
         i18n,
         login_limits,
         process_map,
+        status_text,
         vendor_assets,
         web_context,
         web_edge,
@@ -73,6 +74,7 @@ def create_app(config_object: Any) -> Flask:
     app.register_blueprint(vendor_assets.bp)
     app.register_blueprint(admin.bp)
     web_context.register(app)
+    status_text.register(app)
     web_errors.register(app)
 
     @app.errorhandler(HTTPException)

@@ -19,6 +19,7 @@ from webapp.i18n import local
 from webapp.permissions import can_close_votes
 from webapp.request_db import db_session
 from webapp.services import attachments, council_closing, dossier_trail, dossiers, tracking_export
+from webapp.status_text import dossier_status
 from webapp.url_converters import query_int, query_page
 from webapp.web_edge import page_actor
 
@@ -181,6 +182,8 @@ def tracking() -> ResponseReturnValue:
                 "holders": _holders(items, roles),
                 "since": min((i.created_at for i in items), default=None),
                 "due": min(dues, default=None),
+                "sentence": dossier_status(dossier, items, page.outcomes.get(dossier.id)),
+                "matched": page.matched_nominees.get(dossier.id, []),
             }
         )
     return render_template(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -42,7 +42,8 @@ from webapp.services.history import history_of, record, record_automated
 from webapp.services.instances import new_instance
 from webapp.services.process_versions import definition_of, deployed_version
 from webapp.services.settings import settings_of
-from webapp.services.text_search import search_terms
+from webapp.services.status_sentence import Outcome, outcome_of
+from webapp.services.text_search import fold, search_terms
 from webapp.services.work_item_sync import sync_work_items
 from workflows import ProcessRuntimeError, RunningProcess
 
@@ -78,6 +79,26 @@ class DossierPage:
     total: int
     page: int
     per_page: int
+    # Per dossier of the page: what its nominees got (for the status sentence) and, when the
+    # search matched a nominee rather than the code or title, that nominee's name.
+    outcomes: dict[int, Outcome] = field(default_factory=dict)
+    matched_nominees: dict[int, list[str]] = field(default_factory=dict)
+
+
+def matched_nominees(code: str | None, title: str, names: list[str], q: str | None) -> list[str]:
+    """The nominees a search matched, when the dossier's code and title alone did not match.
+
+    Every search word is in the dossier's folded text; the nominees named are those whose
+    folded name holds a word the code and title do not.
+    """
+    terms = search_terms(q)
+    if not terms:
+        return []
+    own = fold(f"{code or ''} {title}")
+    missing = [term for term in terms if term not in own]
+    if not missing:
+        return []
+    return [name for name in names if any(term in fold(name) for term in missing)]
 
 
 def creator_unit_id(actor: Actor) -> int | None:
@@ -306,7 +327,36 @@ def list_dossiers(
             .order_by(WorkItem.id)
         ):
             items_by_dossier[item.dossier_id].append(item)
-    return DossierPage(rows, items_by_dossier, total, page, per_page)
+    outcomes, matched = _nominee_facts(session, rows, q)
+    return DossierPage(rows, items_by_dossier, total, page, per_page, outcomes, matched)
+
+
+def _nominee_facts(
+    session: Session, rows: list[Dossier], q: str | None
+) -> tuple[dict[int, Outcome], dict[int, list[str]]]:
+    """One query for the page: each dossier's outcome, and the nominees a search matched."""
+    if not rows:
+        return {}, {}
+    by_dossier: dict[int, list[Any]] = {d.id: [] for d in rows}
+    for nominee in session.execute(
+        select(
+            Nominee.dossier_id,
+            Nominee.name,
+            Nominee.result,
+            Nominee.decision_number,
+            Nominee.decision_date,
+        )
+        .where(Nominee.dossier_id.in_(by_dossier))
+        .order_by(Nominee.dossier_id, Nominee.position, Nominee.id)
+    ):
+        by_dossier[nominee.dossier_id].append(nominee)
+    outcomes = {d.id: outcome_of(by_dossier[d.id]) for d in rows}
+    matched = {
+        d.id: found
+        for d in rows
+        if (found := matched_nominees(d.code, d.title, [n.name for n in by_dossier[d.id]], q))
+    }
+    return outcomes, matched
 
 
 def tracking_steps(session: Session) -> list[tuple[str, str]]:

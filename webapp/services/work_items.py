@@ -76,6 +76,7 @@ class InboxRow(NamedTuple):
     due_at: datetime | None
     claimed_by: str | None
     assignee: str | None
+    dossier_status: str = "in_progress"  # for the line's status sentence
 
 
 def _mine(actor: Actor) -> list[Any]:
@@ -119,6 +120,7 @@ def my_work_items(
             WorkItem.due_at,
             claimer.username,
             assignee.username,
+            Dossier.status,
         )
         .join(Dossier, Dossier.id == WorkItem.dossier_id)
         .outerjoin(claimer, claimer.id == WorkItem.claimed_by_id)
