@@ -13,6 +13,7 @@ from webapp.db import utcnow
 from webapp.forms import ActionForm
 from webapp.permissions import can_start_dossier
 from webapp.request_db import db_session
+from webapp.services.attachments import opens_in_browser
 from webapp.services.work_items import count_my_work_items
 from webapp.web_edge import page_actor
 
@@ -39,7 +40,8 @@ def nav_counts() -> NavCounts:
 
 
 def register(app: Flask) -> None:
-    """Attach the context processor."""
+    """Attach the context processor and the helpers the templates' macros use."""
+    app.jinja_env.globals["opens_in_browser"] = opens_in_browser
 
     @app.context_processor
     def layout_context() -> dict[str, Any]:

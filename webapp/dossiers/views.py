@@ -288,11 +288,16 @@ def diagram(dossier_id: int) -> ResponseReturnValue:
 @bp.get("/attachments/<int:attachment_id>")
 @login_required
 def attachment(attachment_id: int) -> ResponseReturnValue:
-    """Download a file of a dossier the user may see."""
+    """A file of a dossier the user may see: PDFs and pictures open in the browser, in a
+    sandbox (see attachments.INLINE_POLICY); other files download."""
     found, path = attachments.open_attachment(db_session(), page_actor(), attachment_id)
-    return send_file(
+    served = attachments.serving(found)
+    response = send_file(
         path,
-        mimetype=found.mime_type,
-        as_attachment=True,
-        download_name=attachments.download_name(found),
+        mimetype=served.mime_type,
+        as_attachment=not served.inline,
+        download_name=served.file_name,
     )
+    response.headers["Content-Security-Policy"] = attachments.INLINE_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -131,6 +131,41 @@ def _store_bytes(root: Path, digest: str, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     # Write then rename: a crash never leaves a half-written file under its final name.
     with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
+# Served inline (opened by the browser) instead of downloaded: PDFs and pictures, which a council
+# member reads rather than edits. What a browser may do with them is bounded by INLINE_POLICY.
+INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
+DOWNLOAD_TYPE = "application/octet-stream"
+# The Content-Security-Policy of a served file: a sandboxed document (no script, no forms, an
+# opaque origin, so a hostile PDF or picture cannot act in the site's origin), loading nothing
+# but its own pictures and inline styles, and never framed by another site.
+INLINE_POLICY = (
+    "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+)
+
+
+@dataclass(frozen=True)
+class Served:
+    """How a stored file is sent back: its type, whether the browser opens it, its name."""
+
+    mime_type: str
+    inline: bool
+    file_name: str
+
+
+def serving(attachment: Attachment) -> Served:
+    """The type a file is served as comes from the type checked and stored at upload (magic
+    bytes and extension), never from its name; a type that is not one of the accepted ones
+    (a row written by hand) is served as bytes to download."""
+    accepted = {t.mime_type for t in ACCEPTED}
+    mime_type = attachment.mime_type if attachment.mime_type in accepted else DOWNLOAD_TYPE
+    return Served(mime_type, mime_type in INLINE_TYPES, download_name(attachment))
+
+
+def opens_in_browser(attachment: Attachment) -> bool:
+    """Whether the pages offer the file to view ("Xem") rather than to download."""
+    return serving(attachment).inline
+
+
         handle.write(data)
         temp = Path(handle.name)
     os.replace(temp, target)
