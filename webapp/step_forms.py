@@ -4,10 +4,17 @@ Text, long text (x-widget textarea), number, date (dd/mm/yyyy), choice (oneOf/en
 file upload (x-widget file), a list of rows (array of objects), one choice per nominee
 (x-nominee-map) and a choice of nominees (x-nominee-list). The same schema is validated again
 by the service, whose field errors are put back beside the fields here.
+
+Only what applies is shown: per-nominee fields list the nominees still in play (none an earlier
+level rejected); a required choice with a single option is no radio group but the submit
+button's label; required fields carry `required` (the page marks them), and a field the
+schema's `if`/`then` rules require only for some decisions carries those rules for
+static/step-form.js, which marks it live as the decision changes.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -37,6 +44,7 @@ from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 from webapp.field_messages import field_message
 from webapp.forms import BaseForm, TranslatedForm
 from webapp.models import Nominee
+from webapp.services.nominees_in_play import nominees_in_play
 
 DATE_FORMAT = "%d/%m/%Y"
 RADIO_LIMIT = 4
@@ -68,6 +76,74 @@ def choices_of(schema: Mapping[str, Any], lang: str) -> list[SelectChoice]:
     ]
 
 
+class FixedChoiceField(HiddenField):
+    """A required choice with one option: its value is fixed, whatever the browser sends (the
+    page offers it as the submit button, not as a radio group of one)."""
+
+    def __init__(self, *args: Any, choice: SelectChoice, **kwargs: Any) -> None:
+        super().__init__(*args, default=choice.value, **kwargs)
+        self.choice = choice
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = self.choice.value
+
+
+def required_rules(schema: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Fields the schema requires only for some values of another field.
+
+    Reads the `if`/`then` rules of the schema and of its `allOf` whose `if` tests one field
+    against an `enum` or a `const`: {"comment": [{"field": "decision", "values": ["return"]}]}.
+    Rules of another shape are still enforced by the validator, only not marked ahead.
+    """
+    candidates = [schema, *[r for r in schema.get("allOf", []) if isinstance(r, Mapping)]]
+    rules: dict[str, list[dict[str, Any]]] = {}
+    for rule in candidates:
+        condition, then = rule.get("if"), rule.get("then")
+        if not isinstance(condition, Mapping) or not isinstance(then, Mapping):
+            continue
+        tests = condition.get("properties")
+        if not isinstance(tests, Mapping) or len(tests) != 1:
+            continue
+        ((controller, test),) = tests.items()
+        if not isinstance(test, Mapping):
+            continue
+        if "const" in test:
+            values = [test["const"]]
+        elif isinstance(test.get("enum"), list):
+            values = list(test["enum"])
+        else:
+            continue
+        for name in then.get("required", []):
+            rules.setdefault(str(name), []).append(
+                {"field": str(controller), "values": [str(v) for v in values if v is not None]}
+            )
+    return rules
+
+
+def _required_hint(rules: Sequence[Mapping[str, Any]], schema: Mapping[str, Any], lang: str) -> str:
+    """“Required when … is chosen”, naming the options from the controlling fields' labels."""
+    labels: list[str] = []
+    for rule in rules:
+        options = {
+            c.value: str(c.label) for c in choices_of(_property(schema, rule["field"]), lang)
+        }
+        labels += [f"“{options.get(v, v)}”" for v in rule["values"]]
+    if not labels:
+        return ""
+    if len(labels) == 1:
+        return _("Required when you choose %(option)s.", option=labels[0])
+    return _(
+        "Required when you choose %(options)s or %(last)s.",
+        options=", ".join(labels[:-1]),
+        last=labels[-1],
+    )
+
+
+def _property(schema: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    prop = schema.get("properties", {}).get(name, {})
+    return prop if isinstance(prop, Mapping) else {}
+
+
 def _types(schema: Mapping[str, Any]) -> set[str]:
     kind = schema.get("type", "string")
     return set(kind) if isinstance(kind, list) else {kind}
@@ -84,12 +160,16 @@ def _field(
     kwargs: dict[str, Any] = {"label": label, "description": description}
     if widget == "hidden":
         return HiddenField(**kwargs)
+    if schema.get("x-nominee-map") or schema.get("x-nominee-list"):
+        kwargs["description"] = _with_closed_note(description, nominees)
     if schema.get("x-nominee-map"):
-        return FormField(_nominee_map_form(schema, nominees, lang), **kwargs)
+        return FormField(_nominee_map_form(schema, nominees_in_play(nominees), lang), **kwargs)
     if schema.get("x-nominee-list"):
         return MultiCheckboxField(
-            choices=[SelectChoice(str(n.id), n.name) for n in nominees],
+            choices=[SelectChoice(str(n.id), n.name) for n in nominees_in_play(nominees)],
             validators=[Optional()],
+            # WTForms' own message has a placeholder our catalog's ngettext cannot fill.
+            invalid_choice_message=_("Not a valid choice."),
             **kwargs,
         )
     if "array" in types and schema.get("items", {}).get("type") == "object":
@@ -107,6 +187,8 @@ def _field(
         return BooleanField(validators=[Optional()], **kwargs)
     if "oneOf" in schema or "enum" in schema:
         choices = choices_of(schema, lang)
+        if len(choices) == 1 and required:
+            return FixedChoiceField(choice=choices[0], **kwargs)
         if len(choices) <= RADIO_LIMIT and required:
             return RadioField(choices=choices, validators=presence, **kwargs)
         empty = [] if required else [SelectChoice("", _("— not given —"))]
@@ -125,6 +207,16 @@ def _field(
     if widget == "textarea":
         return TextAreaField(validators=validators, render_kw={"rows": 3}, **kwargs)
     return StringField(validators=validators, **kwargs)
+
+
+def _with_closed_note(description: str, nominees: Sequence[Nominee]) -> str:
+    """The field's description, plus which nominees are left out because a level rejected them."""
+    in_play = {id(n) for n in nominees_in_play(nominees)}
+    closed = [n.name for n in nominees if id(n) not in in_play]
+    if not closed:
+        return description
+    note = _("Not listed (rejected at an earlier level): %(names)s.", names="; ".join(closed))
+    return f"{description} {note}".strip()
 
 
 def _row_form(schema: Mapping[str, Any], lang: str) -> type[Form]:
@@ -147,16 +239,61 @@ def _nominee_map_form(
     return type("NomineeChoiceForm", (TranslatedForm,), fields)
 
 
+class StepForm(BaseForm):
+    """A step's form: knows which fields its schema requires only for some decisions."""
+
+    # {field: [{"field": controller, "values": [...]}]}, from required_rules().
+    conditional_required: dict[str, list[dict[str, Any]]] = {}  # noqa: RUF012 (set per class)
+    # The label of the submit button when the decision has a single option.
+    confirm_label: str | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, rules in self.conditional_required.items():
+            if name not in self._fields:
+                continue
+            field = self[name]
+            field.render_kw = {**(field.render_kw or {}), "data-required-when": json.dumps(rules)}
+            # Marked as the decision now stands (after a refused submission, say).
+            field.flags.required = self.required_now(rules)
+
+    def required_now(self, rules: Sequence[Mapping[str, Any]]) -> bool:
+        """Whether one of `rules` applies to the values the form now holds."""
+        for rule in rules:
+            controller = self._fields.get(rule["field"])
+            if controller is not None and str(controller.data) in rule["values"]:
+                return True
+        return False
+
+
 def build_form_class(
     schema: Mapping[str, Any], nominees: Sequence[Nominee], lang: str
-) -> type[BaseForm]:
-    """A form class with one field per property of the schema."""
+) -> type[StepForm]:
+    """A form class with one field per property of the schema.
+
+    Per-nominee fields list only the nominees still in play among `nominees`.
+    """
     required = set(schema.get("required", []))
-    fields = {
-        name: _field(name, prop, name in required, lang, nominees)
-        for name, prop in schema.get("properties", {}).items()
+    conditional = {
+        name: rules
+        for name, rules in required_rules(schema).items()
+        if name not in required and name in schema.get("properties", {})
     }
-    return type("StepForm", (BaseForm,), fields)
+    fields: dict[str, Any] = {}
+    for name, prop in schema.get("properties", {}).items():
+        unbound = _field(name, prop, name in required, lang, nominees)
+        if name in conditional:
+            hint = _required_hint(conditional[name], schema, lang)
+            if hint:
+                unbound.kwargs["description"] = hint
+        fields[name] = unbound
+    decision = fields.get("decision")
+    confirm = None
+    if decision is not None and decision.field_class is FixedChoiceField:
+        confirm = str(decision.kwargs["choice"].label)
+    fields["conditional_required"] = conditional
+    fields["confirm_label"] = confirm
+    return type("StepForm", (StepForm,), fields)
 
 
 def _json_value(field: Field, schema: Mapping[str, Any]) -> Any:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from webapp.models import Dossier, Nominee
 from webapp.services.council import council_members
 from webapp.services.errors import InvalidDataError
+from webapp.services.nominees_in_play import nominee_ids_in_play
 from webapp.services.text_search import fold
 from workflows import AutomatedStep, InstanceStatus
 
@@ -82,7 +83,9 @@ def engine_context(session: Session, dossier: Dossier) -> dict[str, Any]:
         "award_form": dossier.award_form,
         "procedure": dossier.procedure,
         "track": dossier.track,
-        "nominee_ids": [str(n.id) for n in dossier.nominees],
+        # A new council round counts only the nominees still in play: a nominee failed earlier
+        # keeps its first tally instead of a count of empty ballots.
+        "nominee_ids": nominee_ids_in_play(dossier),
         "council_members": council_members(session, dossier.unit_id),
     }
 

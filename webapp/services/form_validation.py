@@ -126,11 +126,14 @@ def validate_form(
     data: Any,
     *,
     nominee_ids: Collection[str] = (),
+    closed_nominee_ids: Collection[str] = (),
 ) -> dict[str, Any]:
     """Check `data` against `schema`; return it with every form field present (None if absent).
 
-    Raises InvalidDataError naming each bad field. `x-nominee-map` objects must hold exactly the
-    dossier's nominees as keys; `x-nominee-list` arrays may only hold them.
+    Raises InvalidDataError naming each bad field. `x-nominee-map` objects must hold exactly
+    `nominee_ids` (the nominees the step decides on) as keys; `x-nominee-list` arrays may only
+    hold them. A nominee in `closed_nominee_ids` (rejected at an earlier level) is named as
+    such: it is neither required nor accepted.
     """
     # A form stored before forms were checked at upload is checked here (once per schema):
     # an unsafe one refuses every submission instead of fetching, opening or hanging.
@@ -159,13 +162,12 @@ def validate_form(
         problems.extend(_problems_of(error))
     properties: dict[str, Any] = schema.get("properties", {})
     known = set(nominee_ids)
+    closed = set(closed_nominee_ids) - known
     for name, prop in properties.items():
         value = data.get(name)
         if prop.get("x-nominee-map") and isinstance(value, dict):
             problems += [
-                FieldProblem(f"{name}.{k}", "not_a_nominee", "is not a nominee of this dossier")
-                for k in value
-                if k not in known
+                _not_decided_on(f"{name}.{k}", k in closed) for k in value if k not in known
             ]
             problems += [
                 FieldProblem(f"{name}.{k}", "required", "is required")
@@ -174,7 +176,7 @@ def validate_form(
             ]
         if prop.get("x-nominee-list") and isinstance(value, list):
             problems += [
-                FieldProblem(f"{name}.{i}", "not_a_nominee", "is not a nominee of this dossier")
+                _not_decided_on(f"{name}.{i}", str(k) in closed)
                 for i, k in enumerate(value)
                 if str(k) not in known
             ]
@@ -182,6 +184,14 @@ def validate_form(
         unique = {p.path: p for p in problems}
         raise FormInvalidError(list(unique.values()))
     return {name: data.get(name) for name in properties}
+
+
+def _not_decided_on(path: str, closed: bool) -> FieldProblem:
+    if closed:
+        return FieldProblem(
+            path, "not_in_play", "was rejected at an earlier level and is no longer decided on"
+        )
+    return FieldProblem(path, "not_a_nominee", "is not a nominee of this dossier")
 
 
 class FormInvalidError(InvalidDataError):
