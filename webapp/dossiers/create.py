@@ -1,29 +1,43 @@
-"""Creating a dossier: header, nominees row by row, one achievement report per nominee."""
+"""Creating a dossier: header, nominees row by row, one achievement report per nominee.
+
+The same editor prepares and corrects a dossier at its preparing step (a step whose form has
+`x-edits-dossier`): the work-item page hands such a step to `correct_dossier`.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import session as browser_session
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.datastructures import CombinedMultiDict
 
+from webapp.dossier_view import AWARD_FORM_LABELS
 from webapp.dossiers.blueprint import bp
 from webapp.dossiers.create_forms import (
+    CorrectDossierForm,
+    CorrectNomineeForm,
     NewDossierForm,
     attach_service_errors,
     blank_row,
+    correct_payload,
     dossier_payload,
+    dossier_values,
     has_report_errors,
     read_reports,
 )
+from webapp.field_messages import refusal_message
 from webapp.permissions import can_start_dossier
 from webapp.request_db import db_session
-from webapp.services import dossier_intake
+from webapp.services import dossier_intake, work_items
 from webapp.services.attachments import MAX_FILE_BYTES
 from webapp.services.errors import InvalidDataError, PermissionDeniedError
+from webapp.services.form_validation import FormInvalidError
+from webapp.step_forms import choices_of
 from webapp.web_edge import page_actor
 
 # Room left in a request for the text fields when the page's script adds up the files' sizes.
@@ -85,6 +99,15 @@ def new() -> ResponseReturnValue:
     return redirect(url_for("work.inbox"))
 
 
+def _limits() -> dict[str, int]:
+    return {
+        "max_file_bytes": MAX_FILE_BYTES,
+        "max_total_bytes": max(
+            int(current_app.config.get("MAX_CONTENT_LENGTH") or 0) - FORM_TEXT_ALLOWANCE, 0
+        ),
+    }
+
+
 def _page(
     form: NewDossierForm, accepted: dict[int, str] | None = None, *, invalid: bool = False
 ) -> str:
@@ -96,9 +119,86 @@ def _page(
         "unit": unit,
         "resend": accepted or {},
         "invalid": invalid,
-        "max_file_bytes": MAX_FILE_BYTES,
-        "max_total_bytes": max(
-            int(current_app.config.get("MAX_CONTENT_LENGTH") or 0) - FORM_TEXT_ALLOWANCE, 0
-        ),
+        "mode": "create",
+        **_limits(),
+    }
+    return render_template("dossiers/new.html", **context)
+
+
+def correct_dossier(detail: work_items.WorkItemDetail, *, done_key: str) -> ResponseReturnValue:
+    """The preparing step of a dossier (first preparation or a correction after a return) in the
+    creation editor: named rows, a report per nominee, save draft or send on, and the reason it
+    came back on top. One service call saves or completes the step with its files; once the
+    step is done the inbox confirms it (`done_key` names it in the browser's session)."""
+    item, dossier = detail.item, detail.dossier
+    schema = detail.form or {}
+    decisions = choices_of(schema.get("properties", {}).get("decision", {}), str(get_locale()))
+    if request.method == "GET":
+        return _correct_page(detail, CorrectDossierForm(data=dossier_values(dossier)), decisions)
+    form = CorrectDossierForm(CombinedMultiDict((request.files, request.form)))
+    draft = request.form.get("action") == "draft"
+    decision = request.form.get("decision")
+    valid = form.validate()
+    reports, accepted = read_reports(form)
+    decision_error = not draft and decision not in {choice.value for choice in decisions}
+    if not valid or has_report_errors(form) or decision_error:
+        return _correct_page(
+            detail, form, decisions, accepted, invalid=True, decision_error=decision_error
+        ), 422
+    payload = correct_payload(form, schema)
+    actor, session = page_actor(), db_session()
+    try:
+        if draft:
+            edits = {k: v for k, v in payload.items() if k not in {"comment", "decision"}}
+            work_items.save_dossier_draft(session, actor, item.id, edits, reports=reports)
+        else:
+            work_items.complete_work_item(
+                session, actor, item.id, {**payload, "decision": decision}, reports=reports
+            )
+        session.commit()
+    except InvalidDataError as exc:
+        session.rollback()
+        if isinstance(exc, FormInvalidError) or exc.code != "process_error":
+            messages = attach_service_errors(form, exc)
+        else:
+            messages = [refusal_message(exc)]
+        for message in messages:
+            flash(message, "danger")
+        return _correct_page(detail, form, decisions, accepted, invalid=True), 422
+    if draft:
+        flash(_("The draft was saved. You can come back to it later."), "success")
+        return redirect(url_for("work.item", item_id=item.id))
+    browser_session[done_key] = item.id
+    return redirect(url_for("work.inbox"))
+
+
+def _correct_page(
+    detail: work_items.WorkItemDetail,
+    form: CorrectDossierForm,
+    decisions: list[Any],
+    accepted: dict[int, str] | None = None,
+    *,
+    invalid: bool = False,
+    decision_error: bool = False,
+) -> str:
+    session = db_session()
+    dossier = detail.dossier
+    reports = dossier_intake.current_reports(session, dossier)
+    context: dict[str, Any] = {
+        "form": form,
+        "blank_row": blank_row(CorrectNomineeForm),
+        "unit": dossier.unit,
+        "resend": accepted or {},
+        "invalid": invalid,
+        "mode": "correct",
+        "item": detail.item,
+        "dossier": dossier,
+        "note": dossier_intake.return_note(session, dossier),
+        # A row's current report, by the nominee id the row carries.
+        "reports": reports,
+        "decisions": decisions,
+        "decision_error": decision_error,
+        "award_form_text": AWARD_FORM_LABELS.get(dossier.award_form, dossier.award_form),
+        **_limits(),
     }
     return render_template("dossiers/new.html", **context)

@@ -2,6 +2,8 @@
 
 The field names are those of the API's POST /dossiers body (and of the preparing step's form),
 so that the service's field paths (`nominees.0.name`) lead back to the field that caused them.
+The same editor corrects a dossier at its preparing step (`CorrectDossierForm`): each row
+carries its nominee's id, the award form stays as created, and a comment says what changed.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from wtforms import (
     FileField,
     Form,
     FormField,
+    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -29,8 +32,8 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
-from wtforms.widgets import TextInput
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput, TextInput
 
 from webapp.dossier_view import AWARD_FORM_LABELS, KIND_LABELS, PROCEDURE_LABELS, TRACK_LABELS
 from webapp.field_messages import field_message, upload_message
@@ -161,9 +164,82 @@ class NewDossierForm(BaseForm):
             raise ValidationError(str(_l("Give the grounds for the simplified procedure.")))
 
 
-def blank_row() -> NomineeForm:
+class CorrectNomineeForm(NomineeForm):
+    """A row of a dossier being corrected: an existing nominee keeps its id (a new row has none)."""
+
+    id = IntegerField(
+        widget=HiddenInput(), validators=[Optional(), NumberRange(min=1, max=2**63 - 1)]
+    )
+
+
+class CorrectDossierForm(NewDossierForm):
+    """The dossier at its preparing step: the creation editor, with what the step adds."""
+
+    # Chosen at creation; the preparing step's form does not change it.
+    award_form = None  # type: ignore[assignment]
+    nominees = FieldList(
+        FormField(CorrectNomineeForm),
+        label=_l("Nominees"),
+        min_entries=1,
+        max_entries=MAX_NOMINEES,
+    )
+    comment = TextAreaField(
+        _l("What was supplemented or corrected"),
+        validators=[Optional(), Length(max=4000)],
+        description=_l("Read by the head of your unit and the steps after it."),
+        render_kw={"rows": 2},
+    )
+
+
+def blank_row(row_form: type[NomineeForm] = NomineeForm) -> NomineeForm:
     """An empty nominee row, numbered `__index__`, that the page's script copies for new rows."""
-    return NomineeForm(prefix="nominees-__index__-")
+    return row_form(prefix="nominees-__index__-")
+
+
+def dossier_values(dossier: Any) -> dict[str, Any]:
+    """A dossier's own fields as the correcting editor starts with them."""
+    return {
+        "title": dossier.title,
+        "track": dossier.track,
+        "procedure": dossier.procedure,
+        "simplified_reason": dossier.simplified_reason,
+        "nominees": [
+            {
+                "id": n.id,
+                "kind": n.kind,
+                "name": n.name,
+                "position": n.job_title,
+                "gender": n.gender or "",
+                "birth_date": n.birth_date,
+                "staff_category": n.staff_category or "",
+                "posthumous": n.posthumous,
+                "achievement": n.achievement,
+            }
+            for n in sorted(dossier.nominees, key=lambda n: n.position)
+        ],
+    }
+
+
+def _fit(data: dict[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
+    """Only the fields the step's form has (an administrator may have trimmed it)."""
+    properties = schema.get("properties")
+    if not isinstance(properties, Mapping):
+        return data
+    return {k: v for k, v in data.items() if k in properties}
+
+
+def correct_payload(form: CorrectDossierForm, schema: Mapping[str, Any]) -> dict[str, Any]:
+    """The editor as the preparing step's form data (without the decision), fitted to its schema."""
+    data = dossier_payload(form)
+    data.pop("award_form", None)
+    items = schema.get("properties", {}).get("nominees", {}).get("items", {})
+    rows = []
+    for row, entry in zip(data["nominees"], form.nominees.entries, strict=True):
+        nominee_id = entry.form.id.data
+        rows.append(_fit({"id": nominee_id, **row} if nominee_id else row, items))
+    data["nominees"] = rows
+    data["comment"] = _text(form.comment.data)
+    return _fit(data, schema)
 
 
 def _text(value: Any) -> str | None:
@@ -192,7 +268,8 @@ def dossier_payload(form: NewDossierForm) -> dict[str, Any]:
     simplified = form.procedure.data == "simplified"
     return {
         "title": (form.title.data or "").strip(),
-        "award_form": form.award_form.data,
+        # None in the correcting editor, where the award form is not edited.
+        "award_form": form.award_form.data if form.award_form is not None else None,
         "track": form.track.data,
         "procedure": form.procedure.data,
         "simplified_reason": _text(form.simplified_reason.data) if simplified else None,

@@ -10,27 +10,29 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.models import Dossier, Event, OrgUnit, WorkItem
+from webapp.models import Attachment, Dossier, Event, OrgUnit, User, WorkItem
 from webapp.permissions import Actor, can_do_work_item
-from webapp.services.attachments import Upload, check_upload, store_attachments
+from webapp.services.attachments import check_upload, store_attachments
+from webapp.services.dossier_effects import RETURN_DECISIONS
 from webapp.services.dossiers import creator_unit_id, start_dossier
 from webapp.services.errors import ConflictError, InvalidDataError
-from webapp.services.work_items import complete_work_item
+from webapp.services.work_items import REPORT_KIND, NomineeReport, complete_work_item
 
-REPORT_KIND = "achievement_report"
-
-
-@dataclass(frozen=True)
-class NomineeReport:
-    """The achievement report of the nominee at `index` in the payload's list."""
-
-    index: int
-    upload: Upload
+__all__ = [
+    "REPORT_KIND",
+    "NomineeReport",
+    "ReturnNote",
+    "create_dossier",
+    "creating_unit",
+    "current_reports",
+    "return_note",
+]
 
 
 @dataclass(frozen=True)
@@ -123,3 +125,48 @@ def create_dossier(
         session, actor, dossier, uploads, event_id=_started_event_id(session, dossier)
     )
     return CreatedDossier(dossier, _open_items(session, dossier), own)
+
+
+@dataclass(frozen=True)
+class ReturnNote:
+    """Why the dossier came back to its unit: the returning step, its comment, who and when."""
+
+    step_title: str | None
+    comment: str | None
+    by: str | None
+    at: datetime
+
+
+def return_note(session: Session, dossier: Dossier) -> ReturnNote | None:
+    """The step that last sent the dossier back, while it waits to be corrected (else None)."""
+    if dossier.status != "returned":
+        return None
+    row = session.execute(
+        select(Event.step_title, Event.comment, User.full_name, Event.at)
+        .outerjoin(User, User.id == Event.actor_id)
+        .where(
+            Event.dossier_id == dossier.id,
+            Event.action == "completed",
+            Event.decision.in_(RETURN_DECISIONS),
+        )
+        .order_by(Event.id.desc())
+        .limit(1)
+    ).first()
+    return ReturnNote(*row) if row is not None else None
+
+
+def current_reports(session: Session, dossier: Dossier) -> dict[int, Attachment]:
+    """Each nominee's current achievement report (the latest given), by nominee id."""
+    latest: dict[int, Attachment] = {}
+    for attachment in session.scalars(
+        select(Attachment)
+        .where(
+            Attachment.dossier_id == dossier.id,
+            Attachment.kind == REPORT_KIND,
+            Attachment.nominee_id.is_not(None),
+        )
+        .order_by(Attachment.id)
+    ):
+        if attachment.nominee_id is not None:
+            latest[attachment.nominee_id] = attachment
+    return latest

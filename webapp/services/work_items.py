@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -11,8 +13,9 @@ from sqlalchemy import and_, case, false, func, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from webapp.db import utcnow
-from webapp.models import Dossier, ProcessInstance, ProcessVersion, User, WorkItem
+from webapp.models import Dossier, Event, ProcessInstance, ProcessVersion, User, WorkItem
 from webapp.permissions import Actor, can_do_work_item
+from webapp.services.attachments import Upload, check_upload, store_attachments
 from webapp.services.concurrency import conflicts_as_409
 from webapp.services.dossier_effects import (
     apply_dossier_edits,
@@ -23,6 +26,7 @@ from webapp.services.dossiers import DossierDetail, detail_of
 from webapp.services.engine_turns import finish_turn, mark_done
 from webapp.services.errors import (
     ConflictError,
+    InvalidDataError,
     NotFoundError,
     PermissionDeniedError,
     ProcessFailedError,
@@ -35,6 +39,16 @@ from workflows import ProcessRuntimeError, TaskNotReadyError
 
 # Form fields that change the dossier itself and are not handed to the engine.
 DOSSIER_EDIT_FIELDS = frozenset({"nominees", "title", "track", "simplified_reason"})
+REPORT_KIND = "achievement_report"
+
+
+@dataclass(frozen=True)
+class NomineeReport:
+    """The achievement report of the nominee at `index` in the form's nominee list (or, for a
+    step that does not edit the list, in the dossier's own order)."""
+
+    index: int
+    upload: Upload
 
 
 @dataclass(frozen=True)
@@ -215,13 +229,59 @@ def release_work_item(session: Session, actor: Actor, item_id: int) -> WorkItem:
     return item
 
 
-def complete_work_item(session: Session, actor: Actor, item_id: int, data: Any) -> DossierDetail:
-    """Complete a step: authorise, validate, run the engine, save at revision+1, sync, record.
+def complete_work_item(
+    session: Session,
+    actor: Actor,
+    item_id: int,
+    data: Any,
+    *,
+    uploads: Sequence[Upload] = (),
+    reports: Sequence[NomineeReport] = (),
+) -> DossierDetail:
+    """Complete a step with its files: authorise, validate, run the engine, save at revision+1,
+    sync, record, then store the files under the step's line in the history.
 
-    Returns the dossier as it now stands.
+    `uploads` are the step's own files; `reports` are nominees' achievement reports (a new one
+    becomes the nominee's current report, the older stays in the history). Every file is
+    checked before anything changes and stored last, so a refusal anywhere leaves neither rows
+    nor files. Returns the dossier as it now stands.
     """
+    for upload in [*uploads, *(report.upload for report in reports)]:
+        check_upload(upload)
     with conflicts_as_409():
-        return _complete(session, actor, item_id, data)
+        detail, event = _complete(session, actor, item_id, data)
+    _store_step_files(session, actor, detail.dossier, uploads, reports, event)
+    return detail
+
+
+def _check_report_rows(reports: Sequence[NomineeReport], rows: int) -> None:
+    for report in reports:
+        if not 0 <= report.index < rows:
+            raise InvalidDataError(
+                "the report is for no nominee",
+                {report.upload.field: "is not for a nominee of this dossier"},
+            )
+
+
+def _store_step_files(
+    session: Session,
+    actor: Actor,
+    dossier: Dossier,
+    uploads: Sequence[Upload],
+    reports: Sequence[NomineeReport],
+    event: Event,
+) -> None:
+    # The rows as they stand after the step's edits: a report's index is a row's position.
+    by_position = sorted(dossier.nominees, key=lambda n: n.position)
+    _check_report_rows(reports, len(by_position))
+    files = list(uploads) + [
+        dataclasses.replace(
+            report.upload, kind=REPORT_KIND, nominee_id=by_position[report.index].id
+        )
+        for report in reports
+    ]
+    if files:
+        store_attachments(session, actor, dossier, files, event_id=event.id)
 
 
 def check_turn(actor: Actor, item: WorkItem) -> None:
@@ -240,7 +300,9 @@ def check_turn(actor: Actor, item: WorkItem) -> None:
         raise PermissionDeniedError("you may not do this step")
 
 
-def _complete(session: Session, actor: Actor, item_id: int, data: Any) -> DossierDetail:
+def _complete(
+    session: Session, actor: Actor, item_id: int, data: Any
+) -> tuple[DossierDetail, Event]:
     item = _visible_item(session, actor, item_id, lock=True)
     check_turn(actor, item)
     # The nominees and the unit are needed below (form check, effects, the answer): load them now.
@@ -274,7 +336,7 @@ def _complete(session: Session, actor: Actor, item_id: int, data: Any) -> Dossie
     recorded = {
         k: v for k, v in values.items() if k not in {"comment", "decision"} and v is not None
     }
-    record(
+    event = record(
         session,
         dossier,
         "completed",
@@ -290,11 +352,25 @@ def _complete(session: Session, actor: Actor, item_id: int, data: Any) -> Dossie
     apply_step_data(dossier, values)
     finish_turn(session, dossier, instance, process, steps, item.decision, now)
     session.flush()
-    return detail_of(session, dossier, version)
+    return detail_of(session, dossier, version), event
 
 
-def save_dossier_draft(session: Session, actor: Actor, item_id: int, data: Any) -> Dossier:
-    """Keep the corrections made at the preparing step without submitting it."""
+def save_dossier_draft(
+    session: Session,
+    actor: Actor,
+    item_id: int,
+    data: Any,
+    *,
+    uploads: Sequence[Upload] = (),
+    reports: Sequence[NomineeReport] = (),
+) -> Dossier:
+    """Keep the corrections made at the preparing step, with their files, without submitting.
+
+    Files are checked before anything changes and stored last, under the draft's line in the
+    history (a report given here is the nominee's current report from now on).
+    """
+    for upload in [*uploads, *(report.upload for report in reports)]:
+        check_upload(upload)
     item = _visible_item(session, actor, item_id, lock=True)
     check_turn(actor, item)
     version = session.get_one(ProcessVersion, item.version_id)
@@ -315,7 +391,7 @@ def save_dossier_draft(session: Session, actor: Actor, item_id: int, data: Any) 
     values = validate_form(draft_schema, data, nominee_ids=[str(n.id) for n in dossier.nominees])
     apply_dossier_edits(session, dossier, {k: v for k, v in values.items() if v is not None})
     dossier.updated_at = utcnow()
-    record(
+    event = record(
         session,
         dossier,
         "draft_saved",
@@ -325,4 +401,5 @@ def save_dossier_draft(session: Session, actor: Actor, item_id: int, data: Any) 
         work_item=item,
     )
     session.flush()
+    _store_step_files(session, actor, dossier, uploads, reports, event)
     return dossier

@@ -13,6 +13,7 @@ from werkzeug.datastructures import CombinedMultiDict
 
 from webapp.db import utcnow
 from webapp.dossier_view import dossier_context
+from webapp.dossiers.create import correct_dossier
 from webapp.field_messages import refusal_message, upload_message
 from webapp.forms import ActionForm
 from webapp.permissions import can_do_work_item
@@ -121,6 +122,9 @@ def item(item_id: int) -> ResponseReturnValue:
     elif not can_do_work_item(actor, work_item):
         raise PermissionDeniedError("not your step")
     schema = detail.form or {"type": "object", "properties": {}}
+    if schema.get("x-edits-dossier"):
+        # Preparing or correcting the dossier: the same editor as creating one.
+        return correct_dossier(detail, done_key="work_done")
     lang = str(get_locale())
     form_class = build_form_class(schema, dossier.nominees, lang)
     edits_dossier = bool(schema.get("x-edits-dossier"))
