@@ -43,6 +43,19 @@ def upload_message(code: str) -> str:
     return str(UPLOAD_MESSAGES.get(code, _l("This file cannot be attached.")))
 
 
+def file_refusal_message(exc: InvalidDataError) -> str:
+    """Why a file was refused, naming the file: "File x.pdf refused: the content is not a PDF"."""
+    name = getattr(exc, "file_name", "")
+    claimed = getattr(exc, "claimed_type", None)
+    if claimed:
+        reason = _("its content is not a %(type)s file, although its name says so.", type=claimed)
+    else:
+        reason = upload_message(exc.code)
+    if not name:
+        return reason
+    return _("File %(file)s refused: %(reason)s", file=name, reason=reason)
+
+
 def refusal_message(exc: InvalidDataError) -> str:
     """Why a step (or the closing of a vote) could not be done, above the form."""
     if exc.code == "process_error":

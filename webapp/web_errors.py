@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, current_app, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from webapp.request_db import close_db_session
+from webapp.request_db import close_db_session, db_session
+from webapp.services import work_items
 from webapp.services.errors import ConflictError, NotFoundError, PermissionDeniedError
+from webapp.web_edge import page_actor
 
 
 def page(status: int, **context: object) -> ResponseReturnValue:
@@ -32,6 +37,42 @@ def unexpected_page(exc: Exception) -> ResponseReturnValue:
     return page(500)
 
 
+def work_item_conflict(exc: ConflictError) -> dict[str, Any]:
+    """What the 409 page says about a work item that changed under the user: who completed or
+    took it (the user themself, from another tab, is told so) and which dossier it belongs to.
+    Read afresh: the failed request's transaction is dropped first."""
+    item_id = (request.view_args or {}).get("item_id")
+    if request.blueprint != "work" or not isinstance(item_id, int):
+        return {}
+    if not current_user.is_authenticated:
+        return {}
+    close_db_session()
+    try:
+        detail = work_items.get_work_item(db_session(), page_actor(), item_id)
+    except NotFoundError:
+        return {}
+    item, dossier = detail.item, detail.dossier
+    me = int(current_user.id)
+    if item.status == "done":
+        situation = "done_by_me" if item.completed_by_id == me else "done_by_other"
+        person = item.completed_by
+    elif item.status != "open":
+        situation, person = "closed", None
+    elif item.claimed_by_id not in (None, me):
+        situation, person = "claimed_by_other", item.claimed_by
+    else:
+        situation, person = "changed", None
+    return {
+        "situation": situation,
+        "who": person.full_name if person is not None else None,
+        "when": item.completed_at,
+        "step": item.title,
+        "dossier_id": dossier.id,
+        "dossier_code": dossier.code,
+        "dossier_title": dossier.title,
+    }
+
+
 def register(app: Flask) -> None:
     """Domain errors raised by page views become their pages."""
 
@@ -45,4 +86,4 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(ConflictError)
     def conflict(exc: ConflictError) -> ResponseReturnValue:
-        return page(409, back=request.referrer or None)
+        return page(409, back=request.referrer or None, work=work_item_conflict(exc))

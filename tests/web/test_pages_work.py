@@ -138,7 +138,8 @@ def test_stale_form_gets_the_409_page(api, client):
         f"/work/{item['id']}", data={"csrf_token": csrf_token(page), "decision": "approve"}
     )
     assert response.status_code == 409
-    assert "Người khác đã hoàn thành bước này trước bạn" in response.get_data(as_text=True)
+    # The same person finished it elsewhere (the API here, another tab in life): told so.
+    assert "Bạn đã hoàn thành bước này rồi" in response.get_data(as_text=True)
 
 
 def test_prepare_dossier_saves_a_draft_and_corrects_nominees(api, client):
@@ -179,7 +180,8 @@ def test_a_wrong_file_type_shows_the_form_again_and_stores_nothing(api, client, 
     }
     response = submit(client, f"/work/{item['id']}", data, content_type="multipart/form-data")
     assert response.status_code == 422
-    assert "Chỉ nhận tệp PDF, DOC, DOCX, PNG và JPEG." in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "Không nhận tệp virus.pdf: nội dung không phải tệp PDF" in page
     after = api.dossier(dossier["id"])
     assert after["current"][0]["step"] == "check_dossier"
     assert not any(app.config["UPLOAD_DIR"].rglob("*"))

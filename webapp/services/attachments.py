@@ -61,6 +61,35 @@ ACCEPTED = (
 )
 
 
+class RefusedFileError(InvalidDataError):
+    """A file refused by its type, size or content; carries the file's name and, for a file
+    whose bytes are not what its extension says, the type the name claimed (e.g. "PDF")."""
+
+    def __init__(
+        self,
+        message: str,
+        fields: dict[str, str],
+        *,
+        code: str,
+        file_name: str,
+        claimed_type: str | None = None,
+    ):
+        super().__init__(message, fields, code=code)
+        self.file_name = file_name
+        self.claimed_type = claimed_type
+
+
+# What a person calls each accepted type, for "the content is not a PDF".
+TYPE_NAMES = {
+    ".pdf": "PDF",
+    ".docx": "DOCX",
+    ".doc": "DOC",
+    ".png": "PNG",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+}
+
+
 @dataclass(frozen=True)
 class Upload:
     """A file as received from a form or the API, not yet stored."""
@@ -102,35 +131,6 @@ def download_name(attachment: Attachment) -> str:
     return FALLBACK_STEM + extension
 
 
-def check_upload(upload: Upload) -> FileType:
-    """The file's type, or InvalidDataError naming the field (wrong type, too large, empty)."""
-    name = clean_file_name(upload.file_name)
-    if not name or not upload.data:
-        raise InvalidDataError("the file is empty", {upload.field: "is empty"}, code="empty_file")
-    if len(upload.data) > MAX_FILE_BYTES:
-        raise InvalidDataError(
-            f"{name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB",
-            {upload.field: f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB"},
-            code="file_too_large",
-        )
-    extension = os.path.splitext(name)[1].lower()
-    for kind in ACCEPTED:
-        if extension in kind.extensions and upload.data.startswith(kind.magic):
-            return kind
-    raise InvalidDataError(
-        f"{name} is not a PDF, DOC/DOCX or image file",
-        {upload.field: "must be a PDF, DOC, DOCX, PNG or JPEG file"},
-        code="file_type",
-    )
-
-
-def _store_bytes(root: Path, digest: str, data: bytes) -> None:
-    target = root / digest[:2] / digest
-    if target.exists():
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Write then rename: a crash never leaves a half-written file under its final name.
-    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
 # Served inline (opened by the browser) instead of downloaded: PDFs and pictures, which a council
 # member reads rather than edits. What a browser may do with them is bounded by INLINE_POLICY.
 INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
@@ -166,6 +166,53 @@ def opens_in_browser(attachment: Attachment) -> bool:
     return serving(attachment).inline
 
 
+def check_upload(upload: Upload) -> FileType:
+    """The file's type, or InvalidDataError naming the field (wrong type, too large, empty)."""
+    name = clean_file_name(upload.file_name)
+    if not name or not upload.data:
+        raise RefusedFileError(
+            f"{name or 'the file'} is empty",
+            {upload.field: "is empty"},
+            code="empty_file",
+            file_name=name,
+        )
+    if len(upload.data) > MAX_FILE_BYTES:
+        raise RefusedFileError(
+            f"{name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB",
+            {upload.field: f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB"},
+            code="file_too_large",
+            file_name=name,
+        )
+    extension = os.path.splitext(name)[1].lower()
+    for kind in ACCEPTED:
+        if extension in kind.extensions and upload.data.startswith(kind.magic):
+            return kind
+    claimed = TYPE_NAMES.get(extension)
+    if claimed:
+        # The name says PDF (say) but the bytes are something else: a renamed program, a
+        # damaged file. The same code as a wrong type, with the claimed type to say so.
+        raise RefusedFileError(
+            f"{name}: the content is not a {claimed} file",
+            {upload.field: f"content is not a {claimed} file"},
+            code="file_type",
+            file_name=name,
+            claimed_type=claimed,
+        )
+    raise RefusedFileError(
+        f"{name} is not a PDF, DOC/DOCX or image file",
+        {upload.field: "must be a PDF, DOC, DOCX, PNG or JPEG file"},
+        code="file_type",
+        file_name=name,
+    )
+
+
+def _store_bytes(root: Path, digest: str, data: bytes) -> None:
+    target = root / digest[:2] / digest
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Write then rename: a crash never leaves a half-written file under its final name.
+    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
         handle.write(data)
         temp = Path(handle.name)
     os.replace(temp, target)

@@ -102,10 +102,13 @@
   function fileInputs() { return Array.prototype.slice.call(list.querySelectorAll('input[type="file"]')); }
 
   function totalTooLarge() {
-    const total = fileInputs().reduce(function (sum, input) {
-      return sum + (input.files && input.files[0] ? input.files[0].size : 0);
-    }, 0);
-    const tooLarge = Boolean(maxTotal) && total > maxTotal;
+    // Only files that pass on their own count: a file too large by itself has its own message,
+    // and "save the draft with some of the files" makes sense only when there are several.
+    const sizes = fileInputs().filter(function (input) {
+      return input.files && input.files[0] && !(maxFile && input.files[0].size > maxFile);
+    }).map(function (input) { return input.files[0].size; });
+    const total = sizes.reduce(function (sum, size) { return sum + size; }, 0);
+    const tooLarge = Boolean(maxTotal) && sizes.length > 1 && total > maxTotal;
     document.getElementById('files-too-large').hidden = !tooLarge;
     return tooLarge;
   }
@@ -130,6 +133,17 @@
     // Keep the keyboard where the removed row was: the row that took its place, or "Add".
     const next = rows()[index];
     if (next) { next.querySelector('h3').focus(); } else { addButton.focus(); }
+  });
+
+  // The row's heading names its nominee ("Nominee 2 — Nguyễn Thị Hằng") as the name is typed.
+  function showName(row) {
+    const name = row.querySelector('input[name$="-name"]');
+    const label = row.querySelector('[data-row-name]');
+    if (name && label) { label.textContent = name.value.trim() ? ' — ' + name.value.trim() : ''; }
+  }
+
+  list.addEventListener('input', function (event) {
+    if (event.target.matches('input[name$="-name"]')) { showName(event.target.closest('[data-nominee-row]')); }
   });
 
   list.addEventListener('change', function (event) {

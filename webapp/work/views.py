@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import session as browser_session
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -14,12 +15,17 @@ from werkzeug.datastructures import CombinedMultiDict
 from webapp.db import utcnow
 from webapp.dossier_view import dossier_context
 from webapp.dossiers.create import correct_dossier
-from webapp.field_messages import refusal_message, upload_message
+from webapp.field_messages import file_refusal_message, refusal_message
 from webapp.forms import ActionForm
 from webapp.permissions import can_do_work_item
 from webapp.request_db import db_session
 from webapp.services import attachments, work_items
-from webapp.services.errors import ConflictError, InvalidDataError, PermissionDeniedError
+from webapp.services.errors import (
+    ConflictError,
+    InvalidDataError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from webapp.services.form_validation import FormInvalidError
 from webapp.step_forms import attach_errors, build_form_class, form_data, initial_data
 from webapp.url_converters import query_page
@@ -27,6 +33,8 @@ from webapp.web_edge import page_actor
 
 bp = Blueprint("work", __name__)
 PER_PAGE = 50
+# The session key naming the item just completed: the inbox confirms it once, then forgets it.
+DONE_KEY = "work_done"
 # What files attached at a step are, by default.
 STEP_ATTACHMENT_KIND = {
     "prepare_dossier": "achievement_report",
@@ -58,9 +66,11 @@ def inbox() -> ResponseReturnValue:
     rows = work_items.my_work_items(
         session, actor, order=order, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
     )
+    done = _just_done(actor, order)
     return render_template(
         "work/inbox.html",
         rows=rows,
+        done=done,
         total=total,
         overdue=overdue,
         order=order,
@@ -68,6 +78,41 @@ def inbox() -> ResponseReturnValue:
         pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
         now=now,
     )
+
+
+def _just_done(actor: Any, order: str) -> dict[str, Any] | None:
+    """The step this user has just completed (shown once, above the inbox), and the item that
+    comes next in the inbox, named so that opening it is the user's own choice."""
+    done_id = browser_session.pop(DONE_KEY, None)
+    if not isinstance(done_id, int):
+        return None
+    try:
+        done = work_items.get_work_item(db_session(), actor, done_id)
+    except NotFoundError:
+        return None
+    following = [
+        row
+        for row in work_items.my_work_items(db_session(), actor, order=order, limit=2)
+        if row.id != done_id
+    ]
+    upcoming = None
+    if following:
+        next_item = work_items.get_work_item(db_session(), actor, following[0].id)
+        upcoming = {
+            "id": next_item.item.id,
+            "step": next_item.item.title,
+            "code": next_item.dossier.code,
+            "title": next_item.dossier.title,
+            "unit": next_item.dossier.unit.name,
+            "same_dossier": next_item.dossier.id == done.dossier.id,
+        }
+    return {
+        "step": done.item.title,
+        "dossier_id": done.dossier.id,
+        "code": done.dossier.code,
+        "title": done.dossier.title,
+        "next": upcoming,
+    }
 
 
 def _edits_of(dossier: Any) -> dict[str, Any]:
@@ -103,6 +148,27 @@ def _uploads(item_step: str) -> list[attachments.Upload]:
     ]
 
 
+class RefusedUploadsError(Exception):
+    """One or more files sent with a step were refused; one message per file, naming it."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__("; ".join(messages))
+        self.messages = messages
+
+
+def _check_uploads(uploads: list[attachments.Upload]) -> None:
+    """Check every file (not only up to the first refused one), so that the page can say
+    at once which of them to replace and why."""
+    refused = []
+    for upload in uploads:
+        try:
+            attachments.check_upload(upload)
+        except InvalidDataError as exc:
+            refused.append(file_refusal_message(exc))
+    if refused:
+        raise RefusedUploadsError(refused)
+
+
 @bp.route("/work/<int:item_id>", methods=["GET", "POST"])
 @login_required
 def item(item_id: int) -> ResponseReturnValue:
@@ -124,7 +190,7 @@ def item(item_id: int) -> ResponseReturnValue:
     schema = detail.form or {"type": "object", "properties": {}}
     if schema.get("x-edits-dossier"):
         # Preparing or correcting the dossier: the same editor as creating one.
-        return correct_dossier(detail, done_key="work_done")
+        return correct_dossier(detail, done_key=DONE_KEY)
     lang = str(get_locale())
     form_class = build_form_class(schema, dossier.nominees, lang)
     edits_dossier = bool(schema.get("x-edits-dossier"))
@@ -137,8 +203,7 @@ def item(item_id: int) -> ResponseReturnValue:
             data = form_data(form, schema)
             try:
                 uploads = _uploads(work_item.step)
-                for upload in uploads:
-                    attachments.check_upload(upload)
+                _check_uploads(uploads)
                 if draft:
                     edits = {
                         k: v
@@ -161,6 +226,10 @@ def item(item_id: int) -> ResponseReturnValue:
                     session, actor, dossier, uploads, event_id=completed[-1] if completed else None
                 )
                 session.commit()
+            except RefusedUploadsError as exc:
+                session.rollback()
+                attachment_errors.extend(exc.messages)
+                status = 422
             except FormInvalidError as exc:
                 session.rollback()
                 for message in attach_errors(form, exc.problems):
@@ -170,20 +239,15 @@ def item(item_id: int) -> ResponseReturnValue:
                 session.rollback()
                 field = next(iter(exc.fields), None)
                 if field == "attachments":
-                    attachment_errors.append(upload_message(exc.code))
+                    attachment_errors.append(file_refusal_message(exc))
                 else:
                     flash(refusal_message(exc), "danger")
                 status = 422
             else:
-                flash(
-                    _(
-                        "Done: “%(step)s” of dossier %(code)s.",
-                        step=work_item.title,
-                        code=dossier.code,
-                    ),
-                    "success",
-                )
-                return redirect(_next_url(actor, item_id))
+                # Back to the inbox, never straight into another dossier's form: the inbox
+                # confirms this step and names the next item for the user to choose.
+                browser_session[DONE_KEY] = item_id
+                return redirect(url_for("work.inbox"))
         else:
             status = 422
     else:
@@ -200,13 +264,6 @@ def item(item_id: int) -> ResponseReturnValue:
         attachment_errors=attachment_errors,
         **context,
     ), status
-
-
-def _next_url(actor: Any, done_id: int) -> str:
-    """The next item in the inbox, or the inbox when nothing is left."""
-    rows = work_items.my_work_items(db_session(), actor, limit=2)
-    following = [row for row in rows if row.id != done_id]
-    return url_for("work.item", item_id=following[0].id) if following else url_for("work.inbox")
 
 
 @bp.post("/work/<int:item_id>/claim")
@@ -231,5 +288,8 @@ def release(item_id: int) -> ResponseReturnValue:
     session = db_session()
     work_items.release_work_item(session, page_actor(), item_id)
     session.commit()
-    flash(_("You gave this step back to your colleagues."), "info")
+    flash(
+        _("You no longer hold this step: everyone in your role sees it in their list again."),
+        "info",
+    )
     return redirect(url_for("work.inbox"))
