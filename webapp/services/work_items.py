@@ -34,6 +34,7 @@ from webapp.services.errors import (
 from webapp.services.form_validation import validate_form
 from webapp.services.history import record
 from webapp.services.instances import load_process, save_process
+from webapp.services.nominees_in_play import nominee_ids_in_play, nominee_ids_out_of_play
 from webapp.services.process_versions import definition_of, form_schema
 from workflows import ProcessRuntimeError, TaskNotReadyError
 
@@ -314,8 +315,13 @@ def _complete(
     instance = session.get_one(ProcessInstance, item.instance_id)
     version = session.get_one(ProcessVersion, item.version_id)
     schema = form_schema(version, item.form) or {"type": "object"}
-    nominee_ids = [str(n.id) for n in dossier.nominees]
-    values = validate_form(schema, data, nominee_ids=nominee_ids)
+    # Per-nominee fields decide only on the nominees still in play (none rejected earlier).
+    values = validate_form(
+        schema,
+        data,
+        nominee_ids=nominee_ids_in_play(dossier),
+        closed_nominee_ids=nominee_ids_out_of_play(dossier),
+    )
     if schema.get("x-edits-dossier"):
         apply_dossier_edits(session, dossier, values)
     engine_data = {k: copy.deepcopy(v) for k, v in values.items() if k not in DOSSIER_EDIT_FIELDS}
