@@ -55,6 +55,7 @@ function start(root) {
   });
   // For the browser tests and for debugging from the console.
   root.modeler = modeler;
+  translateLeftovers($('modeler-properties'), translator(config.bpmnTexts || {}));
 
   const dirty = () => state.changes !== state.savedChanges;
 
@@ -361,4 +362,39 @@ function start(root) {
   enableProblemClicks();
   refreshButtons();
   open();
+}
+
+// A few controls of the properties panel are drawn without its translate service (the
+// documentation field's "Open pop-up editor" button is one): their tooltips and accessible names
+// are put in the page's language here, as the panel draws them. Texts the table does not know
+// stay as they are.
+function translateLeftovers(container, translate) {
+  const attributes = [ 'title', 'aria-label', 'placeholder' ];
+  const fix = (element) => {
+    for (const name of attributes) {
+      const value = element.getAttribute(name);
+      if (value) {
+        const translated = translate(value);
+        if (translated !== value) {
+          element.setAttribute(name, translated);
+        }
+      }
+    }
+  };
+  const sweep = (node) => {
+    if (node.nodeType === Node.ELEMENT_NODE) {
+      fix(node);
+      node.querySelectorAll('[title], [aria-label], [placeholder]').forEach(fix);
+    }
+  };
+  new MutationObserver((records) => {
+    for (const record of records) {
+      if (record.type === 'attributes') {
+        fix(record.target);
+      } else {
+        record.addedNodes.forEach(sweep);
+      }
+    }
+  }).observe(container, { subtree: true, childList: true, attributes: true, attributeFilter: attributes });
+  sweep(container);
 }

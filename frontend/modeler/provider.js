@@ -124,7 +124,8 @@ function RoleSelect({ element, id }) {
     getValue: () => readProperty(element, ROLE),
     setValue: propertySetter(element, ROLE, services),
     getOptions: () => withCurrent(
-      [ { value: '', label: strings.roleNone }, ...roles.map((r) => ({ value: r, label: r })) ],
+      // Roles by name (the server sends { value: code, label: name }); the lane stores the code.
+      [ { value: '', label: strings.roleNone }, ...roles ],
       readProperty(element, ROLE),
       strings.roleUnknown
     )

@@ -116,7 +116,10 @@ def test_the_page_carries_the_version_its_forms_and_the_known_roles(client):
     assert config["version"]["problems"] == []
     assert config["version"]["deployable"] is False
     assert "approve_at_unit.json" in config["forms"]
-    assert "council_chair" in config["roles"]
+    # Roles by name, the code as the value a lane stores.
+    assert {"value": "council_chair", "label": "Chủ tịch Hội đồng Thi đua - Khen thưởng"} in config[
+        "roles"
+    ]
     assert {o["value"] for o in config["outcomes"]} == {"awarded", "refused", "withdrawn"}
     assert config["strings"]["group"]
     # bpmn-js's texts, English to the page's language, "Name" as the modeler means it.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from html import unescape
 from html.parser import HTMLParser
@@ -232,3 +233,85 @@ def test_the_checks_problems_read_in_vietnamese(walked_pages):
             "không được dùng tên “__import__” (tên bắt đầu bằng _)"
         ) in text
         assert "Chi tiết kỹ thuật" not in text
+
+
+# --- the modeler's own labels -----------------------------------------------------------------
+
+PROPERTIES_PANEL = ROOT / "node_modules" / "@bpmn-io" / "properties-panel" / "dist" / "index.esm.js"
+TRANSLATE_CALL = re.compile(r"translate\((?:'([^']*)'|`([^`]*)`)")
+TEMPLATE_CHOICE = re.compile(r"\$\{[^}?]*\?\s*'([^']*)'\s*:\s*'([^']*)'\s*\}")
+
+
+def panel_labels(source: str) -> set[str]:
+    """Every text the properties panel's own controls pass to translate(): the quoted ones, and
+    each reading of a template that picks between two words (`item${n != 1 ? 's' : ''}`)."""
+    labels: set[str] = set()
+    for quoted, template in TRANSLATE_CALL.findall(source):
+        if quoted:
+            labels.add(quoted)
+            continue
+        readings = [template]
+        while any(TEMPLATE_CHOICE.search(r) for r in readings):
+            readings = [
+                r[: m.start()] + choice + r[m.end() :]
+                for r in readings
+                if (m := TEMPLATE_CHOICE.search(r))
+                for choice in m.groups()
+            ]
+        labels.update(readings)
+    return labels
+
+
+def test_the_panel_label_reader_expands_templates():
+    source = (
+        "title: translate('Toggle section'), x = translate(`List contains {numOfItems} "
+        "item${items.length != 1 ? 's' : ''}`, {numOfItems})"
+    )
+    assert panel_labels(source) == {
+        "Toggle section",
+        "List contains {numOfItems} items",
+        "List contains {numOfItems} item",
+    }
+
+
+def test_the_vocabulary_covers_every_label_of_the_bundled_properties_panel():
+    """An English label of the properties panel that the vocabulary misses would show in
+    English in the modeler (as "Open pop-up editor" did): every one the installed panel can
+    show is in the catalog's bpmn-js context."""
+    from webapp.admin.diagram_vocabulary import BPMN_TEXTS
+
+    labels = panel_labels(PROPERTIES_PANEL.read_text(encoding="utf-8"))
+    assert "Open pop-up editor" in labels  # the reader finds what it must
+    assert sorted(labels - set(BPMN_TEXTS)) == []
+
+
+def test_the_modeler_speaks_vietnamese_roles_by_name(app, client):
+    """The modeler's texts (its bpmn-js table and its own strings) are all translated, and its
+    lane role list shows each role's name, not its code."""
+    login(client, "admin")
+    html = client.get(f"{VERSIONS}/1/modeler").get_data(as_text=True)
+    config = json.loads(
+        re.search(
+            r'<script type="application/json" id="modeler-config">(.*?)</script>', html, re.S
+        ).group(1)  # type: ignore[union-attr]
+    )
+    untranslated = [
+        english
+        for english, shown in {**config["bpmnTexts"], **config["strings"]}.items()
+        if shown == english and english not in SAME_IN_BOTH and re.search("[a-z]{3}", english)
+    ]
+    assert untranslated == []
+    assert config["bpmnTexts"]["Open pop-up editor"] == "Mở trình soạn thảo trong cửa sổ riêng"
+    labels = {role["value"]: role["label"] for role in config["roles"]}
+    assert labels["unit_officer"] == "Cán bộ đơn vị"
+    assert all(label != code for code, label in labels.items())
+
+
+def test_people_pages_name_roles_not_codes(client):
+    login(client, "admin")
+    users = client.get("/admin/users").get_data(as_text=True)
+    row = users[users.index('data-username="canbo_ns"') :]
+    row = row[: row.index("</tr>")]
+    assert "Cán bộ đơn vị" in row
+    assert "unit_officer" not in re.sub(r'data-role="[^"]*"', "", row)
+    assert "BN-QLNS" not in row

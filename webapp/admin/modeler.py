@@ -23,7 +23,7 @@ from webapp.admin.problem_text import described, problem_label, problem_text
 from webapp.forms import ActionForm
 from webapp.models import ProcessVersion
 from webapp.request_db import db_session
-from webapp.services import diagram_drafts, process_versions
+from webapp.services import diagram_drafts, people, process_versions
 from webapp.services.errors import ConflictError, DiagramProblemsError, InvalidDataError
 from webapp.web_edge import page_actor
 
@@ -147,15 +147,24 @@ def _page_strings() -> dict[str, str]:
     }
 
 
+def _role_options() -> list[dict[str, str]]:
+    """The roles a lane may name, by name, for the modeler's role list."""
+    rows = people.list_roles(db_session(), page_actor())
+    return sorted(
+        ({"value": row.role.code, "label": row.role.name} for row in rows),
+        key=lambda option: option["label"],
+    )
+
+
 def _render(
     version: ProcessVersion, status: int = 200, upload_error: str | None = None
 ) -> Response:
-    session = db_session()
     version_json = _version_json(version)
     config: dict[str, Any] = {
         "version": version_json,
         "forms": sorted(process_versions.form_names(version.files)),
-        "roles": sorted(process_versions.known_roles(session)),
+        # Each role by its name (what a person reads), its code as the value lanes store.
+        "roles": _role_options(),
         "outcomes": [{"value": k, "label": str(v)} for k, v in OUTCOMES.items()],
         "strings": _page_strings(),
         "bpmnTexts": bpmn_js_texts(),

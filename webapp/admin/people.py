@@ -81,6 +81,11 @@ def _apply(form: BaseForm, change: Callable[[], T]) -> T | None:
     return None
 
 
+def _role_names() -> dict[str, str]:
+    """Each role's name by its code: pages show the name, never the code alone."""
+    return {row.role.code: row.role.name for row in people.list_roles(db_session(), page_actor())}
+
+
 # --- units ----------------------------------------------------------------------------------
 
 
@@ -178,6 +183,7 @@ def _unit_page(found: Any, form: UnitForm) -> str:
         usage=people.unit_usage(session, actor, found.id),
         users=users,
         assignments=people.unit_assignments(session, actor, found.id),
+        role_names=_role_names(),
         children=sorted(
             (u for u, _depth in people.unit_outline(session, actor) if u.parent_id == found.id),
             key=lambda u: u.name,
@@ -310,6 +316,7 @@ def users() -> ResponseReturnValue:
         args=args,
         filtered=bool(args),
         units=unit_choices(outline, keep=query["unit_id"]),
+        role_names=_role_names(),
     )
 
 
@@ -368,7 +375,7 @@ def _user_page(
         assignments=people.user_roles(session, actor, user_id),
         activity=people.user_activity(session, actor, user_id),
         waiting=people.steps_waiting_for(session, actor, user_id),
-        role_names={row.role.code: row.role.name for row in people.list_roles(session, actor)},
+        role_names=_role_names(),
         is_self=user.id == actor.user_id,
     ), status
 
@@ -376,8 +383,7 @@ def _user_page(
 def _assignment_choices(form: AssignmentForm) -> None:
     session, actor = db_session(), page_actor()
     form.role.choices = [SelectChoice("", _("— choose —"))] + [
-        SelectChoice(row.role.code, f"{row.role.name} ({row.role.code})")
-        for row in people.list_roles(session, actor)
+        SelectChoice(row.role.code, row.role.name) for row in people.list_roles(session, actor)
     ]
     form.unit_id.choices = unit_choices(people.unit_outline(session, actor), blank=_("— choose —"))
 
