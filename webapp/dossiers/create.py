@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask import session as browser_session
+from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -170,6 +171,13 @@ def correct_dossier(detail: work_items.WorkItemDetail, *, done_key: str) -> Resp
         return redirect(url_for("work.item", item_id=item.id))
     browser_session[done_key] = item.id
     return redirect(url_for("work.inbox"))
+
+
+@bp.record_once
+def _register_editor(state: BlueprintSetupState) -> None:
+    """The work-item page (another blueprint, which may not import this one) hands a step whose
+    form edits the dossier to this editor."""
+    state.app.extensions["dossier_editor"] = correct_dossier
 
 
 def _correct_page(

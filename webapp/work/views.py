@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask import session as browser_session
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
@@ -14,7 +23,6 @@ from werkzeug.datastructures import CombinedMultiDict
 
 from webapp.db import utcnow
 from webapp.dossier_view import dossier_context
-from webapp.dossiers.create import correct_dossier
 from webapp.field_messages import file_refusal_message, refusal_message
 from webapp.forms import ActionForm
 from webapp.permissions import can_do_work_item
@@ -189,8 +197,9 @@ def item(item_id: int) -> ResponseReturnValue:
         raise PermissionDeniedError("not your step")
     schema = detail.form or {"type": "object", "properties": {}}
     if schema.get("x-edits-dossier"):
-        # Preparing or correcting the dossier: the same editor as creating one.
-        return correct_dossier(detail, done_key=DONE_KEY)
+        # Preparing or correcting the dossier: the same editor as creating one, which the
+        # dossiers blueprint registers (blueprints do not import each other).
+        return current_app.extensions["dossier_editor"](detail, done_key=DONE_KEY)
     lang = str(get_locale())
     form_class = build_form_class(schema, dossier.nominees, lang)
     edits_dossier = bool(schema.get("x-edits-dossier"))
