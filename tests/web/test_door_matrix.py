@@ -186,6 +186,7 @@ DOORS: dict[tuple[str, str], Door] = {
     # --- dossiers
     ("dossiers.tracking", "GET"): Door(page_for_all(200)),
     ("dossiers.tracking_csv", "GET"): Door(page_for_all(200)),
+    ("dossiers.tracking_xlsx", "GET"): Door(page_for_all(200)),
     ("dossiers.show", "GET"): Door(dossier_page(200), lambda w: {"dossier_id": w.dossier}),
     ("dossiers.diagram", "GET"): Door(dossier_page(200), lambda w: {"dossier_id": w.dossier}),
     ("dossiers.attachment", "GET"): Door(

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, redirect, render_template, request, send_file, url_for
+from flask import (
+    Response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from flask_login import login_required
 
 from webapp.db import utcnow
-from webapp.dossier_view import AWARD_FORM_LABELS, LABELS, STATUS_LABELS, dossier_context
+from webapp.dossier_view import (
+    AWARD_FORM_LABELS,
+    KIND_LABELS,
+    LABELS,
+    NOMINEE_RESULT_LABELS,
+    STATUS_LABELS,
+    dossier_context,
+)
 from webapp.dossiers.blueprint import bp
 from webapp.dossiers.close_vote_form import CloseVoteForm
 from webapp.forms import query_text
@@ -19,7 +35,7 @@ from webapp.i18n import local
 from webapp.permissions import can_close_votes
 from webapp.request_db import db_session
 from webapp.services import attachments, council_closing, dossier_trail, dossiers, tracking_export
-from webapp.status_text import dossier_status
+from webapp.status_text import dossier_status, status_text
 from webapp.url_converters import query_int, query_page
 from webapp.web_edge import page_actor
 
@@ -203,31 +219,79 @@ def tracking() -> ResponseReturnValue:
     )
 
 
-@bp.get("/dossiers.csv")
-@login_required
-def tracking_csv() -> ResponseReturnValue:
-    """The filtered tracking list as CSV (every matching row up to the export limit)."""
-    steps, units = _tracking_choices()
-    query = _read_query(steps, units)
+def _export_labels() -> tracking_export.ExportLabels:
+    """Codes in Vietnamese words (the caller holds the "vi" locale while the file is written)."""
+    return tracking_export.ExportLabels(
+        statuses={code: str(label) for code, label in STATUS_LABELS.items()},
+        award_forms={code: str(label) for code, label in AWARD_FORM_LABELS.items()},
+        results={code: str(label) for code, label in NOMINEE_RESULT_LABELS.items()},
+        kinds={code: str(label) for code, label in KIND_LABELS.items()},
+        sentence=status_text,
+    )
+
+
+def _in_vietnamese(chunks: Iterator[bytes]) -> Iterator[bytes]:
     # The file is Vietnamese whatever language the user reads the site in.
     with force_locale("vi"):
-        labels = tracking_export.ExportLabels(
-            statuses={code: str(label) for code, label in STATUS_LABELS.items()},
-            award_forms={code: str(label) for code, label in AWARD_FORM_LABELS.items()},
-        )
-    now = utcnow()
-    data = tracking_export.export_csv(
-        db_session(), page_actor(), query.filters(), labels, sort=query.sort, now=now
-    )
-    stamp = (local(now) or now).strftime("%Y%m%d-%H%M")
+        yield from chunks
+
+
+def _file_response(chunks: Iterator[bytes], mimetype: str, name: str) -> Response:
+    stamp = (local(utcnow()) or utcnow()).strftime("%Y%m%d-%H%M")
     return Response(
-        data,
-        mimetype="text/csv",
+        stream_with_context(_in_vietnamese(chunks)),
+        mimetype=mimetype,
         headers={
-            "Content-Disposition": f'attachment; filename="theo-doi-ho-so-{stamp}.csv"',
+            "Content-Disposition": f'attachment; filename="{name}-{stamp}.{name_ext(mimetype)}"',
             "Cache-Control": "no-store",
         },
     )
+
+
+def name_ext(mimetype: str) -> str:
+    """The file name's extension for an export's type."""
+    return "csv" if mimetype == "text/csv" else "xlsx"
+
+
+@bp.get("/dossiers.csv")
+@login_required
+def tracking_csv() -> ResponseReturnValue:
+    """Every row of the filtered tracking list as CSV, streamed: one row per dossier, or one
+    per nominee with ?level=nominees."""
+    steps, units = _tracking_choices()
+    query = _read_query(steps, units)
+    level = request.args.get("level")
+    with force_locale("vi"):
+        labels = _export_labels()
+    chunks = tracking_export.stream_csv(
+        db_session(),
+        page_actor(),
+        query.filters(),
+        labels,
+        level="nominees" if level == "nominees" else "dossiers",
+        sort=query.sort,
+        now=utcnow(),
+    )
+    name = "nguoi-duoc-de-nghi" if level == "nominees" else "theo-doi-ho-so"
+    return _file_response(chunks, "text/csv", name)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.get("/dossiers.xlsx")
+@login_required
+def tracking_xlsx() -> ResponseReturnValue:
+    """Every row of the filtered tracking list as an Excel workbook: a sheet of dossiers and a
+    sheet of nominees with their results and decisions."""
+    steps, units = _tracking_choices()
+    query = _read_query(steps, units)
+    with force_locale("vi"):
+        labels = _export_labels()
+    chunks = tracking_export.stream_xlsx(
+        db_session(), page_actor(), query.filters(), labels, sort=query.sort, now=utcnow()
+    )
+    return _file_response(chunks, XLSX, "theo-doi-ho-so")
 
 
 @bp.get("/dossiers/<int:dossier_id>")

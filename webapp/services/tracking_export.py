@@ -1,22 +1,27 @@
-"""The tracking list as a CSV file that Excel opens with its Vietnamese text intact.
+"""The tracking list as files: CSV (dossiers, or one row per nominee) and XLSX (both sheets).
 
-Read as plain columns in two queries (no ORM objects, no engine state): the export may hold ten
-thousand rows and should still come back as fast as a page.
+Every row the user may see is written: no cap, nothing silently left out. Rows are read as plain
+columns (no ORM objects, no engine state) from a streamed query, in batches; each batch's open
+steps and nominees come in one query each, so the memory a file takes stays flat however many
+dossiers there are, and the CSV reaches the browser while it is being written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.db import utcnow
-from webapp.models import Dossier, OrgUnit, WorkItem
+from webapp.models import Dossier, Nominee, OrgUnit, WorkItem
 from webapp.permissions import Actor
 from webapp.services.dossiers import (
     DEFAULT_SORT,
@@ -26,9 +31,20 @@ from webapp.services.dossiers import (
     sort_order,
 )
 from webapp.services.settings import settings_of
+from webapp.services.status_sentence import (
+    OpenStep,
+    Outcome,
+    StatusSentence,
+    calendar_of,
+    outcome_of,
+    status_sentence,
+)
 from webapp.services.work_items import ASSIGNEE, CLAIMER
 
-MAX_EXPORT_ROWS = 10_000
+# Rows read from the database at a time: each batch costs two more small queries.
+BATCH = 500
+# Bytes of CSV handed to the response at a time, and of the XLSX file read back.
+CHUNK = 64 * 1024
 # The file is a Vietnamese office document whatever the interface language: fixed headers.
 HEADERS = (
     "Mã hồ sơ",
@@ -40,7 +56,30 @@ HEADERS = (
     "Từ lúc",
     "Hạn xử lý",
     "Trạng thái",
+    "Tình trạng",
+    "Số người được đề nghị",
+    "Số người được khen thưởng",
+    "Ngày tạo",
+    "Ngày kết thúc",
 )
+NOMINEE_HEADERS = (
+    "Mã hồ sơ",
+    "Trích yếu",
+    "Đơn vị",
+    "Hình thức khen thưởng",
+    "STT",
+    "Người được đề nghị",
+    "Cá nhân/tập thể",
+    "Chức vụ, đơn vị",
+    "Kết quả",
+    "Số quyết định",
+    "Ngày quyết định",
+    "Trạng thái hồ sơ",
+    "Ngày kết thúc",
+)
+SHEET_DOSSIERS = "Hồ sơ"
+SHEET_NOMINEES = "Người được đề nghị"
+LEVELS = ("dossiers", "nominees")
 # A cell starting with one of these is a formula to Excel: user-typed text must not run.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 NO_STEP = ("", "", "", "")
@@ -48,13 +87,17 @@ NO_STEP = ("", "", "", "")
 
 @dataclass(frozen=True)
 class ExportLabels:
-    """Display names of codes, in the file's language (the web edge translates them)."""
+    """Display names of codes, and the status sentence, in the file's language (the web edge
+    translates them)."""
 
     statuses: Mapping[str, str]
     award_forms: Mapping[str, str]
+    results: Mapping[str, str]
+    kinds: Mapping[str, str]
+    sentence: Callable[[StatusSentence], str]
 
 
-def csv_line(fields: tuple[str, ...]) -> str:
+def csv_line(fields: Sequence[str]) -> str:
     """One CSV record, every field quoted (RFC 4180), CRLF-terminated.
 
     Written by hand because quoting every field needs no scan for separators: ten thousand rows
@@ -69,18 +112,50 @@ def safe_cell(value: str | None) -> str:
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
-def _open_steps(
-    session: Session, conditions: list[Any], zone: ZoneInfo
-) -> dict[int, tuple[str, str, str, str]]:
-    """Per matching dossier: its open steps, who holds them, since when, the earliest due date.
+def _day(value: date | datetime | None, zone: ZoneInfo) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(zone).date()
+    return value.strftime("%d/%m/%Y")
 
-    Joined on the list's conditions rather than on its first `limit` ids: open items are far
-    fewer than dossiers, and an ordered, limited subquery costs more than the few extra rows
-    read when more dossiers match than the file holds.
-    """
+
+@dataclass(frozen=True)
+class _Export:
+    session: Session
+    conditions: list[Any]
+    order: list[Any]
+    labels: ExportLabels
+    zone: ZoneInfo
+    now: datetime
+
+
+def _prepare(
+    session: Session,
+    actor: Actor,
+    filters: DossierFilters,
+    labels: ExportLabels,
+    sort: str,
+    now: datetime | None,
+) -> _Export:
+    """Check the filters and the sort before the first byte is sent (bad input is a 4xx)."""
+    zone = ZoneInfo(settings_of(session).time_zone)
+    conditions = filter_conditions(actor, filters, now or utcnow())
+    return _Export(session, conditions, sort_order(sort), labels, zone, now or utcnow())
+
+
+def _streamed(session: Session, query: Any) -> Iterator[Sequence[Any]]:
+    """The query's rows in batches, read from a server-side cursor where the database has one."""
+    result = session.connection().execute(
+        query.execution_options(stream_results=True, yield_per=BATCH)
+    )
+    yield from result.partitions(BATCH)
+
+
+def _open_steps(session: Session, ids: list[int]) -> dict[int, list[OpenStep]]:
+    """The open steps of these dossiers, with who holds them (one query)."""
     roles = role_names(session)
     claimer, assignee = CLAIMER, ASSIGNEE
-    # Core execution on the session's connection: plain rows, without the ORM's per-row work.
     rows = session.connection().execute(
         select(
             WorkItem.dossier_id,
@@ -91,28 +166,166 @@ def _open_steps(
             claimer.full_name,
             assignee.full_name,
         )
-        .join(Dossier, Dossier.id == WorkItem.dossier_id)
         .outerjoin(claimer, claimer.id == WorkItem.claimed_by_id)
         .outerjoin(assignee, assignee.id == WorkItem.assignee_id)
-        .where(WorkItem.status == "open", *conditions)
+        .where(WorkItem.status == "open", WorkItem.dossier_id.in_(ids))
         .order_by(WorkItem.dossier_id, WorkItem.id)
     )
-    grouped: dict[int, list[tuple[str, str, datetime, datetime | None]]] = {}
+    steps: dict[int, list[OpenStep]] = {}
     for dossier_id, title, role, since, due, claimed_by, assigned_to in rows:
-        holder = claimed_by or assigned_to or roles.get(role or "", role or "")
-        grouped.setdefault(dossier_id, []).append((title, holder, since, due))
-    cells = {}
-    for dossier_id, steps in grouped.items():
-        dues = [due for _t, _h, _s, due in steps if due is not None]
-        since = min(s for _t, _h, s, _d in steps)
-        cells[dossier_id] = (
-            # A council vote is one step waiting for several members: one name per step.
-            safe_cell("; ".join(dict.fromkeys(t for t, _h, _s, _d in steps))),
-            safe_cell("; ".join(dict.fromkeys(h for _t, h, _s, _d in steps if h))),
-            since.astimezone(zone).strftime("%d/%m/%Y %H:%M"),
-            min(dues).astimezone(zone).strftime("%d/%m/%Y") if dues else "",
+        role_name = roles.get(role or "", role or "") or None
+        steps.setdefault(dossier_id, []).append(
+            OpenStep(title, role_name, claimed_by or assigned_to, since, due)
         )
-    return cells
+    return steps
+
+
+def _outcomes(session: Session, ids: list[int]) -> dict[int, Outcome]:
+    """What each dossier's nominees got (one query)."""
+    by_dossier: dict[int, list[Any]] = {}
+    for row in session.connection().execute(
+        select(
+            Nominee.dossier_id, Nominee.result, Nominee.decision_number, Nominee.decision_date
+        ).where(Nominee.dossier_id.in_(ids))
+    ):
+        by_dossier.setdefault(row.dossier_id, []).append(row)
+    return {dossier_id: outcome_of(by_dossier.get(dossier_id, [])) for dossier_id in ids}
+
+
+def _step_cells(steps: list[OpenStep], zone: ZoneInfo) -> tuple[str, str, str, str]:
+    if not steps:
+        return NO_STEP
+    dues = [s.due_at for s in steps if s.due_at is not None]
+    return (
+        # A council vote is one step waiting for several members: one name per step.
+        safe_cell("; ".join(dict.fromkeys(s.title for s in steps))),
+        safe_cell("; ".join(dict.fromkeys(h for s in steps if (h := s.holder or s.role_name)))),
+        min(s.created_at for s in steps).astimezone(zone).strftime("%d/%m/%Y %H:%M"),
+        _day(min(dues), zone) if dues else "",
+    )
+
+
+def dossier_rows(export: _Export) -> Iterator[tuple[str, ...]]:
+    """One row per dossier, in the list's order (HEADERS)."""
+    session, labels, zone = export.session, export.labels, export.zone
+    calendar = calendar_of(settings_of(session))
+    query = (
+        select(
+            Dossier.id,
+            Dossier.code,
+            Dossier.title,
+            OrgUnit.name,
+            Dossier.award_form,
+            Dossier.status,
+            Dossier.created_at,
+            Dossier.closed_at,
+        )
+        .join(OrgUnit, OrgUnit.id == Dossier.unit_id)
+        .where(*export.conditions)
+        .order_by(*export.order)
+    )
+    for batch in _streamed(session, query):
+        ids = [row[0] for row in batch]
+        steps = _open_steps(session, ids)
+        outcomes = _outcomes(session, ids)
+        for dossier_id, code, title, unit, award_form, status, created, closed in batch:
+            open_steps = steps.get(dossier_id, [])
+            outcome = outcomes[dossier_id]
+            sentence = status_sentence(status, open_steps, outcome, export.now, calendar)
+            yield (
+                code or "",
+                safe_cell(title),
+                safe_cell(unit),
+                labels.award_forms.get(award_form, award_form),
+                *_step_cells(open_steps, zone),
+                labels.statuses.get(status, status),
+                safe_cell(labels.sentence(sentence)),
+                str(outcome.nominees),
+                str(outcome.awarded),
+                _day(created, zone),
+                _day(closed, zone),
+            )
+
+
+def nominee_rows(export: _Export) -> Iterator[tuple[str, ...]]:
+    """One row per nominee, dossiers in the list's order (NOMINEE_HEADERS)."""
+    labels, zone = export.labels, export.zone
+    query = (
+        select(
+            Dossier.code,
+            Dossier.title,
+            OrgUnit.name.label("unit_name"),
+            Dossier.award_form,
+            Dossier.status,
+            Dossier.closed_at,
+            Nominee.name.label("nominee_name"),
+            Nominee.kind,
+            Nominee.job_title,
+            Nominee.result,
+            Nominee.decision_number,
+            Nominee.decision_date,
+        )
+        .join(Dossier, Dossier.id == Nominee.dossier_id)
+        .join(OrgUnit, OrgUnit.id == Dossier.unit_id)
+        .where(*export.conditions)
+        .order_by(*export.order, Nominee.position, Nominee.id)
+    )
+    position, previous = 0, None
+    for batch in _streamed(export.session, query):
+        for row in batch:
+            position = position + 1 if row.code == previous else 1
+            previous = row.code
+            yield (
+                row.code or "",
+                safe_cell(row.title),
+                safe_cell(row.unit_name),
+                labels.award_forms.get(row.award_form, row.award_form),
+                str(position),
+                safe_cell(row.nominee_name),
+                labels.kinds.get(row.kind, row.kind),
+                safe_cell(row.job_title),
+                labels.results.get(row.result, row.result),
+                safe_cell(row.decision_number),
+                _day(row.decision_date, zone),
+                labels.statuses.get(row.status, row.status),
+                _day(row.closed_at, zone),
+            )
+
+
+def _csv_chunks(headers: Sequence[str], rows: Iterable[tuple[str, ...]]) -> Iterator[bytes]:
+    # The BOM tells Excel the file is UTF-8; without it Vietnamese letters come out garbled.
+    buffer = ["\ufeff" + csv_line(headers)]
+    size = 0
+    for row in rows:
+        line = csv_line(row)
+        buffer.append(line)
+        size += len(line)
+        if size >= CHUNK:
+            yield "".join(buffer).encode("utf-8")
+            buffer, size = [], 0
+    if buffer:
+        yield "".join(buffer).encode("utf-8")
+
+
+def stream_csv(
+    session: Session,
+    actor: Actor,
+    filters: DossierFilters,
+    labels: ExportLabels,
+    *,
+    level: str = "dossiers",
+    sort: str = DEFAULT_SORT,
+    now: datetime | None = None,
+) -> Iterator[bytes]:
+    """Every dossier (or, with level="nominees", every nominee) the actor may see that
+    matches `filters`, as UTF-8 CSV with a BOM, in the list's order, written as it is read.
+
+    Filters and sort are checked now, before the first chunk (InvalidDataError).
+    """
+    export = _prepare(session, actor, filters, labels, sort, now)
+    if level == "nominees":
+        return _csv_chunks(NOMINEE_HEADERS, nominee_rows(export))
+    return _csv_chunks(HEADERS, dossier_rows(export))
 
 
 def export_csv(
@@ -122,49 +335,67 @@ def export_csv(
     labels: ExportLabels,
     *,
     sort: str = DEFAULT_SORT,
-    limit: int = MAX_EXPORT_ROWS,
     now: datetime | None = None,
 ) -> bytes:
-    """The dossiers the actor may see that match `filters`, as UTF-8 CSV with a BOM.
+    """The dossiers' CSV in one piece (for callers that want bytes, e.g. tests)."""
+    return b"".join(stream_csv(session, actor, filters, labels, sort=sort, now=now))
 
-    One row per dossier (at most `limit`), in the list's order; dates dd/mm/yyyy in the
-    configured time zone; several open steps of a dossier share one cell, "; "-separated.
+
+def _xlsx_cell(value: str) -> str:
+    # XML 1.0 cannot hold most control characters: openpyxl refuses them, so they go.
+    cleaned: str = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return cleaned
+
+
+def write_xlsx(
+    session: Session,
+    actor: Actor,
+    filters: DossierFilters,
+    labels: ExportLabels,
+    target: IO[bytes],
+    *,
+    sort: str = DEFAULT_SORT,
+    now: datetime | None = None,
+) -> None:
+    """Both levels as an XLSX workbook written to `target`: sheet "Hồ sơ" (one row per
+    dossier) and sheet "Người được đề nghị" (one row per nominee, with result and decision).
+
+    A write-only workbook keeps each sheet in a temporary file, not in memory.
     """
-    zone = ZoneInfo(settings_of(session).time_zone)
-    conditions = filter_conditions(actor, filters, now or utcnow())
-    order = sort_order(sort)
-    steps = _open_steps(session, conditions, zone)
-    dossiers = session.connection().execute(
-        select(
-            Dossier.id,
-            Dossier.code,
-            Dossier.title,
-            OrgUnit.name,
-            Dossier.award_form,
-            Dossier.status,
-        )
-        .join(OrgUnit, OrgUnit.id == Dossier.unit_id)
-        .where(*conditions)
-        .order_by(*order)
-        .limit(limit)
-    )
-    award_forms = labels.award_forms
-    statuses = labels.statuses
-    lines: list[tuple[str, ...]] = [HEADERS]
-    for dossier_id, code, title, unit, award_form, status in dossiers:
-        step, holder, since, due = steps.get(dossier_id, NO_STEP)
-        lines.append(
-            (
-                code or "",
-                safe_cell(title),
-                safe_cell(unit),
-                award_forms.get(award_form, award_form),
-                step,
-                holder,
-                since,
-                due,
-                statuses.get(status, status),
-            )
-        )
-    # The BOM tells Excel the file is UTF-8; without it Vietnamese letters come out garbled.
-    return "".join(map(csv_line, lines)).encode("utf-8-sig")
+    export = _prepare(session, actor, filters, labels, sort, now)
+    book = Workbook(write_only=True)
+    for title, headers, rows in (
+        (SHEET_DOSSIERS, HEADERS, dossier_rows(export)),
+        (SHEET_NOMINEES, NOMINEE_HEADERS, nominee_rows(export)),
+    ):
+        sheet = book.create_sheet(title)
+        sheet.freeze_panes = "A2"
+        sheet.append(list(headers))
+        for row in rows:
+            sheet.append([_xlsx_cell(cell) for cell in row])
+    book.save(target)
+
+
+def stream_xlsx(
+    session: Session,
+    actor: Actor,
+    filters: DossierFilters,
+    labels: ExportLabels,
+    *,
+    sort: str = DEFAULT_SORT,
+    now: datetime | None = None,
+) -> Iterator[bytes]:
+    """The XLSX workbook, built in a temporary file, then read out in chunks.
+
+    Filters and sort are checked now; the file is built when the first chunk is asked for.
+    """
+    _prepare(session, actor, filters, labels, sort, now)
+
+    def chunks() -> Iterator[bytes]:
+        with tempfile.TemporaryFile() as file:
+            write_xlsx(session, actor, filters, labels, file, sort=sort, now=now)
+            file.seek(0)
+            while chunk := file.read(CHUNK):
+                yield chunk
+
+    return chunks()
