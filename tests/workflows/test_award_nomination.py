@@ -148,6 +148,32 @@ def test_ministry_return_goes_back_to_the_office_and_the_council_votes_again(dri
     assert d.ready_steps() == ["sign_submission"]
 
 
+def test_director_return_goes_back_to_the_office_and_signs_after_the_new_check(driver):
+    d = driver()
+    to_council(d)
+    d.vote(ALL_AGREE)
+    d.do("conclude_council", {"decision": "confirm"})
+    d.do("sign_submission", {"decision": "return", "comment": "Kiểm tra lại số liệu"})
+    assert d.ready_steps() == ["check_dossier"]
+    assert "appraise_at_ministry" not in d.process.visit_counts()
+    d.do("check_dossier", {"decision": "approve"})
+    assert d.ready_steps() == ["council_vote"] * 5
+    d.vote(ALL_AGREE)
+    d.do("conclude_council", {"decision": "confirm"})
+    d.do("sign_submission", {"decision": "approve", "submission_number": "12/TTr-STC"})
+    assert d.ready_steps() == ["appraise_at_ministry"]
+    assert d.process.visit_counts()["sign_submission"] == 2
+
+
+def test_director_return_of_a_simplified_dossier_skips_the_council_again(driver):
+    d = driver(procedure="simplified")
+    to_council(d)
+    d.do("sign_submission", {"decision": "return", "comment": "Thiếu hiệp y"})
+    assert d.ready_steps() == ["check_dossier"]
+    d.do("check_dossier", {"decision": "return", "comment": "Bổ sung hiệp y"})
+    assert d.ready_steps() == ["prepare_dossier"]
+
+
 @pytest.mark.parametrize(
     ("step", "data", "end"),
     [
