@@ -1,4 +1,5 @@
-"""Finding 11: a dossier's PDFs and pictures open in a new tab, sandboxed; Word files download.
+"""Finding 7: roles by name on the people pages and in the modeler, whose labels speak Vietnamese.
+Finding 11: a dossier's PDFs and pictures open in a new tab, sandboxed; Word files download.
 Finding 13: /admin is the administration home and the menu leads there; due dates read the same
 on the process map as elsewhere (date only)."""
 
@@ -131,3 +132,39 @@ def test_admin_home_lists_the_sections_and_the_menu_leads_there(page: Page, base
     expect(page).to_have_url(f"{base_url}/admin/users")
     page.goto(f"{base_url}/admin")
     expect(page).to_have_url(f"{base_url}/admin/")
+
+
+def test_roles_read_by_name_and_the_modeler_speaks_vietnamese(page: Page, base_url: str) -> None:
+    log_in(page, base_url, "admin")
+    page.goto(f"{base_url}/admin/users")
+    row = page.locator("#users-table tr[data-username='canbo_ns']")
+    expect(row.first).to_contain_text("Cán bộ đơn vị")
+    expect(row.first).not_to_contain_text("unit_officer")
+    expect(row.first).not_to_contain_text("BN-QLNS")
+    for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        shot(page, f"finding07-users-{name}")
+    page.set_viewport_size(DESKTOP)
+
+    page.goto(f"{base_url}/admin/processes/award_nomination/versions/1/modeler")
+    expect(page.locator("#modeler-page[data-ready='true']")).to_be_attached(timeout=20_000)
+    # Select the Office's lane as a click would (the modeler is exposed for tests).
+    page.locator("#modeler-page").evaluate(
+        "root => root.modeler.get('selection').select("
+        "root.modeler.get('elementRegistry').get('lane_office'))"
+    )
+    panel = page.locator("#modeler-properties")
+    role = panel.locator("select[name='award-role']")
+    expect(role).to_have_value("office")
+    options = role.locator("option").all_inner_texts()
+    assert "Văn phòng Sở" in options
+    assert "Cán bộ đơn vị" in options
+    assert not {"office", "unit_officer", "council_chair"} & set(options)
+    # The documentation field's pop-up button, drawn without the panel's translate service.
+    popup = panel.locator(".bio-properties-panel-open-feel-popup").first
+    expect(popup).to_have_attribute("title", "Mở trình soạn thảo trong cửa sổ riêng")
+    assert not panel.locator("[title='Open pop-up editor']").count()
+    panel.scroll_into_view_if_needed()
+    for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(viewport)
+        shot(page, f"finding07-modeler-{name}")
