@@ -102,6 +102,9 @@ def test_pdfs_and_pictures_open_in_a_new_tab_word_files_download(
     assert "sandbox" in headers["content-security-policy"]
     assert headers["x-content-type-options"] == "nosniff"
     assert response.body() == PDF
+    # Chromium's own PDF viewer shows it (top level, so the sandbox does not block the viewer).
+    expect(viewer.locator("embed, body").first).to_be_attached()
+    shot(viewer, "finding11-pdf-viewer")
     viewer.close()
 
     # The Word file downloads under its name.
