@@ -265,3 +265,87 @@ def test_a_count_that_fails_when_the_vote_is_closed_is_a_page_not_a_500(api, cli
     assert "Quy trình không thể tiếp tục sau bước này nên chưa có gì thay đổi" in page
     assert 'id="close-vote"' in page
     assert api.items("hoidong4", dossier["id"], "council_vote")
+
+
+def path_stops(html: str) -> list[tuple[str, str, str]]:
+    """(step, state, visible text) of each stop of the path strip, in order."""
+    strip = html[html.index('id="path-strip"') : html.index("</ol>", html.index('id="path-strip"'))]
+    stops = re.findall(
+        r'<li class="path-stop[^"]*" data-path-step="([^"]+)" data-state="([^"]+)"[^>]*>(.*?)</li>',
+        strip,
+        re.S,
+    )
+    return [
+        (step, state, " ".join(re.sub(r"<[^>]+>", " ", text).split()))
+        for step, state, text in stops
+    ]
+
+
+def test_the_path_strip_lists_steps_done_current_and_to_come_in_order(api, client):
+    dossier = returned_once(api)
+    login(client, "vanphong")
+    html = page(client, f"/dossiers/{dossier['id']}")
+    # Above the diagram.
+    assert html.index('id="path-strip"') < html.index('id="dossier-diagram"')
+    stops = path_stops(html)
+    assert [(step, state) for step, state, _text in stops] == [
+        ("prepare_dossier", "done"),
+        ("approve_at_unit", "done"),
+        ("check_dossier", "done"),
+        ("prepare_dossier", "done"),
+        ("approve_at_unit", "done"),
+        ("check_dossier", "current"),
+        # Regular procedure, Certificate of Merit of the Minister: council, Director, Ministry.
+        ("council_vote", "next"),
+        ("conclude_council", "next"),
+        ("sign_submission", "next"),
+        ("appraise_at_ministry", "next"),
+        ("ministry_council", "next"),
+        ("minister_decision", "next"),
+        ("publish_result", "next"),
+    ]
+    first, _approve, returned, *_rest = stops
+    # Each step taken says who did it and when; a return says so.
+    assert "Trần Văn Nam" in first[2]
+    assert re.search(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", first[2])
+    assert "Ngô Thị Lan" in returned[2]
+    assert "Trả lại" in returned[2]
+    current = stops[5][2]
+    assert "Đang ở bước này" in current
+    assert html.count('aria-current="step"') == 1
+    assert "Dự kiến tiếp theo" in stops[6][2]
+
+
+def test_the_path_strip_follows_the_dossiers_procedure_and_award_form(api, client):
+    dossier = api.start(
+        procedure="simplified", simplified_reason="Thành tích đột xuất", award_form="bk_ttg"
+    )
+    api.do("canbo_ns", dossier["id"], "prepare_dossier", {"decision": "submit"})
+    login(client, "truongphong_ns")
+    stops = path_stops(page(client, f"/dossiers/{dossier['id']}"))
+    assert [(step, state) for step, state, _text in stops] == [
+        ("prepare_dossier", "done"),
+        ("approve_at_unit", "current"),
+        ("check_dossier", "next"),
+        ("sign_submission", "next"),
+        ("appraise_at_ministry", "next"),
+        ("ministry_council", "next"),
+        ("sign_ministry_submission", "next"),
+        ("record_central_result", "next"),
+        ("publish_result", "next"),
+    ]
+
+
+def test_an_ended_dossier_has_no_step_to_come(api, client):
+    dossier = api.start()
+    api.do("canbo_ns", dossier["id"], "prepare_dossier", {"decision": "submit"})
+    api.do("truongphong_ns", dossier["id"], "approve_at_unit", {"decision": "approve"})
+    api.do(
+        "vanphong", dossier["id"], "check_dossier", {"decision": "refuse", "comment": "Không đủ"}
+    )
+    login(client, "vanphong")
+    html = page(client, f"/dossiers/{dossier['id']}")
+    states = [state for _step, state, _text in path_stops(html)]
+    assert states == ["done", "done", "done"]
+    assert 'data-state="end"' in html
+    assert 'aria-current="step"' not in html

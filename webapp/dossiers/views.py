@@ -327,6 +327,9 @@ def render_dossier_page(
         now=utcnow(),
         vote=vote,
         close_form=(close_form or CloseVoteForm()) if vote is not None else None,
+        path=dossier_trail.dossier_path(
+            detail.dossier, detail.version, detail.open_items, context["history"]
+        ),
         **context,
     ), status
 

@@ -11,17 +11,21 @@ taken when its source was completed and its target reached, which is never wrong
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+import re
+from collections import deque
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.models import ProcessInstance, ProcessVersion, WorkItem
+from webapp.models import Dossier, Event, ProcessInstance, ProcessVersion, WorkItem
 from webapp.permissions import Actor
 from webapp.services.dossiers import get_visible_dossier
 from webapp.services.errors import ConflictError, NotFoundError
 from webapp.services.instances import load_process
+from webapp.services.process_versions import definition_of
 from workflows import DiagramInfo
 
 # Gateways that may send or wait for several tokens at once: their sums are not one per visit.
@@ -181,3 +185,135 @@ def dossier_trail(session: Session, actor: Actor, dossier_id: int) -> DossierTra
         taken_flows(process.definition.diagram, completed, current),
         finished=process.status().completed,
     )
+
+
+# ---- the path strip: the human steps taken, the current ones and those expected to come -----
+
+# A gateway condition on a field the dossier itself holds: the expected path follows it.
+_DOSSIER_CONDITION = re.compile(r'^\s*(award_form|procedure)\s*==\s*"([^"]*)"\s*$')
+
+
+@dataclass
+class PathStep:
+    """One stop of the dossier's path, as the strip above its diagram shows it."""
+
+    step: str
+    name: str
+    # "done", "current" or "next" (expected, not certain: a return or a refusal changes it).
+    state: str
+    role: str | None = None
+    # Who did it (done) or holds it now (current), in order, each once.
+    people: list[str] = field(default_factory=list)
+    # When it was done (the last completion of this stop) or since when it waits.
+    at: datetime | None = None
+    due_at: datetime | None = None
+    # The decision taken (done): "return" and "refuse" show on the strip.
+    decision: str | None = None
+    # Completions merged into this stop (a council vote: one per member).
+    count: int = 0
+
+
+def _expected_steps(
+    diagram: DiagramInfo, dossier: Dossier, starts: Sequence[str]
+) -> list[tuple[str, str, str | None]]:
+    """The human steps after `starts` on the shortest way to the awarded end.
+
+    Conditions on the dossier's own award form and procedure are followed; every other
+    condition may go either way, so a return loop (never the shortest way) is not expected.
+    """
+    known = {"award_form": dossier.award_form, "procedure": dossier.procedure}
+    outgoing: dict[str, list[str]] = {}
+    for flow in diagram.flows.values():
+        match = _DOSSIER_CONDITION.match(flow.condition or "")
+        if match and known[match.group(1)] != match.group(2):
+            continue
+        outgoing.setdefault(flow.source, []).append(flow.target)
+    ends = {
+        e.element_id
+        for e in diagram.elements.values()
+        if e.kind == "endEvent" and e.properties.get("outcome") == "awarded"
+    }
+    came_from: dict[str, str | None] = dict.fromkeys(starts)
+    queue = deque(starts)
+    goal = None
+    while queue:
+        node = queue.popleft()
+        if node in ends:
+            goal = node
+            break
+        for target in outgoing.get(node, []):
+            if target not in came_from:
+                came_from[target] = node
+                queue.append(target)
+    if goal is None:
+        return []
+    way: list[str] = []
+    back: str | None = goal
+    while back is not None and back not in starts:
+        way.append(back)
+        back = came_from[back]
+    steps = []
+    for element_id in reversed(way):
+        element = diagram.elements[element_id]
+        if element.is_human:
+            steps.append((element_id, element.name or element_id, element.role))
+    return steps
+
+
+def _holder(item: WorkItem) -> str | None:
+    person = item.claimed_by or item.assignee
+    return person.full_name if person else None
+
+
+def dossier_path(
+    dossier: Dossier,
+    version: ProcessVersion,
+    open_items: Sequence[WorkItem],
+    history: Sequence[Event],
+) -> list[PathStep]:
+    """The dossier's human steps in order: done (from its history), current, expected next.
+
+    Works from rows the dossier page has already loaded and the version's parsed diagram
+    (cached), never from engine state. Consecutive completions of one step (a council's
+    ballots) are one stop.
+    """
+    diagram = definition_of(version).diagram
+    path: list[PathStep] = []
+    for event in history:
+        if event.action != "completed" or not event.step:
+            continue
+        element = diagram.elements.get(event.step)
+        if element is not None and not element.is_human:
+            continue
+        last = path[-1] if path else None
+        if last is None or last.step != event.step:
+            last = PathStep(
+                event.step,
+                event.step_title or (element.name if element else None) or event.step,
+                "done",
+                role=element.role if element else None,
+            )
+            path.append(last)
+        last.count += 1
+        last.at = event.at
+        if event.actor is not None and event.actor.full_name not in last.people:
+            last.people.append(event.actor.full_name)
+        if event.decision in {"return", "refuse"}:
+            last.decision = event.decision
+    current: dict[str, PathStep] = {}
+    for item in open_items:
+        stop = current.get(item.step)
+        if stop is None:
+            stop = PathStep(item.step, item.title, "current", role=item.role, at=item.created_at)
+            current[item.step] = stop
+            path.append(stop)
+        holder = _holder(item)
+        if holder and holder not in stop.people:
+            stop.people.append(holder)
+        stop.count += 1
+        if item.due_at and (stop.due_at is None or item.due_at < stop.due_at):
+            stop.due_at = item.due_at
+    if current:
+        for step, name, role in _expected_steps(diagram, dossier, list(current)):
+            path.append(PathStep(step, name, "next", role=role))
+    return path

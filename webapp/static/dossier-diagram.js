@@ -4,6 +4,14 @@
 (function () {
   'use strict';
 
+  // The path strip scrolls sideways on phones: bring the current step into view (without
+  // moving the page itself).
+  var strip = document.getElementById('path-strip');
+  var now = strip && strip.querySelector('[aria-current="step"]');
+  if (now && strip.scrollWidth > strip.clientWidth) {
+    strip.scrollLeft = Math.max(0, now.offsetLeft - strip.offsetLeft - 16);
+  }
+
   var container = document.getElementById('dossier-diagram');
   if (!container) { return; }
 
@@ -62,9 +70,11 @@
     });
   }
 
-  // Below this scale the step names cannot be read (a phone showing the whole diagram).
-  var READABLE_SCALE = 0.45;
-  var FOCUS_SCALE = 0.9;
+  // The diagram opens at a scale where the names read as ordinary small text (bpmn-js writes
+  // 11-12px at scale 1), centred on the dossier's current step; the whole diagram is a button.
+  function readableScale() {
+    return container.clientWidth < 576 ? 0.85 : 1;
+  }
 
   function fit(viewer) {
     var canvas = viewer.get('canvas');
@@ -74,17 +84,14 @@
     canvas.zoom(canvas.zoom() * 0.92, { x: 0, y: 0 });
   }
 
-  function focusCurrent(viewer, current) {
+  function centreOn(viewer, shapes) {
     var canvas = viewer.get('canvas');
-    var registry = viewer.get('elementRegistry');
-    var shapes = current.map(function (id) { return registry.get(id); }).filter(Boolean);
-    if (!shapes.length) { return false; }
     var box = canvas.viewbox();
     var left = Math.min.apply(null, shapes.map(function (s) { return s.x; }));
     var top = Math.min.apply(null, shapes.map(function (s) { return s.y; }));
     var right = Math.max.apply(null, shapes.map(function (s) { return s.x + s.width; }));
     var bottom = Math.max.apply(null, shapes.map(function (s) { return s.y + s.height; }));
-    var scale = FOCUS_SCALE;
+    var scale = readableScale();
     var width = box.outer.width / scale;
     var height = box.outer.height / scale;
     canvas.viewbox({
@@ -93,13 +100,41 @@
       width: width,
       height: height
     });
+  }
+
+  function shapesOf(viewer, ids) {
+    var registry = viewer.get('elementRegistry');
+    return ids.map(function (id) { return registry.get(id); })
+      .filter(function (shape) { return shape && !shape.waypoints; });
+  }
+
+  function focusCurrent(viewer, current) {
+    var shapes = shapesOf(viewer, current);
+    if (!shapes.length) { return false; }
+    centreOn(viewer, shapes);
     return true;
   }
 
-  function initialView(viewer, current) {
-    fit(viewer);
-    // A whole diagram too small to read: start at the dossier's current step instead.
-    if (viewer.get('canvas').zoom() < READABLE_SCALE) { focusCurrent(viewer, current); }
+  // A finished dossier: where it ended (the end event it reached); else the diagram's start.
+  function focusEnd(viewer, completed) {
+    var ends = shapesOf(viewer, Object.keys(completed || {})).filter(function (shape) {
+      return shape.type === 'bpmn:EndEvent';
+    });
+    if (ends.length) { centreOn(viewer, ends); return; }
+    var canvas = viewer.get('canvas');
+    var box = canvas.viewbox();
+    var scale = readableScale();
+    canvas.viewbox({
+      x: box.inner.x - 20,
+      y: box.inner.y - 20,
+      width: box.outer.width / scale,
+      height: box.outer.height / scale
+    });
+  }
+
+  function initialView(viewer, data) {
+    if (!focusCurrent(viewer, data.current || [])) { focusEnd(viewer, data.completed); }
+    container.dataset.zoom = String(viewer.get('canvas').zoom());
   }
 
   function zoomBy(viewer, factor) {
@@ -161,7 +196,7 @@
     return viewer.importXML(data.xml).then(function () {
       showMessage(data.complete === false ? container.dataset.partialText : '', 'info');
       markTrail(viewer, data);
-      initialView(viewer, current);
+      initialView(viewer, data);
       bindControls(viewer, current);
       bindTouch(viewer);
       container.classList.add('diagram-ready');
@@ -172,7 +207,7 @@
         if (container.clientWidth === width) { return; }
         width = container.clientWidth;
         window.clearTimeout(resizeTimer);
-        resizeTimer = window.setTimeout(function () { initialView(viewer, current); }, 200);
+        resizeTimer = window.setTimeout(function () { initialView(viewer, data); }, 200);
       });
     });
   }
