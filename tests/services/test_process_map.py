@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import select, update
@@ -83,9 +84,11 @@ def test_dossiers_are_counted_once_per_step_however_many_items_wait(db):
     assert steps["prepare_dossier"].waiting == 0
     assert found.waiting == 3
     assert found.retired_steps == []
-    # Heat is relative to the busiest step; nobody waiting is level 0.
-    assert (steps["check_dossier"].heat, steps["council_vote"].heat) == (4, 2)
+    # Heat is relative to the busiest step but never over fewer than HEAT_FLOOR dossiers: two
+    # and one waiting are the palest colour, not a hot spot; nobody waiting is level 0.
+    assert (steps["check_dossier"].heat, steps["council_vote"].heat) == (1, 1)
     assert steps["prepare_dossier"].heat == 0
+    assert (found.busiest, found.heat_scale) == (2, process_map.HEAT_FLOOR)
 
 
 def test_steps_come_in_diagram_order_with_their_names(db):
@@ -299,10 +302,41 @@ def test_dossiers_on_an_older_version_count_on_the_same_step_or_apart(db):
 
 @pytest.mark.parametrize(
     ("waiting", "busiest", "level"),
-    [(0, 0, 0), (0, 10, 0), (1, 100, 1), (25, 100, 1), (26, 100, 2), (50, 100, 2), (100, 100, 4)],
+    [
+        (0, 0, 0),
+        (0, 10, 0),
+        (1, 100, 1),
+        (25, 100, 1),
+        (26, 100, 2),
+        (50, 100, 2),
+        (100, 100, 4),
+        # A lone waiting dossier, or a few, is not the worst hot spot: the scale runs to 8.
+        (1, 1, 1),
+        (2, 2, 1),
+        (3, 3, 2),
+        (6, 6, 3),
+        (7, 7, 4),
+        (8, 8, 4),
+        (12, 12, 4),
+        (6, 12, 2),
+    ],
 )
 def test_heat_levels(waiting, busiest, level):
     assert process_map.heat_level(waiting, busiest) == level
+
+
+@pytest.mark.parametrize("busiest", [0, 1, 5, 8, 9, 12, 37, 100, 1001])
+def test_heat_bands_cover_every_count_as_heat_level_colours_it(busiest):
+    bands = process_map.heat_bands(busiest)
+    assert [b.level for b in bands] == [1, 2, 3, 4]
+    assert bands[0].low == 1
+    assert bands[-1].high == max(busiest, process_map.HEAT_FLOOR)
+    for band, following in pairwise(bands):
+        assert following.low == band.high + 1
+    for band in bands:
+        assert band.low <= band.high
+        for waiting in range(band.low, band.high + 1):
+            assert process_map.heat_level(waiting, busiest) == band.level
 
 
 def test_median_of_nothing_is_none():

@@ -97,7 +97,8 @@ def test_data_json_counts_dossiers_per_step(api, client, app):
     assert (steps["check_dossier"]["waiting"], steps["check_dossier"]["overdue"]) == (2, 1)
     # Five ballots, one dossier.
     assert (steps["council_vote"]["waiting"], steps["council_vote"]["overdue"]) == (1, 1)
-    assert steps["check_dossier"]["heat"] == 4
+    # Two dossiers are the busiest step, but the scale runs to 8: the palest colour.
+    assert steps["check_dossier"]["heat"] == 1
     assert steps["prepare_dossier"]["waiting"] == 0
     assert steps["prepare_dossier"]["sample_size"] == 3
     assert steps["prepare_dossier"]["median_seconds"] is not None
@@ -279,3 +280,48 @@ def test_steps_an_older_version_had_are_listed_apart(api, client, app):
     assert listed["tracking_url"] is None
     diagram = client.get("/process-map/diagram.bpmn").get_data(as_text=True)
     assert 'id="verify_dossier"' in diagram
+
+
+def _legend(page: str) -> str:
+    start = page.index('id="map-legend"')
+    return page[start : page.index('id="process-map"', start)]
+
+
+def test_the_legend_shows_no_sample_numbers_and_the_real_scale(api, client):
+    at_check(api)
+    at_check(api)
+    login(client, "vanphong")
+    page = client.get("/process-map").get_data(as_text=True)
+    legend = _legend(page)
+    # The symbols are explained without made-up counts ("12 đang chờ", "3 quá hạn").
+    assert "số hồ sơ đang chờ tại bước" in legend
+    assert "trong đó số hồ sơ quá hạn" in legend
+    symbols = legend[: legend.index('id="map-scale"')]
+    assert re.findall(r">\s*\d+\s*<", symbols) == []
+    # The colours stand for real counts: with at most 2 waiting, the scale runs to 8.
+    bands = re.findall(r'<li class="[^"]*" data-level="(\d)">.*?</span>\s*([^<]+?)\s*</li>', legend)
+    assert bands == [
+        ("1", "1–2 hồ sơ"),
+        ("2", "3–4 hồ sơ"),
+        ("3", "5–6 hồ sơ"),
+        ("4", "từ 7 hồ sơ trở lên"),
+    ]
+    assert "thang màu tính đến 8 hồ sơ" in legend
+
+
+def test_the_scale_follows_the_busiest_step_above_the_floor(api, client, app):
+    for _ in range(10):
+        at_check(api)
+    login(client, "vanphong")
+    page = client.get("/process-map").get_data(as_text=True)
+    legend = _legend(page)
+    assert "với bước đông nhất (10 hồ sơ)" in legend
+    bands = re.findall(r'data-level="(\d)">.*?</span>\s*([^<]+?)\s*</li>', legend)
+    assert [text for _level, text in bands] == [
+        "1–2 hồ sơ",
+        "3–5 hồ sơ",
+        "6–7 hồ sơ",
+        "từ 8 hồ sơ trở lên",
+    ]
+    body = client.get("/process-map/data.json").json
+    assert steps_of(body)["check_dossier"]["heat"] == 4

@@ -136,6 +136,8 @@ def show() -> ResponseReturnValue:
         diagram_url=url_for("process_map.diagram"),
         median_sample=process_map.MEDIAN_SAMPLE,
         list_limit=process_map.LIST_LIMIT,
+        heat_bands=process_map.heat_bands(found.busiest),
+        heat_floor=process_map.HEAT_FLOOR,
     )
 
 

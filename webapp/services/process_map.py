@@ -37,6 +37,10 @@ MEDIAN_WINDOW = 5_000
 # How many waiting dossiers a step's list shows; the tracking page has the rest.
 LIST_LIMIT = 20
 HEAT_LEVELS = 4
+# The colour scale runs from one dossier to the busiest step's count, but never over fewer than
+# HEAT_FLOOR dossiers: a step where one or two dossiers wait is not painted as a hot spot just
+# because every other step is empty. With 8, the darkest colour needs at least 7 waiting.
+HEAT_FLOOR = 8
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,7 @@ class StepLoad:
     median_seconds: float | None
     # How many completed visits the median was taken from.
     sample_size: int
-    # 0 (nobody waits) to HEAT_LEVELS (the busiest step of the map).
+    # 0 (nobody waits) to HEAT_LEVELS (the busiest step of the map, when it has enough dossiers).
     heat: int
 
 
@@ -78,6 +82,18 @@ class ProcessMap:
     waiting: int
     overdue: int
     now: datetime
+    # The most dossiers waiting at one step, and what the colour scale is measured against.
+    busiest: int = 0
+    heat_scale: int = HEAT_FLOOR
+
+
+@dataclass(frozen=True)
+class HeatBand:
+    """One colour of the scale: the numbers of waiting dossiers it stands for."""
+
+    level: int
+    low: int
+    high: int
 
 
 @dataclass(frozen=True)
@@ -163,12 +179,28 @@ def _deployed_steps(version: ProcessVersion) -> dict[str, str]:
     return {step.element_id: step.name or step.element_id for step in steps}
 
 
+def heat_scale(busiest: int) -> int:
+    """The number of waiting dossiers the darkest colour ends at."""
+    return max(busiest, HEAT_FLOOR)
+
+
 def heat_level(waiting: int, busiest: int) -> int:
-    """0 when nobody waits, else 1..HEAT_LEVELS relative to the busiest step of the map."""
-    if waiting <= 0 or busiest <= 0:
+    """0 when nobody waits, else 1..HEAT_LEVELS relative to the busiest step (at least
+    HEAT_FLOOR): the scale is cut into HEAT_LEVELS equal bands."""
+    if waiting <= 0:
         return 0
+    scale = heat_scale(busiest)
     # Ceiling division: any waiting dossier shows at least the first level.
-    return max(1, min(HEAT_LEVELS, -(-waiting * HEAT_LEVELS // busiest)))
+    return max(1, min(HEAT_LEVELS, -(-waiting * HEAT_LEVELS // scale)))
+
+
+def heat_bands(busiest: int) -> list[HeatBand]:
+    """The waiting counts each colour stands for, as heat_level assigns them (for the legend)."""
+    scale = heat_scale(busiest)
+    return [
+        HeatBand(level, (level - 1) * scale // HEAT_LEVELS + 1, level * scale // HEAT_LEVELS)
+        for level in range(1, HEAT_LEVELS + 1)
+    ]
 
 
 def median_seconds(durations: Iterable[float]) -> float | None:
@@ -305,7 +337,17 @@ def process_map(
     steps = [load(step, name, True) for step, name in deployed.items()]
     retired = [load(step, counts[step][3] or step, False) for step in retired_ids]
     waiting, overdue = _totals(session, actor, filters, now)
-    return ProcessMap(version.process_key, version.version, steps, retired, waiting, overdue, now)
+    return ProcessMap(
+        version.process_key,
+        version.version,
+        steps,
+        retired,
+        waiting,
+        overdue,
+        now,
+        busiest=busiest,
+        heat_scale=heat_scale(busiest),
+    )
 
 
 def waiting_at_step(

@@ -17,6 +17,8 @@
   var MEDIAN_MIN_ZOOM = 0.55;
   var MIN_HEIGHT = 180;
   var MAX_HEIGHT = 620;
+  var busiestStep = null;
+  var busiestWaiting = 0;
 
   function text(key) { return (panel && panel.dataset[key]) || ''; }
 
@@ -197,6 +199,37 @@
     viewer.get('canvas').resized();
   }
 
+  // The map opens at a scale where step names read as ordinary small text (bpmn-js writes
+  // 11-12px at scale 1), centred on the busiest step (or the diagram's start when nobody
+  // waits); the whole diagram, too small to read on most screens, is the "fit" button.
+  function readableScale() {
+    return container.clientWidth < 576 ? 0.85 : 1;
+  }
+
+  function readableView() {
+    var height = Math.max(MIN_HEIGHT, Math.min(MAX_HEIGHT, window.innerHeight * 0.7));
+    if (container.clientWidth < 576) { height = Math.min(height, 420); }
+    container.style.height = Math.round(height) + 'px';
+    var canvas = viewer.get('canvas');
+    canvas.resized();
+    var box = canvas.viewbox();
+    var scale = readableScale();
+    var width = box.outer.width / scale;
+    var tall = box.outer.height / scale;
+    var shape = busiestStep && viewer.get('elementRegistry').get(busiestStep);
+    if (shape) {
+      canvas.viewbox({
+        x: shape.x + shape.width / 2 - width / 2,
+        y: shape.y + shape.height / 2 - tall / 2,
+        width: width,
+        height: tall
+      });
+    } else {
+      canvas.viewbox({ x: box.inner.x - 20, y: box.inner.y - 30, width: width, height: tall });
+    }
+    container.dataset.zoom = String(canvas.zoom());
+  }
+
   function fit() {
     sizeContainer();
     var canvas = viewer.get('canvas');
@@ -238,7 +271,14 @@
     return viewer.importXML(xml).then(function () {
       showMessage('', 'info');
       decorate(data);
-      fit();
+      data.steps.forEach(function (step) {
+        if (step.in_diagram && step.waiting &&
+            (!busiestStep || step.waiting > busiestWaiting)) {
+          busiestStep = step.id;
+          busiestWaiting = step.waiting;
+        }
+      });
+      readableView();
       bindControls();
       if (selected) { markSelected(selected); }
       var width = container.clientWidth;
@@ -248,7 +288,7 @@
         if (container.clientWidth === width) { return; }
         width = container.clientWidth;
         window.clearTimeout(timer);
-        timer = window.setTimeout(fit, 200);
+        timer = window.setTimeout(readableView, 200);
       });
     });
   }
