@@ -38,3 +38,12 @@ def test_returning_needs_a_reason_but_no_submission_number(comment):
     assert set(refused.value.fields) == {"comment"}
     accepted = validate_form(SCHEMA, {"decision": "return", "comment": "Kiểm tra lại số liệu"})
     assert accepted["submission_number"] is None
+
+
+def test_the_page_form_sends_an_empty_number_as_null_when_returning():
+    # An empty optional text box reaches the validator as None (step_forms.form_data).
+    data = {"decision": "return", "comment": "Kiểm tra lại", "submission_number": None}
+    assert validate_form(SCHEMA, data)["submission_number"] is None
+    with pytest.raises(InvalidDataError) as refused:
+        validate_form(SCHEMA, {"decision": "approve", "submission_number": None})
+    assert set(refused.value.fields) == {"submission_number"}
