@@ -82,6 +82,7 @@
     // Shrink around the top-left corner so the bottom-right corner (the bpmn.io logo, which the
     // licence requires to stay visible) has empty space under it.
     canvas.zoom(canvas.zoom() * 0.92, { x: 0, y: 0 });
+    container.dataset.zoom = String(canvas.zoom());
   }
 
   function centreOn(viewer, shapes) {
