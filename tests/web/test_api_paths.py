@@ -219,3 +219,42 @@ def test_ministry_return_goes_back_to_the_office(api):
     )
     assert back["status"] == "returned"
     assert [c["step"] for c in back["current"]] == ["check_dossier"]
+
+
+def test_director_return_goes_back_to_the_office_and_a_blank_reason_is_refused(api):
+    dossier = api.start()
+    did = dossier["id"]
+    first, second = (str(n["id"]) for n in dossier["nominees"])
+    submit_to_council(api, did)
+    vote(api, did, {m: {first: "agree", second: "agree"} for m in MEMBERS})
+    api.do("giamdoc", did, "conclude_council", {"decision": "confirm"})
+
+    refused = api.complete(
+        "giamdoc", did, "sign_submission", {"decision": "return", "comment": " "}
+    )
+    assert refused.status_code == 422
+    assert "comment" in refused.json["error"]["fields"]
+    assert api.items("giamdoc", did, "sign_submission")  # nothing changed
+
+    back = api.do(
+        "giamdoc",
+        did,
+        "sign_submission",
+        {"decision": "return", "comment": "Kiểm tra lại số liệu thành tích"},
+    )
+    assert back["status"] == "returned"
+    assert [c["step"] for c in back["current"]] == ["check_dossier"]
+    assert back["submission"]["number"] is None
+    assert back["history"][-1]["decision"] == "return"
+    # The Office checks again; the council votes again and the Director signs this time.
+    api.do("vanphong", did, "check_dossier", {"decision": "approve"})
+    vote(api, did, {m: {first: "agree", second: "agree"} for m in MEMBERS})
+    api.do("giamdoc", did, "conclude_council", {"decision": "confirm"})
+    signed = api.do(
+        "giamdoc",
+        did,
+        "sign_submission",
+        {"decision": "approve", "submission_number": "15/TTr-STC"},
+    )
+    assert signed["submission"]["number"] == "15/TTr-STC"
+    assert [c["step"] for c in signed["current"]] == ["appraise_at_ministry"]
