@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext, lazy_ngettext, ngettext
+from flask_babel import get_translations, gettext, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 
 
@@ -13,7 +13,9 @@ class _CatalogTranslations:
         return gettext(string)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return ngettext(singular, plural, n)
+        # WTForms fills the placeholders itself (%(value)s, %(max)d): translate only. flask_babel's
+        # ngettext would format with {"num": n} and fail on any other placeholder.
+        return str(get_translations().ungettext(singular, plural, n))
 
 
 CATALOG_TRANSLATIONS: Any = _CatalogTranslations()
@@ -40,4 +42,9 @@ WTFORMS_MESSAGES = (
     ),
     _l("Number must be at least %(min)s."),
     _l("Number must be at most %(max)s."),
+    lazy_ngettext(
+        "'%(value)s' is not a valid choice for this field.",
+        "'%(value)s' are not valid choices for this field.",
+        1,
+    ),
 )
