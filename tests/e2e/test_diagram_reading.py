@@ -164,3 +164,58 @@ def test_the_process_map_legend_has_only_real_numbers_and_opens_readable(
         assert zoom >= READABLE
         assert font_px(page, "#map-scale li") >= 12
         shot(page, name)
+
+
+# Boxes of the drawn external labels (text as Chromium lays it out) and of the flow nodes.
+DRAWN_BOXES = """
+() => {
+  const box = (node) => {
+    const r = node.getBoundingClientRect();
+    return [r.left, r.top, r.right, r.bottom];
+  };
+  const labels = [];
+  const shapes = [];
+  document.querySelectorAll('#process-map g.djs-element').forEach((g) => {
+    const id = g.getAttribute('data-element-id');
+    if (id.endsWith('_label')) {
+      const text = g.querySelector('text');
+      if (text && text.textContent.trim()) { labels.push([id.slice(0, -6), box(text)]); }
+    } else if (g.classList.contains('djs-shape') && !/^(lane_|award_participant)/.test(id)) {
+      shapes.push([id, box(g.querySelector('.djs-visual > :first-child'))]);
+    }
+  });
+  return { labels, shapes };
+}
+"""
+
+
+def _meet(a: list[float], b: list[float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def test_the_drawn_labels_of_the_shipped_diagram_overlap_nothing(page: Page, base_url: str) -> None:
+    """The DI test checks the label bounds in the file; this checks the text as drawn."""
+    page.set_viewport_size(DESKTOP)
+    log_in(page, base_url, "vanphong")
+    page.goto(f"{base_url}/process-map")
+    expect(page.locator("#process-map .djs-container")).to_be_visible()
+    drawn = page.evaluate(DRAWN_BOXES)
+    labels, shapes = drawn["labels"], drawn["shapes"]
+    assert len(labels) >= 40
+    assert len(shapes) > 35
+    overlapping = [
+        (a, b)
+        for i, (a, box_a) in enumerate(labels)
+        for b, box_b in labels[i + 1 :]
+        if _meet(box_a, box_b)
+    ]
+    assert overlapping == []
+    hidden = [
+        (label, shape)
+        for label, box_label in labels
+        for shape, box_shape in shapes
+        if shape != label and _meet(box_label, box_shape)
+    ]
+    assert hidden == []
+    page.get_by_role("button", name="Xem toàn bộ sơ đồ").click()
+    shot(page, "finding04-process-map-whole-diagram")
