@@ -196,12 +196,15 @@ def test_a_pdf_is_stored_and_downloadable_by_those_who_see_the_dossier(api, clie
     assert response.status_code == 302
     page = client.get(f"/dossiers/{dossier['id']}").get_data(as_text=True)
     # Listed with the dossier's files and under the step that attached it in the timeline.
-    assert page.count("bien-ban.pdf") == 2
+    # (each listing links the name, and "Xem" says the name to screen readers)
+    assert page.count("</i> bien-ban.pdf</a>") == 2
     link = page[page.index("/attachments/") :].split('"')[0]
     with client.get(link) as download:
         assert download.status_code == 200
         assert download.data == pdf
-        assert "attachment" in download.headers["Content-Disposition"]
+        # A PDF opens in the browser, sandboxed.
+        assert download.headers["Content-Disposition"].startswith("inline")
+        assert "sandbox" in download.headers["Content-Security-Policy"]
     other = client.application.test_client()
     login(other, "vanphong_hn")
     assert other.get(link).status_code == 404
