@@ -310,7 +310,7 @@ def test_the_administrator_adds_a_deputy_review_step_and_deploys_it(
     # 1. A task from the palette, dropped onto the council's passing flow, between its gateway
     #    and the corner where the flow turns down to the director's lane.
     scroll_to(page, "gw_council")
-    corner_x, flow_y = 2170, 815  # the flow f_council_pass turns down at (2170, 815)
+    corner_x, flow_y = 2400, 1150  # the flow f_council_pass turns down at (2400, 1150)
     x, y = to_screen(page, "gw_council", corner_x - 40, flow_y)
     page.locator(".djs-palette [data-action='create.task']").click()
     page.mouse.move(x - 30, y - 10)
@@ -338,11 +338,11 @@ def test_the_administrator_adds_a_deputy_review_step_and_deploys_it(
     # 4. A new lane below the council chair's: select that lane (a click on its empty part),
     #    then "add lane below" on the context pad.
     chair = shipped_bounds("lane_council_chair")
-    page.mouse.click(*to_screen(page, "gw_council", 1700, chair.y + chair.height - 20))
+    page.mouse.click(*to_screen(page, "gw_council", 2550, chair.y + chair.height - 20))
     expect(shape(page, "lane_council_chair")).to_have_class(has_class("selected"))
     page.locator(".djs-context-pad [data-action='lane-insert-below']").click()
     # The new lane (120 high) sits where the director's lane began; select it and name it.
-    page.mouse.click(*to_screen(page, "gw_council", 1700, chair.y + chair.height + 60))
+    page.mouse.click(*to_screen(page, "gw_council", 2550, chair.y + chair.height + 60))
     expect(page.locator("#modeler-canvas g.djs-shape.selected")).to_have_count(1)
     expect(page.locator("#bio-properties-panel-award-role-code")).to_have_value("")
     group(page, "general").locator("#bio-properties-panel-name").fill("Phó Giám đốc Sở")
