@@ -314,6 +314,7 @@ def test_the_path_strip_lists_steps_done_current_and_to_come_in_order(api, clien
     assert "Đang ở bước này" in current
     assert html.count('aria-current="step"') == 1
     assert "Dự kiến tiếp theo" in stops[6][2]
+    assert "Đã qua 5 bước · dự kiến còn 7 bước" in html
 
 
 def test_the_path_strip_follows_the_dossiers_procedure_and_award_form(api, client):

@@ -5,11 +5,12 @@
   'use strict';
 
   // The path strip scrolls sideways on phones: bring the current step into view (without
-  // moving the page itself).
+  // moving the page itself), with the end of the step before it showing at the left edge so
+  // the reader sees there is more that way.
   var strip = document.getElementById('path-strip');
   var now = strip && strip.querySelector('[aria-current="step"]');
   if (now && strip.scrollWidth > strip.clientWidth) {
-    strip.scrollLeft = Math.max(0, now.offsetLeft - strip.offsetLeft - 16);
+    strip.scrollLeft = Math.max(0, now.offsetLeft - strip.offsetLeft - 56);
   }
 
   var container = document.getElementById('dossier-diagram');
