@@ -71,6 +71,13 @@ def status_text(sentence: ss.StatusSentence) -> str:
     kind = sentence.kind
     if kind in (ss.WAITING, ss.OVERDUE):
         head = _waiting(sentence)
+    elif kind == ss.RETURNED and sentence.waiting_for:
+        # Returned to whoever holds the step now: the unit, or the Office (by the Director).
+        head = _(
+            "Returned to %(who)s: %(step)s",
+            who=", ".join(sentence.waiting_for),
+            step="; ".join(sentence.steps),
+        )
     elif kind == ss.RETURNED:
         head = _("Returned to the unit to be completed")
     elif kind == ss.PROCESSING:

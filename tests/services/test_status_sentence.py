@@ -138,6 +138,11 @@ def test_sentences_read_in_vietnamese(app):
         assert status_text(refused) == "Không được khen thưởng"
         returned = ss.StatusSentence(kind=ss.RETURNED)
         assert status_text(returned) == "Bị trả lại đơn vị để hoàn thiện"
+        # The Director returns a dossier to the Office: the sentence names who holds it now.
+        to_office = ss.status_sentence("returned", [item], ss.NO_OUTCOME, local(8), CALENDAR)
+        assert status_text(to_office) == (
+            "Bị trả lại Văn phòng Sở: Kiểm tra hồ sơ — hạn 3 ngày làm việc, còn 2 ngày"
+        )
 
 
 NEW = {
