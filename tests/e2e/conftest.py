@@ -12,6 +12,7 @@ import re
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,10 +38,9 @@ def chromium_path() -> str:
     raise RuntimeError("chromium is not installed: run `make browser` (apt) or set CHROMIUM")
 
 
-@pytest.fixture(scope="session")
-def e2e_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+def fresh_app(folder: Path) -> Flask:
+    """The app on a new SQLite database in `folder`, migrated and seeded with the demo data."""
     settings = config.TestingConfig()
-    folder = tmp_path_factory.mktemp("e2e")
     settings.DATABASE_URL = f"sqlite:///{folder / 'e2e.sqlite'}"
     settings.UPLOAD_DIR = folder / "uploads"
     app = create_app(settings)
@@ -50,14 +50,28 @@ def e2e_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
     return app
 
 
-@pytest.fixture(scope="session")
-def base_url(e2e_app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, e2e_app, threaded=True)
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """Serve `app` on a free loopback port in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def e2e_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    return fresh_app(tmp_path_factory.mktemp("e2e"))
+
+
+@pytest.fixture(scope="session")
+def base_url(e2e_app: Flask) -> Iterator[str]:
+    with serving(e2e_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

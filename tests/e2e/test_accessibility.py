@@ -9,7 +9,6 @@ work item of each kind it handles.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,15 +16,9 @@ from typing import Any
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, expect
-from werkzeug.serving import make_server
 
-import config
 from tests.conftest import ApiClient
-from tests.e2e.conftest import ARTIFACTS, log_in, shot
-from webapp import create_app
-from webapp.cli import upgrade_database
-from webapp.request_db import database
-from webapp.services import seeding
+from tests.e2e.conftest import ARTIFACTS, fresh_app, log_in, serving, shot
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 RULES = ["wcag2a", "wcag2aa"]
@@ -103,21 +96,10 @@ def dossiers_at_every_step(app: Flask) -> None:
 
 @pytest.fixture(scope="module")
 def axe_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    settings = config.TestingConfig()
-    folder = tmp_path_factory.mktemp("axe")
-    settings.DATABASE_URL = f"sqlite:///{folder / 'axe.sqlite'}"
-    settings.UPLOAD_DIR = folder / "uploads"
-    app = create_app(settings)
-    upgrade_database(app)
-    with database(app).transaction() as session:
-        seeding.seed_demo(session, Path(settings.BPMN_DIR), settings.PROCESS_KEY)
+    app = fresh_app(tmp_path_factory.mktemp("axe"))
     dossiers_at_every_step(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture

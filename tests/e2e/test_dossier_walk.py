@@ -3,15 +3,31 @@ return-for-supplement round, driven in a real browser as each demo user in turn.
 
 At each stage the test checks the inbox count in the navigation bar, the dossier's row on the
 tracking page and the step highlighted on its diagram; screenshots go to tests/e2e/artifacts/.
+The walk runs on a database of its own, so the counts hold whatever other browser tests left.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
+import pytest
+from flask import Flask
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import log_in, nav_count, shot
+from tests.e2e.conftest import fresh_app, log_in, nav_count, serving, shot
+
+
+@pytest.fixture(scope="module")
+def e2e_app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    return fresh_app(tmp_path_factory.mktemp("walk"))
+
+
+@pytest.fixture(scope="module")
+def base_url(e2e_app: Flask) -> Iterator[str]:
+    with serving(e2e_app) as url:
+        yield url
+
 
 MEMBERS = ["giamdoc", "hoidong1", "hoidong2", "hoidong3", "hoidong4"]
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
