@@ -24,11 +24,16 @@ from workflows.bounds import (
 from workflows.definition import ProcessDefinition, load_definition
 from workflows.diagram_info import (
     BPMN_NS,
+    MAX_TIME_LIMIT_DAYS,
+    OUTCOME_PROPERTY,
+    OUTCOMES,
     SPIFF_NS,
+    TIME_LIMIT_PROPERTY,
     DiagramInfo,
     ElementInfo,
     local_name,
     read_diagram,
+    valid_time_limit,
 )
 from workflows.dmn_checks import dmn_gap_problems
 from workflows.errors import DiagramError, Problem
@@ -352,8 +357,44 @@ def structure_problems(
                     {"name": lane.name or lane.lane_id, "role": lane.role},
                 )
             )
+    problems.extend(_property_problems(elements, file_name))
     problems.extend(_gateway_problems(diagram, elements, file_name))
     problems.extend(_reachability_problems(diagram, elements, file_name))
+    return problems
+
+
+def _property_problems(elements: list[ElementInfo], file_name: str) -> list[Problem]:
+    """The values the properties panel refuses, written into an uploaded file by hand."""
+    problems = []
+    for element in elements:
+        label = element.name or element.element_id
+        limit = element.properties.get(TIME_LIMIT_PROPERTY, "").strip()
+        if limit and not valid_time_limit(limit):
+            problems.append(
+                Problem(
+                    "invalid_time_limit",
+                    f"'{label}' has the time limit '{_excerpt(limit)}', "
+                    f"not a whole number of days from 1 to {MAX_TIME_LIMIT_DAYS}",
+                    element.element_id,
+                    file_name,
+                    element.line,
+                    {"name": label, "value": _excerpt(limit), "max": str(MAX_TIME_LIMIT_DAYS)},
+                )
+            )
+        # Read as the run reads it (unstripped): " awarded" would not award anyone.
+        outcome = element.properties.get(OUTCOME_PROPERTY, "")
+        if outcome and outcome not in OUTCOMES:
+            problems.append(
+                Problem(
+                    "invalid_outcome",
+                    f"'{label}' has the outcome '{_excerpt(outcome)}', not one of "
+                    + ", ".join(OUTCOMES),
+                    element.element_id,
+                    file_name,
+                    element.line,
+                    {"name": label, "value": _excerpt(outcome), "known": ", ".join(OUTCOMES)},
+                )
+            )
     return problems
 
 

@@ -48,6 +48,23 @@ UI_FORM_PROPERTY = "formUiSchemaFilename"
 TIME_LIMIT_PROPERTY = "timeLimitDays"
 ROLE_PROPERTY = "role"
 OUTCOME_PROPERTY = "outcome"
+# What the properties panel offers and the dossier's status understands (see dossier_effects).
+OUTCOMES = ("awarded", "refused", "withdrawn")
+MAX_TIME_LIMIT_DAYS = 365
+
+
+def valid_time_limit(text: str) -> bool:
+    """Whether a time limit is what the panel accepts: whole working days, 1 to the maximum."""
+    days = read_time_limit(text)
+    return days is not None and days <= MAX_TIME_LIMIT_DAYS
+
+
+def read_time_limit(text: str) -> int | None:
+    """A positive whole number in ASCII digits ("²".isdigit() holds, but int() refuses it)."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+        return None  # also past int()'s digit limit
+    return int(text) or None
 
 
 @dataclass(frozen=True)
@@ -93,7 +110,7 @@ class ElementInfo:
     def time_limit_days(self) -> int | None:
         """The step's time limit in working days, when it has a valid one."""
         raw = self.properties.get(TIME_LIMIT_PROPERTY, "").strip()
-        return int(raw) if raw.isdigit() and int(raw) > 0 else None
+        return read_time_limit(raw)
 
     @property
     def outcome(self) -> str | None:

@@ -30,6 +30,8 @@ PROBLEM_LABELS = {
     "no_lane": _l("A step is in no lane"),
     "lane_without_role": _l("A lane has no role"),
     "unknown_role": _l("A lane names a role that does not exist"),
+    "invalid_time_limit": _l("A step has a time limit that is not a number of days"),
+    "invalid_outcome": _l("An end names an outcome that does not exist"),
     "no_default_flow": _l("A gateway has no default flow"),
     "flow_without_condition": _l("A flow leaving a gateway has no condition"),
     "unreachable": _l("An element can never be reached"),
@@ -75,6 +77,13 @@ SENTENCES = {
     "no_lane": _l("The step “%(name)s” is in no lane, so nobody may do it."),
     "lane_without_role": _l("The lane “%(name)s” has no role."),
     "unknown_role": _l("The lane “%(name)s” has the role “%(role)s”, which does not exist."),
+    "invalid_time_limit": _l(
+        "The step “%(name)s” has the time limit “%(value)s”: write a whole number of working "
+        "days from 1 to %(max)s."
+    ),
+    "invalid_outcome": _l(
+        "The end “%(name)s” has the outcome “%(value)s”, which is none of: %(known)s."
+    ),
     "no_default_flow": _l("The gateway “%(name)s” has no default flow."),
     "flow_without_condition": _l("The flow “%(name)s” leaves a gateway without a condition."),
     "unreachable": _l("“%(name)s” can never be reached."),
