@@ -81,9 +81,16 @@ function start(root) {
     root.dataset.state = state.busy ? 'busy' : (dirty() ? 'dirty' : 'clean');
   }
 
+  // The page title's tail (the site's name) stays; its head names the version shown.
+  const titleTail = document.title.startsWith(state.version.page_title)
+    ? document.title.slice(state.version.page_title.length)
+    : '';
+
   function showVersion(version) {
     state.version = version;
     $('modeler-title').textContent = version.title;
+    $('modeler-name').textContent = version.name;
+    document.title = version.page_title + titleTail;
     const crumb = $('modeler-crumb');
     crumb.textContent = version.crumb;
     if (crumb.tagName === 'A' && version.urls.page) {

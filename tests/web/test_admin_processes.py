@@ -136,6 +136,7 @@ def test_actions_are_for_administrators_only(app, client):
     for url in (
         f"/admin/processes/{KEY}/versions/1/copy",
         f"/admin/processes/{KEY}/versions/1/deploy",
+        f"/admin/processes/{KEY}/versions/1/delete",
         MOVES,
         f"{MOVES}/00000000-0000-0000-0000-000000000000/undo",
     ):
@@ -240,7 +241,97 @@ def test_missing_version_is_404_and_bad_csrf_is_400(admin):
     assert admin.post(f"/admin/processes/{KEY}/versions/1/copy", data={}).status_code == 400
 
 
+def test_a_draft_never_deployed_is_deleted_after_asking(app, admin):
+    number = add_version(app, with_deputy_review())
+    html = admin.get(CATALOGUE).get_data(as_text=True)
+    draft_row = row(html, "data-version", str(number))
+    assert 'data-action="delete"' in draft_row
+    assert 'data-action="delete"' not in row(html, "data-version", "1")  # deployed
+    # The button only opens a dialog; the dialog's form is what deletes.
+    dialog = re.search(rf'<div class="modal fade" id="delete-{KEY}-{number}".*?</form>', html, re.S)
+    assert dialog
+    assert f'action="/admin/processes/{KEY}/versions/{number}/delete"' in dialog.group(0)
+    assert 'data-action="delete-confirm"' in dialog.group(0)
+    page = admin.get(f"/admin/processes/{KEY}/versions/{number}").get_data(as_text=True)
+    assert 'data-action="delete"' in page
+    assert 'data-action="delete"' not in admin.get(f"/admin/processes/{KEY}/versions/1").get_data(
+        as_text=True
+    )
+
+    url = f"/admin/processes/{KEY}/versions/{number}/delete"
+    assert admin.post(url, data={}).status_code == 400  # no CSRF token: nothing deleted
+    assert version_state(app, number)[0] == "draft"
+    deleted = admin.post(url, data={"csrf_token": csrf_token(page)})
+    assert deleted.status_code == 302
+    assert deleted.headers["Location"].endswith(CATALOGUE)
+    assert f'data-version="{number}"' not in admin.get(CATALOGUE).get_data(as_text=True)
+    assert admin.post(url, data={"csrf_token": csrf_token(page)}).status_code == 404
+
+
+def test_a_deployed_or_retired_version_is_not_deleted(app, admin):
+    number = add_version(app, with_deputy_review(), deploy=True)
+    csrf = token(admin)
+    for kept in (1, number):  # retired, deployed
+        refused = admin.post(
+            f"/admin/processes/{KEY}/versions/{kept}/delete", data={"csrf_token": csrf}
+        )
+        assert refused.status_code == 409
+        assert "Chỉ xóa được bản nháp chưa từng áp dụng" in refused.get_data(as_text=True)
+    assert version_state(app, 1)[0] == "retired"
+    assert version_state(app, number)[0] == "deployed"
+
+
+def test_saving_in_the_modeler_names_the_new_version_in_the_heading(app, admin):
+    modeler = f"/admin/processes/{KEY}/versions/1/modeler"
+    html = admin.get(modeler).get_data(as_text=True)
+    assert re.search(r'id="modeler-title">[^<]*\b1<', html)
+    xml = admin.get(f"/admin/processes/{KEY}/versions/1/bpmn").get_data(as_text=True)
+    saved = admin.post(modeler, json={"xml": xml}, headers={"X-CSRFToken": csrf_token(html)})
+    assert saved.status_code == 201
+    version = saved.get_json()["version"]
+    assert version["number"] == 2
+    # What the page's script puts in the heading and the window title after the save.
+    assert re.fullmatch(r"\D*2", version["title"])
+    assert version["page_title"].endswith(f"{KEY} 2")
+    assert version["name"]
+    page = admin.get(version["urls"]["modeler"]).get_data(as_text=True)
+    assert re.search(r'id="modeler-title">[^<]*\b2<', page)
+    assert f"<title>{version['page_title']} ·" in page
+
+
 # --- compare -------------------------------------------------------------------------------
+
+
+def selected(html: str, field: str) -> str:
+    """The version chosen in the compare form's `field` (a: before, b: after)."""
+    select_html = re.search(rf'<select[^>]*id="compare-{field}".*?</select>', html, re.S).group(0)
+    return re.search(r'<option value="(\d+)" selected>', select_html).group(1)
+
+
+def test_compare_puts_the_older_version_before_whichever_order_was_picked(app, admin):
+    number = add_version(app, with_deputy_review())
+    for query in (f"a={number}&b=1", f"a=1&b={number}"):
+        html = admin.get(f"/admin/processes/{KEY}/compare?{query}").get_data(as_text=True)
+        assert (selected(html, "a"), selected(html, "b")) == ("1", str(number)), query
+        assert 'data-change="added"' in row(html, "data-element", "deputy_review")
+        assert f"/admin/processes/{KEY}/compare.json?a=1&amp;b={number}" in html
+    data = admin.get(f"/admin/processes/{KEY}/compare.json?a={number}&b=1").get_json()
+    assert (data["a"]["number"], data["b"]["number"]) == (1, number)
+    assert "deputy_review" in data["markers"]["b"]["added"]
+    # The catalogue's link from an older version compares it with the deployed (newer) one:
+    # still older on the left.
+    newer = add_version(app, without_ministry_council(), deploy=True)
+    html = admin.get(f"/admin/processes/{KEY}/compare?a={newer}&b=1").get_data(as_text=True)
+    assert (selected(html, "a"), selected(html, "b")) == ("1", str(newer))
+    # Swap shows the newer one first on purpose, and the diagrams follow.
+    swap = re.search(r'href="([^"]*)" id="compare-swap"', html).group(1).replace("&amp;", "&")
+    assert "newer_first=1" in swap
+    swapped = admin.get(swap).get_data(as_text=True)
+    assert (selected(swapped, "a"), selected(swapped, "b")) == (str(newer), "1")
+    assert 'data-change="added"' in row(swapped, "data-element", "ministry_council")
+    assert "newer_first=1" in re.search(r'data-url="([^"]*)"', swapped).group(1)
+    data = admin.get(f"/admin/processes/{KEY}/compare.json?a={newer}&b=1&newer_first=1").get_json()
+    assert (data["a"]["number"], data["b"]["number"]) == (newer, 1)
 
 
 def test_compare_shows_the_added_deputy_step(app, admin):

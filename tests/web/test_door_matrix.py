@@ -221,6 +221,7 @@ DOORS: dict[tuple[str, str], Door] = {
     ("admin.download_bpmn", "GET"): Door(admin_page(200), _version(_shipped)),
     ("admin.version_copy", "POST"): Door(admin_page(400), _version(_shipped)),
     ("admin.version_deploy", "POST"): Door(admin_page(400), _version(_draft)),
+    ("admin.version_delete", "POST"): Door(admin_page(400), _version(_draft)),
     ("admin.forms", "GET"): Door(admin_page(200), _version(_draft)),
     ("admin.forms", "POST"): Door(admin_page(400), _version(_draft)),
     ("admin.form_edit", "GET"): Door(admin_page(200), _version(_draft, name="check_dossier.json")),

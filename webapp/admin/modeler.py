@@ -75,6 +75,8 @@ def _version_json(version: ProcessVersion) -> dict[str, Any]:
         "status": version.status,
         "status_label": str(STATUS_LABELS.get(version.status, version.status)),
         "title": _("Version %(number)d", number=version.version),
+        "name": version.name or version.process_key,
+        "page_title": f"{_('Diagram')} · {version.process_key} {version.version}",
         "crumb": f"{version.process_key} · {_('version %(number)d', number=version.version)}",
         "problems": described(version.problems),
         "deployable": not version.problems and version.status != "deployed",

@@ -200,6 +200,34 @@ def version_deploy(key: str, number: int) -> ResponseReturnValue:
     return _back(key, number)
 
 
+@bp.post(VERSION_URL + "/delete")
+def version_delete(key: str, number: int) -> ResponseReturnValue:
+    """Delete a draft never deployed that no dossier ran on; anything else is refused (409)."""
+    _csrf_ok()
+    session = db_session()
+    try:
+        process_versions.delete_draft(session, page_actor(), key, number)
+    except ConflictError as exc:
+        session.rollback()
+        if exc.code == "version_in_use":
+            message = _(
+                "Dossiers ran on version %(number)d or were moved to or from it: "
+                "it is kept and cannot be deleted.",
+                number=number,
+            )
+        else:
+            message = _(
+                "Only a draft that was never deployed can be deleted; version %(number)d is kept.",
+                number=number,
+            )
+        flash(message, "warning")
+        detail = process_catalogue.version_detail(session, page_actor(), key, number)
+        return _render("admin/processes/version.html", 409, key=key, detail=detail, v=detail.row)
+    session.commit()
+    flash(_("Draft version %(number)d was deleted.", number=number), "success")
+    return redirect(url_for("admin.catalogue"))
+
+
 # --- comparing -----------------------------------------------------------------------------
 
 
@@ -236,7 +264,18 @@ def _compare_choice(
             a = process.deployed
         else:
             a = earlier[0] if earlier else next((n for n in numbers if n != b), b)
+    if _older_first(a, b) != (a, b):
+        a, b = b, a
+        errors = {{"a": "b", "b": "a"}[field]: message for field, message in errors.items()}
     return a, b, errors
+
+
+def _older_first(a: int, b: int) -> tuple[int, int]:
+    """The older version on the left ("before"), whichever order the two were picked in,
+    unless the page was asked to show the newer one first (the Swap link)."""
+    if a > b and request.args.get("newer_first") != "1":
+        return b, a
+    return a, b
 
 
 def _value(comparison: process_catalogue.VersionComparison, attribute: str, value: Any) -> str:
@@ -285,6 +324,7 @@ def compare_data(key: str) -> ResponseReturnValue:
     a, b = _number(request.args.get("a")), _number(request.args.get("b"))
     if a is None or b is None:
         return {"error": _("Choose two versions to compare.")}, 400, NO_STORE
+    a, b = _older_first(a, b)
     comparison = process_catalogue.compare_versions(session, actor, key, a, b)
     return (
         {

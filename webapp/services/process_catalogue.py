@@ -62,6 +62,11 @@ class VersionRow:
         """A draft without problems may be deployed."""
         return self.status == "draft" and self.problems == 0
 
+    @property
+    def deletable(self) -> bool:
+        """A draft never deployed, with no dossier on it, may be deleted."""
+        return self.status == "draft" and self.deployed_at is None and self.running_dossiers == 0
+
 
 @dataclass(frozen=True)
 class ProcessRow:

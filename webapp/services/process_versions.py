@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from webapp.db import utcnow
-from webapp.models import ProcessInstance, ProcessVersion, Role
+from webapp.models import InstanceMove, ProcessInstance, ProcessVersion, Role, WorkItem
 from webapp.permissions import Actor, can_manage_processes
 from webapp.services.errors import (
     ConflictError,
@@ -336,3 +336,42 @@ def runnable(version: ProcessVersion) -> RunnableVersion:
 def definition_of(version: ProcessVersion) -> ProcessDefinition:
     """The runnable definition of a stored version."""
     return runnable(version).definition
+
+
+def delete_draft(session: Session, actor: Actor, process_key: str, number: int) -> None:
+    """Delete a draft that was never deployed and that no dossier ever ran on or moved to or
+    from; anything else is refused (409) and nothing changes."""
+    _require_admin(actor)
+    version = get_version(session, process_key, number)
+    if version.status != "draft" or version.deployed_at is not None:
+        raise ConflictError(
+            f"version {number} is not a draft: only a draft never deployed can be deleted",
+            code="not_a_draft",
+        )
+    used = (
+        session.scalar(
+            select(func.count())
+            .select_from(ProcessInstance)
+            .where(ProcessInstance.version_id == version.id)
+        )
+        or session.scalar(
+            select(func.count()).select_from(WorkItem).where(WorkItem.version_id == version.id)
+        )
+        or session.scalar(
+            select(func.count())
+            .select_from(InstanceMove)
+            .where(
+                (InstanceMove.from_version_id == version.id)
+                | (InstanceMove.to_version_id == version.id)
+            )
+        )
+    )
+    if used:
+        raise ConflictError(
+            f"dossiers ran on version {number} or were moved to or from it; it cannot be deleted",
+            code="version_in_use",
+        )
+    with _cache_lock:
+        _cache.pop(version.id, None)
+    session.delete(version)
+    session.flush()
