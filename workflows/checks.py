@@ -64,6 +64,8 @@ TIMER_TAGS: dict[str, TimerKind] = {
     _B + "timeDuration": "duration",
     _B + "timeCycle": "cycle",
 }
+# The properties panel's rule for a collection or an element variable (frontend/modeler).
+VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DMN_QUESTION_MARK = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
 
 
@@ -180,6 +182,39 @@ def bound_problems(root: etree._Element, file_name: str) -> list[Problem]:
                         "count": str(count),
                         "limit": str(MAX_CARDINALITY),
                     },
+                )
+            )
+    return problems
+
+
+def variable_name_problems(root: etree._Element, file_name: str) -> list[Problem]:
+    """Multi-instance collections and element variables the properties panel would refuse.
+
+    SpiffWorkflow keys the task data by the loopDataInputRef text and the inputDataItem id, as
+    written; a name that is not an identifier is never found nor usable in an expression. A
+    collection named through an ioSpecification is a data input name, left to the engine."""
+    problems: list[Problem] = []
+    for loop in root.iter(_B + "multiInstanceLoopCharacteristics"):
+        task = loop.getparent()
+        has_io = task is not None and task.find(_B + "ioSpecification") is not None
+        found: list[tuple[str, etree._Element]] = []
+        for ref in loop.findall(_B + "loopDataInputRef"):
+            if not has_io:
+                found.append((ref.text or "", ref))
+        for item in loop.findall(_B + "inputDataItem"):
+            found.append((item.get("id") or "", item))
+        for value, node in found:
+            if VARIABLE_NAME.fullmatch(value):
+                continue
+            problems.append(
+                Problem(
+                    "invalid_variable_name",
+                    f"'{_excerpt(value)}' is not a valid name for a multi-instance collection "
+                    "or element variable",
+                    _owner_id(loop),
+                    file_name,
+                    node.sourceline,
+                    {"name": _owner_label(loop), "value": _excerpt(value)},
                 )
             )
     return problems
@@ -566,6 +601,7 @@ def check_bundle(
     problems: list[Problem] = []
     problems.extend(expression_problems(root, file_name))
     problems.extend(bound_problems(root, file_name))
+    problems.extend(variable_name_problems(root, file_name))
     for dmn_name, dmn_bytes in (dmn_files or {}).items():
         try:
             dmn_root = parse_xml(dmn_bytes, dmn_name)

@@ -93,6 +93,48 @@ def test_the_shipped_diagram_still_passes():
     assert not [p for p in result.problems if p.code in {"invalid_time_limit", "invalid_outcome"}]
 
 
+def multi_instance(collection: str, item: str) -> str:
+    return process(
+        '<bpmn:startEvent id="start"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="vote"/>'
+        f'<bpmn:userTask id="vote" name="Bỏ phiếu">{_props(formJsonSchemaFilename="f.json")}'
+        '<bpmn:multiInstanceLoopCharacteristics isSequential="false">'
+        f"<bpmn:loopDataInputRef>{collection}</bpmn:loopDataInputRef>"
+        f'<bpmn:inputDataItem id="{item}" name="the item"/>'
+        "</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>"
+        '<bpmn:sequenceFlow id="f2" sourceRef="vote" targetRef="end"/>'
+        '<bpmn:endEvent id="end"/>',
+        lanes=lane("l_office", "office", ["start", "vote", "end"]),
+    )
+
+
+def test_valid_collection_and_element_variable_pass():
+    # The item's name is a label (SpiffWorkflow keys the data by its id), as in its own tests.
+    assert codes(multi_instance("council_members", "member")) == set()
+    assert codes(multi_instance("_items2", "x")) == set()
+
+
+@pytest.mark.parametrize(
+    ("collection", "item", "bad"),
+    [
+        ("thành_viên", "member", "thành_viên"),
+        ("council members", "member", "council members"),
+        (" members", "member", " members"),
+        ("members", "a.b", "a.b"),
+        ("members", "a-b", "a-b"),
+    ],
+)
+def test_a_name_the_panel_refuses_is_named_at_its_task(collection, item, bad):
+    result = check_bundle(multi_instance(collection, item), forms={"f.json"}, known_roles=ROLES)
+    found = [p for p in result.problems if p.code == "invalid_variable_name"]
+    shown = " ".join(bad.split())  # quoted on one line
+    assert [(p.element_id, p.params["value"], p.params["name"]) for p in found] == [
+        ("vote", shown, "Bỏ phiếu")
+    ]
+    assert found[0].line
+    assert not result.ok
+
+
 def test_reading_a_time_limit_never_raises():
     assert read_time_limit("²") is None  # "²".isdigit() holds, int("²") raises
     assert read_time_limit("9" * 5000) is None  # past int()'s digit limit
@@ -117,6 +159,14 @@ def test_the_problems_read_in_vietnamese(vietnamese):
     assert problem_label("invalid_outcome") == "Một điểm kết thúc ghi kết quả không tồn tại"
     assert problem_text(by_code["invalid_time_limit"]) == (
         "Bước “Xem xét” có thời hạn “hai”: hãy ghi số ngày làm việc là một số nguyên từ 1 đến 365.",
+        "",
+    )
+    [named] = check_bundle(
+        multi_instance("members", "a-b"), forms={"f.json"}, known_roles=ROLES
+    ).problems
+    assert problem_text(named.as_dict()) == (
+        "Bước “Bỏ phiếu” dùng “a-b” làm tên danh sách hoặc biến phần tử: tên chỉ gồm chữ cái "
+        "không dấu, chữ số và dấu _, và không bắt đầu bằng chữ số.",
         "",
     )
     assert problem_text(by_code["invalid_outcome"]) == (

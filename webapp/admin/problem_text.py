@@ -32,6 +32,7 @@ PROBLEM_LABELS = {
     "unknown_role": _l("A lane names a role that does not exist"),
     "invalid_time_limit": _l("A step has a time limit that is not a number of days"),
     "invalid_outcome": _l("An end names an outcome that does not exist"),
+    "invalid_variable_name": _l("A collection or element variable has an invalid name"),
     "no_default_flow": _l("A gateway has no default flow"),
     "flow_without_condition": _l("A flow leaving a gateway has no condition"),
     "unreachable": _l("An element can never be reached"),
@@ -83,6 +84,10 @@ SENTENCES = {
     ),
     "invalid_outcome": _l(
         "The end “%(name)s” has the outcome “%(value)s”, which is none of: %(known)s."
+    ),
+    "invalid_variable_name": _l(
+        "The step “%(name)s” uses “%(value)s” as a collection or element variable: a name has "
+        "only letters without diacritics, digits and _, and does not start with a digit."
     ),
     "no_default_flow": _l("The gateway “%(name)s” has no default flow."),
     "flow_without_condition": _l("The flow “%(name)s” leaves a gateway without a condition."),
