@@ -109,7 +109,9 @@ function TimeLimit({ element, id }) {
     setValue: propertySetter(element, TIME_LIMIT, services),
     validate: (value) => {
       const text = (value || '').trim();
-      return text && !(/^\d+$/.test(text) && Number(text) > 0) ? strings.timeLimitInvalid : null;
+      // The same rule as the check of an uploaded diagram (workflows/checks.py): 1 to 365.
+      const days = /^\d{1,3}$/.test(text) ? Number(text) : 0;
+      return text && !(days >= 1 && days <= 365) ? strings.timeLimitInvalid : null;
     }
   });
 }

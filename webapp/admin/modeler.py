@@ -111,7 +111,7 @@ def _page_strings() -> dict[str, str]:
         ),
         "timeLimit": _("Time limit (working days)"),
         "timeLimitHelp": _("Working days from the moment the step opens; empty for none."),
-        "timeLimitInvalid": _("Enter a whole number of working days, greater than zero."),
+        "timeLimitInvalid": _("Enter a whole number of working days from 1 to 365."),
         "role": _("Role"),
         "roleNone": _("(no role)"),
         "roleUnknown": _("{code} (not a known role)"),
