@@ -341,21 +341,6 @@ def form_data(form: BaseForm, schema: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
-def initial_data(schema: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
-    """JSON values (e.g. the dossier being corrected) as the form's initial data."""
-    data: dict[str, Any] = {}
-    for name, prop in schema.get("properties", {}).items():
-        if name not in values:
-            continue
-        value = values[name]
-        if prop.get("format") == "date" and isinstance(value, str) and value:
-            value = date.fromisoformat(value)
-        if isinstance(value, list) and prop.get("items", {}).get("type") == "object":
-            value = [initial_data(prop["items"], row) for row in value]
-        data[name] = value
-    return data
-
-
 def attach_errors(form: BaseForm, problems: Sequence[Any]) -> list[str]:
     """Put the service's field errors beside their fields; return those with no field."""
     unplaced: list[str] = []

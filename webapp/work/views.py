@@ -35,7 +35,7 @@ from webapp.services.errors import (
     PermissionDeniedError,
 )
 from webapp.services.form_validation import FormInvalidError
-from webapp.step_forms import attach_errors, build_form_class, form_data, initial_data
+from webapp.step_forms import attach_errors, build_form_class, form_data
 from webapp.url_converters import query_page
 from webapp.web_edge import page_actor
 
@@ -123,30 +123,6 @@ def _just_done(actor: Any, order: str) -> dict[str, Any] | None:
     }
 
 
-def _edits_of(dossier: Any) -> dict[str, Any]:
-    """The dossier's own fields as the preparing step's form shows them."""
-    return {
-        "title": dossier.title,
-        "track": dossier.track,
-        "procedure": dossier.procedure,
-        "simplified_reason": dossier.simplified_reason,
-        "nominees": [
-            {
-                "id": n.id,
-                "kind": n.kind,
-                "name": n.name,
-                "position": n.job_title,
-                "gender": n.gender,
-                "birth_date": n.birth_date.isoformat() if n.birth_date else None,
-                "staff_category": n.staff_category,
-                "posthumous": n.posthumous,
-                "achievement": n.achievement,
-            }
-            for n in dossier.nominees
-        ],
-    }
-
-
 def _uploads(item_step: str) -> list[attachments.Upload]:
     kind = STEP_ATTACHMENT_KIND.get(item_step, "other")
     return [
@@ -202,38 +178,17 @@ def item(item_id: int) -> ResponseReturnValue:
         return current_app.extensions["dossier_editor"](detail, done_key=DONE_KEY)
     lang = str(get_locale())
     form_class = build_form_class(schema, dossier.nominees, lang)
-    edits_dossier = bool(schema.get("x-edits-dossier"))
     status = 200
     attachment_errors: list[str] = []
     if request.method == "POST":
         form = form_class(CombinedMultiDict((request.files, request.form)))
-        draft = request.form.get("action") == "draft" and edits_dossier
-        if form.validate() or draft:
+        if form.validate():
             data = form_data(form, schema)
             try:
                 uploads = _uploads(work_item.step)
                 _check_uploads(uploads)
-                if draft:
-                    edits = {
-                        k: v
-                        for k, v in data.items()
-                        if k in work_items.DOSSIER_EDIT_FIELDS or k == "procedure"
-                    }
-                    work_items.save_dossier_draft(session, actor, item_id, edits)
-                    attachments.store_attachments(session, actor, dossier, uploads)
-                    session.commit()
-                    flash(_("The draft was saved. You can come back to it later."), "success")
-                    return redirect(url_for("work.item", item_id=item_id))
-                detail_after = work_items.complete_work_item(session, actor, item_id, data)
-                # Files sent with the step belong to its line in the history.
-                completed = [
-                    e.id
-                    for e in detail_after.history
-                    if e.work_item_id == item_id and e.action == "completed"
-                ]
-                attachments.store_attachments(
-                    session, actor, dossier, uploads, event_id=completed[-1] if completed else None
-                )
+                # One use case: the step and its files, stored under its line in the history.
+                work_items.complete_work_item(session, actor, item_id, data, uploads=uploads)
                 session.commit()
             except RefusedUploadsError as exc:
                 session.rollback()
@@ -260,8 +215,7 @@ def item(item_id: int) -> ResponseReturnValue:
         else:
             status = 422
     else:
-        initial = initial_data(schema, _edits_of(dossier)) if edits_dossier else {}
-        form = form_class(data=initial)
+        form = form_class()
     context = dossier_context(session, actor, dossier)
     return render_template(
         "work/item.html",
@@ -269,7 +223,6 @@ def item(item_id: int) -> ResponseReturnValue:
         dossier=dossier,
         form=form,
         schema=schema,
-        edits_dossier=edits_dossier,
         attachment_errors=attachment_errors,
         **context,
     ), status
