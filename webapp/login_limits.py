@@ -39,7 +39,8 @@ def attempted_username() -> str:
     if value is None and request.is_json:
         try:
             body = json.loads(request.get_data(cache=True))
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            # No username to count against; the view refuses the body itself (400 or 422).
             body = None
         value = body.get("username") if isinstance(body, dict) else None
     return normalise_username(value) if isinstance(value, str) else ""

@@ -73,6 +73,13 @@ def test_an_api_body_over_8_mib_is_413_before_it_is_read(api):
     assert api.get("/api/v1/dossiers", "canbo_ns").json["total"] == 0
 
 
+def test_deep_json_for_a_token_is_refused_without_a_500(client):
+    # The login limit reads the username before the view does: it must not fail on it either.
+    raw = "[" * 100_000 + "]" * 100_000
+    response = client.post("/api/v1/tokens", data=raw, content_type="application/json")
+    assert response.status_code == 422
+
+
 def test_deep_json_is_refused_without_a_500(api):
     for depth in (65, 1_000, 100_000):
         raw = ("[" * depth + "]" * depth).encode()
