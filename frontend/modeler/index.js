@@ -47,6 +47,8 @@ function start(root) {
         __init__: [ 'awardPropertiesProvider' ],
         awardPropertiesProvider: [ 'type', AwardPropertiesProvider ],
         awardConfig: [ 'value', config ],
+        // The server's live checks (a gateway condition under the sandbox's rules).
+        awardChecks: [ 'value', { expression: (text) => post(state.version.urls.check, { text }) } ],
         // bpmn-js's own texts in the page's language (the table comes from the catalog).
         translate: [ 'value', translator(config.bpmnTexts || {}) ]
       }
@@ -111,6 +113,12 @@ function start(root) {
     if (window.location.pathname !== version.urls.modeler) {
       window.history.replaceState(null, '', version.urls.modeler);
     }
+    const question = version.deploy_question;
+    $('modeler-deploy-title').textContent = question.title;
+    $('modeler-deploy-body').textContent = question.body;
+    $('modeler-deploy-retired').textContent = question.retired;
+    $('modeler-deploy-retired').hidden = !question.retired;
+    $('modeler-deploy-confirm').textContent = question.button;
     showProblems(version.problems);
     refreshButtons();
   }
@@ -353,7 +361,8 @@ function start(root) {
     setTimeout(() => URL.revokeObjectURL(link.href), 1000);
   });
   saveButton.addEventListener('click', save);
-  deployButton.addEventListener('click', deploy);
+  // The deploy button opens the confirmation (Bootstrap's dialog); its button deploys.
+  $('modeler-deploy-confirm').addEventListener('click', deploy);
   document.addEventListener('keydown', (event) => {
     if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 's') {
       event.preventDefault();

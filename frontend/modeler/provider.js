@@ -29,6 +29,7 @@ import {
   readElementVariable,
   readProperty
 } from './extensions';
+import { conditionEntries } from './conditions';
 
 const MULTI = 'properties-panel.multi-command-executor';
 
@@ -245,6 +246,16 @@ export default function AwardPropertiesProvider(propertiesPanel, awardConfig) {
         label: awardConfig.strings.group,
         shouldOpen: true,
         entries
+      });
+    }
+    const conditions = conditionEntries(element);
+    if (conditions.length) {
+      const general = groups.findIndex((g) => g.id === 'general');
+      groups.splice(general + 1, 0, {
+        id: 'award-condition',
+        label: awardConfig.strings.conditionGroup,
+        shouldOpen: true,
+        entries: conditions
       });
     }
     return groups;

@@ -289,3 +289,82 @@ def test_an_uploaded_diagram_from_another_tool_becomes_a_draft_with_its_problems
     _token, config = open_modeler(client, 2)
     assert {p["code"] for p in config["version"]["problems"]} == codes
     assert all(p["label"] for p in config["version"]["problems"])
+
+
+def check_expression(client, text, token: str, number: int = 1):
+    return client.post(
+        f"{modeler_url(number)}/check-expression",
+        json={"text": text},
+        headers={"X-CSRFToken": token},
+    )
+
+
+def test_a_condition_the_sandbox_accepts_is_said_accepted(client, app):
+    login(client, "admin")
+    token, config = open_modeler(client)
+    assert config["version"]["urls"]["check"] == f"{modeler_url(1)}/check-expression"
+    response = check_expression(client, 'decision == "return"', token)
+    assert response.status_code == 200
+    assert response.json == {
+        "ok": True,
+        "accepted": True,
+        "message": "Biểu thức được môi trường an toàn của hệ thống chấp nhận.",
+        "technical": "",
+    }
+    assert check_expression(client, 'len(tally["passed"]) > 0', token).json["accepted"] is True
+    assert sorted(versions(app)) == [1]
+
+
+def test_a_refused_condition_is_said_refused_in_vietnamese_naming_the_problem(client):
+    login(client, "admin")
+    token, _config = open_modeler(client)
+    body = check_expression(client, "__import__('os').system('id')", token).json
+    assert body["ok"] is True
+    assert body["accepted"] is False
+    assert body["message"].startswith("Biểu thức “__import__('os').system('id')” bị từ chối")
+    assert "không được dùng tên “__import__”" in body["message"]
+    assert body["technical"] == ""
+    body = check_expression(client, "decision.__class__", token).json
+    assert body["accepted"] is False
+    assert "“__class__”" in body["message"]
+    # A text that is no expression at all: the parser's words only as the technical detail.
+    body = check_expression(client, 'decision == "return', token).json
+    assert body["accepted"] is False
+    assert body["message"].startswith("Đây không phải là một biểu thức hợp lệ")
+    assert body["technical"].startswith("not a valid expression")
+
+
+def test_checking_a_condition_needs_the_csrf_header_and_a_text(client):
+    login(client, "admin")
+    token, _config = open_modeler(client)
+    response = client.post(f"{modeler_url(1)}/check-expression", json={"text": "x == 1"})
+    assert response.status_code == 400
+    assert response.json["ok"] is False
+    assert check_expression(client, "x == 1", "forged").status_code == 400
+    assert check_expression(client, None, token).status_code == 400
+    assert check_expression(client, "x == 1", token, number=99).status_code == 404
+
+
+def test_only_administrators_may_check_a_condition(client):
+    login(client, "vanphong")
+    token = csrf_token(client.get("/work").get_data(as_text=True))
+    assert check_expression(client, "x == 1", token).status_code == 403
+
+
+def test_the_page_offers_the_choice_fields_of_each_form_and_the_decisions(client):
+    login(client, "admin")
+    _token, config = open_modeler(client)
+    [decision] = config["conditionFields"]["approve_at_unit.json"]
+    assert decision["name"] == "decision"
+    assert decision["label"] == "Quyết định"
+    assert decision["options"] == [
+        {"value": "approve", "label": "Đồng ý, trình Văn phòng Sở"},
+        {"value": "return", "label": "Trả lại để hoàn thiện"},
+    ]
+    # A free-text comment offers no value to pick.
+    fields = {f["name"] for f in config["conditionFields"]["prepare_dossier.json"]}
+    assert "comment" not in fields
+    assert "procedure" in fields
+    assert [d["value"] for d in config["decisions"]] == ["award_rules"]
+    question = config["version"]["deploy_question"]
+    assert question["title"] == "Áp dụng phiên bản 1?"

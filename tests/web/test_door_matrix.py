@@ -232,6 +232,7 @@ DOORS: dict[tuple[str, str], Door] = {
     ("admin.modeler", "GET"): Door(admin_page(200), _version(_draft)),
     ("admin.modeler_save", "POST"): Door(admin_page(400), _version(_draft)),
     ("admin.modeler_deploy", "POST"): Door(admin_page(400), _version(_draft)),
+    ("admin.modeler_check_expression", "POST"): Door(admin_page(400), _version(_draft)),
     ("admin.modeler_upload", "POST"): Door(admin_page(400), _version(_draft)),
     ("admin.rules", "GET"): Door(admin_page(200), _version(_draft, name="award_rules.dmn")),
     ("admin.rules", "POST"): Door(admin_page(400), _version(_draft, name="award_rules.dmn")),

@@ -11,19 +11,20 @@ from typing import Any
 
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import BuildError
 
 from webapp.admin.blueprint import bp
+from webapp.admin.condition_fields import fields_by_form
 from webapp.admin.diagram_vocabulary import bpmn_js_texts
 from webapp.admin.problem_text import described, problem_label, problem_text
 from webapp.forms import ActionForm
 from webapp.models import ProcessVersion
 from webapp.request_db import db_session
-from webapp.services import diagram_drafts, people, process_versions
+from webapp.services import diagram_drafts, modeler_checks, people, process_versions
 from webapp.services.errors import ConflictError, DiagramProblemsError, InvalidDataError
 from webapp.web_edge import page_actor
 
@@ -61,10 +62,38 @@ def _urls(version: ProcessVersion) -> dict[str, str]:
         "modeler": url_for("admin.modeler", key=key, number=number),
         "save": url_for("admin.modeler_save", key=key, number=number),
         "deploy": url_for("admin.modeler_deploy", key=key, number=number),
+        "check": url_for("admin.modeler_check_expression", key=key, number=number),
         "download": url_for("admin.download_bpmn", key=key, number=number),
         "upload": url_for("admin.modeler_upload", key=key, number=number),
         "page": _link("admin.version", key=key, number=number) or "",
         "forms": _link("admin.forms", key=key, number=number) or "",
+    }
+
+
+def _deploy_question(version: ProcessVersion) -> dict[str, str]:
+    """The deploy confirmation, in the catalogue's words (admin/processes/_macros.html)."""
+    try:
+        deployed: int | None = process_versions.deployed_version(
+            db_session(), version.process_key
+        ).version
+    except ConflictError:
+        deployed = None
+    retired = ""
+    if deployed is not None and deployed != version.version:
+        retired = _(
+            "Version %(number)d is retired: the dossiers already running on it stay there and "
+            "keep working, unless you move them.",
+            number=deployed,
+        )
+    return {
+        "title": _("Deploy version %(number)d?", number=version.version),
+        "body": _(
+            "Every new dossier of %(key)s will start on version %(number)d.",
+            key=version.process_key,
+            number=version.version,
+        ),
+        "retired": retired,
+        "button": _("Deploy version %(number)d", number=version.version),
     }
 
 
@@ -80,6 +109,7 @@ def _version_json(version: ProcessVersion) -> dict[str, Any]:
         "crumb": f"{version.process_key} · {_('version %(number)d', number=version.version)}",
         "problems": described(version.problems),
         "deployable": not version.problems and version.status != "deployed",
+        "deploy_question": _deploy_question(version),
         "urls": _urls(version),
     }
 
@@ -146,6 +176,34 @@ def _page_strings() -> dict[str, str]:
         "problemLine": _("line {line}"),
         "technicalDetail": _("Technical detail:"),
         "confirmLeave": _("The diagram has unsaved changes."),
+        "conditionGroup": _("Condition"),
+        "defaultFlow": _("Default flow"),
+        "defaultFlowHelp": _(
+            "Taken when no other flow's condition holds. A default flow has no condition."
+        ),
+        "conditionField": _("Form field"),
+        "conditionFieldHelp": _(
+            "A field of the forms of the steps before this gateway, nearest step first."
+        ),
+        "conditionNoFields": _(
+            "No step before this gateway has a form with a list of answers: write an "
+            "expression below."
+        ),
+        "conditionFieldNone": _("(choose a field)"),
+        "conditionFieldCustom": _("(the expression written below)"),
+        "conditionFieldOfStep": _("{field} (step {step})"),
+        "conditionValue": _("Value"),
+        "conditionReads": _("Taken when: {field} = {value}"),
+        "conditionExpression": _("Condition expression"),
+        "conditionExpressionHelp": _(
+            'Reads the dossier\'s data, e.g. decision == "return" or len(tally["passed"]) > 0.'
+        ),
+        "conditionChecking": _("Checking the expression…"),
+        "conditionMissing": _(
+            "No condition yet: choose a field and a value, write an expression, or make this "
+            "the default flow."
+        ),
+        "conditionCheckFailed": _("The expression could not be checked."),
     }
 
 
@@ -168,6 +226,12 @@ def _render(
         # Each role by its name (what a person reads), its code as the value lanes store.
         "roles": _role_options(),
         "outcomes": [{"value": k, "label": str(v)} for k, v in OUTCOMES.items()],
+        # The choice fields of each form, for conditions such as "Quyết định = Trả lại".
+        "conditionFields": fields_by_form(version.files, str(get_locale())),
+        "decisions": [
+            {"value": d.decision_id, "label": f"{d.name or d.decision_id} ({d.file_name})"}
+            for d in modeler_checks.decision_choices(version.files)
+        ],
         "strings": _page_strings(),
         "bpmnTexts": bpmn_js_texts(),
     }
@@ -297,6 +361,48 @@ def modeler_deploy(key: str, number: int) -> ResponseReturnValue:
             "version": payload,
         }
     )
+
+
+def _expression_verdict(text: str) -> dict[str, Any]:
+    """The sandbox's verdict on a condition, in the page's language."""
+    if not text.strip():
+        return {"accepted": True, "message": _("No condition."), "technical": ""}
+    reason = modeler_checks.expression_refusal(text)
+    if reason is None:
+        return {
+            "accepted": True,
+            "message": _("The expression is accepted by the engine's sandbox."),
+            "technical": "",
+        }
+    if reason.startswith("not a valid expression:"):
+        # Python's parser says where the text breaks; only its own words can say that.
+        sentence = _("This is not a valid expression (check quotes, brackets and operators).")
+        return {"accepted": False, "message": sentence, "technical": reason}
+    excerpt = " ".join(text.split())
+    excerpt = excerpt if len(excerpt) <= 80 else excerpt[:79] + "…"
+    sentence, technical = problem_text(
+        {
+            "code": "unsafe_expression",
+            "message": f"expression refused: {reason}",
+            "params": {"text": excerpt, "reason": reason},
+        }
+    )
+    return {"accepted": False, "message": sentence or reason, "technical": technical}
+
+
+@bp.post(VERSION_URL + "/modeler/check-expression")
+def modeler_check_expression(key: str, number: int) -> ResponseReturnValue:
+    """Whether the engine would accept a gateway condition, said in the page's language (JSON).
+
+    Nothing is stored; the same rule as the check of a saved or uploaded diagram."""
+    if not _csrf_header_ok():
+        return _json_error(_("The page is out of date: reload it and try again."), 400)
+    process_versions.get_version(db_session(), key, number)
+    body = request.get_json(silent=True)
+    text = body.get("text") if isinstance(body, dict) else None
+    if not isinstance(text, str):
+        return _json_error(_("The request has no expression to check."), 400)
+    return jsonify({"ok": True, **_expression_verdict(text)})
 
 
 @bp.post(VERSION_URL + "/modeler/upload")
