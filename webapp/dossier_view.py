@@ -7,7 +7,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
-from webapp.models import Dossier
+from webapp.history_text import DECISION_LABELS, EventLine, event_line
+from webapp.models import Dossier, Event
 from webapp.permissions import Actor
 from webapp.services.attachments import attachments_of
 from webapp.services.history import history_of
@@ -49,27 +50,6 @@ NOMINEE_RESULT_LABELS = {
     "refused": _l("Not awarded"),
 }
 KIND_LABELS = {"individual": _l("Individual"), "collective": _l("Collective")}
-DECISION_LABELS = {
-    "submit": _l("Submitted"),
-    "approve": _l("Approved"),
-    "return": _l("Returned for supplement"),
-    "refuse": _l("Refused"),
-    "confirm": _l("Confirmed"),
-    "award": _l("Awarded"),
-    "publish": _l("Published"),
-    "voted": _l("Voted"),
-    "absent": _l("Absent"),
-}
-ACTION_LABELS = {
-    "started": _l("Created the dossier"),
-    "completed": _l("Completed"),
-    "claimed": _l("Took the step"),
-    "released": _l("Gave the step back"),
-    "automated": _l("Done by the system"),
-    "ended": _l("Ended"),
-    "draft_saved": _l("Saved a draft"),
-    "vote_closed": _l("Closed the vote"),
-}
 ATTACHMENT_KIND_LABELS = {
     "achievement_report": _l("Achievement report"),
     "submission": _l("Submission memo"),
@@ -90,16 +70,24 @@ LABELS = {
     "results": NOMINEE_RESULT_LABELS,
     "kinds": KIND_LABELS,
     "decisions": DECISION_LABELS,
-    "actions": ACTION_LABELS,
     "attachment_kinds": ATTACHMENT_KIND_LABELS,
 }
 
 
+def event_lines(history: list[Event], dossier_status: str | None) -> dict[int, EventLine]:
+    """Each event's line in words, by event id; the last end of the process carries the
+    dossier's outcome."""
+    last_end = next((e.id for e in reversed(history) if e.action == "ended"), None)
+    return {e.id: event_line(e, dossier_status if e.id == last_end else None) for e in history}
+
+
 def dossier_context(session: Session, actor: Actor, dossier: Dossier) -> dict[str, Any]:
     """Template variables for the dossier header, nominees, files and history."""
+    history = history_of(session, dossier.id)
     return {
         "labels": LABELS,
-        "history": history_of(session, dossier.id),
+        "history": history,
+        "event_lines": event_lines(history, dossier.status),
         "attachments": attachments_of(session, dossier.id),
         "nominees": list(dossier.nominees),
     }

@@ -144,3 +144,40 @@ def test_dossiers_never_move_to_a_draft(db, deputy_version):
 def test_only_administrators_move_dossiers(db, deputy_version):
     with pytest.raises(PermissionDeniedError):
         version_moves.move_dossiers(db, actor_named(db, "vanphong"), "award_nomination", 1, 2)
+
+
+def test_a_move_and_its_undo_keep_their_reasons_in_the_history(db, deputy_version):
+    [dossier_id] = at_check(db, 1)
+    deploy(db, deputy_version)
+    admin = actor_named(db, "admin")
+    result = version_moves.move_dossiers(
+        db, admin, "award_nomination", 1, 2, dossier_ids=[dossier_id], reason="  Thông tư\n mới "
+    )
+    version_moves.undo_move(db, admin, result.batch, reason="Chuyển nhầm")
+    db.commit()
+    moved, undone = db.scalars(
+        select(Event)
+        .where(Event.dossier_id == dossier_id, Event.action.like("move%"))
+        .order_by(Event.id)
+    ).all()
+    assert (moved.action, moved.data["reason"], moved.data["steps"]) == (
+        "moved",
+        "Thông tư mới",
+        [],
+    )
+    assert (undone.action, undone.data["reason"]) == ("move_undone", "Chuyển nhầm")
+    assert (undone.data["from_version"], undone.data["to_version"]) == (2, 1)
+
+
+def test_a_reason_too_long_is_refused_before_anything_moves(db, deputy_version):
+    at_check(db, 1)
+    deploy(db, deputy_version)
+    too_long = "x" * (version_moves.MAX_REASON_CHARS + 1)
+    with pytest.raises(InvalidDataError) as info:
+        version_moves.move_dossiers(
+            db, actor_named(db, "admin"), "award_nomination", 1, 2, reason=too_long
+        )
+    assert info.value.code == "reason_too_long"
+    assert "reason" in info.value.fields
+    assert db.scalars(select(Event).where(Event.action == "moved")).all() == []
+    assert version_moves.move_reason("x" * version_moves.MAX_REASON_CHARS) is not None

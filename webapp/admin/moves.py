@@ -178,12 +178,27 @@ def moves(key: str) -> ResponseReturnValue:
         "result": None,
         "mapping": _mapping(request.form, options),
         "reason_text": reason_text,
+        "max_reason": version_moves.MAX_REASON_CHARS,
     }
     status = 422 if errors else 200
     if request.method == "POST" and not errors and source is not None and target is not None:
         status = _dry_run_or_move(session, actor, key, source, target, options, context)
     context["batches"] = move_planning.recent_batches(session, actor, key)
     return render_page("admin/processes/moves.html", status, **context)
+
+
+def _reason(errors: dict[str, str], *, required: bool) -> str | None:
+    """The reason typed on the form, or an error beside its field."""
+    try:
+        return version_moves.move_reason(request.form.get("reason"), required=required)
+    except InvalidDataError as exc:
+        if exc.code == "reason_too_long":
+            errors["reason"] = _(
+                "Reason: at most %(max)d characters.", max=version_moves.MAX_REASON_CHARS
+            )
+        else:
+            errors["reason"] = _("Reason: say why these dossiers move.")
+        return None
 
 
 def _dry_run_or_move(
@@ -203,18 +218,21 @@ def _dry_run_or_move(
             errors[f"map-{step}"] = _("Choose a step of version %(number)d.", number=target)
     selection, selection_errors = _selection(session, actor, key, source, options)
     errors.update(selection_errors)
+    moving = request.form.get("action") == "move"
+    reason = _reason(errors, required=True) if moving else None
     if errors:
         return 422
     mapping = context["mapping"] or None
     try:
-        if request.form.get("action") == "move":
+        if moving:
             result = version_moves.move_dossiers(
-                session, actor, key, source, target, mapping=mapping, **selection
+                session, actor, key, source, target, mapping=mapping, reason=reason, **selection
             )
             codes = move_planning.dossier_codes(session, actor, result.moved)
             session.commit()
             context["result"] = result
             context["moved_codes"] = codes
+            context["moved_reason"] = reason
             return 200
         context["previews"] = version_moves.preview_move(
             session, actor, key, source, target, mapping=mapping, **selection
@@ -240,8 +258,13 @@ def move_undo(key: str, batch: str) -> ResponseReturnValue:
     require_csrf()
     session = db_session()
     actor = page_actor()
+    errors: dict[str, str] = {}
+    reason = _reason(errors, required=False)
+    if errors:
+        flash(errors["reason"], "danger")
+        return redirect(url_for("admin.moves", key=key))
     try:
-        result = move_planning.undo_batch(session, actor, key, batch)
+        result = move_planning.undo_batch(session, actor, key, batch, reason=reason)
     except NotFoundError:
         session.rollback()
         flash(_("This move was already undone, or does not exist."), "warning")

@@ -13,6 +13,23 @@ from webapp.models import Dossier, Event, WorkItem
 from webapp.permissions import Actor
 from workflows import AutomatedStep
 
+# Every kind of line the history holds; each has a sentence on the dossier page
+# (webapp/history_text.py), and a kind not listed here is refused when written.
+EVENT_KINDS = frozenset(
+    {
+        "started",
+        "completed",
+        "claimed",
+        "released",
+        "automated",
+        "ended",
+        "draft_saved",
+        "vote_closed",
+        "moved",
+        "move_undone",
+    }
+)
+
 # Engine steps worth a line in the history; gateways and plain events are not.
 RECORDED_AUTOMATED_KINDS = frozenset(
     {"businessRuleTask", "serviceTask", "scriptTask", "sendTask", "endEvent", "boundaryEvent"}
@@ -33,7 +50,9 @@ def record(
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> Event:
-    """Append one event to the dossier's history."""
+    """Append one event to the dossier's history (`action` is one of EVENT_KINDS)."""
+    if action not in EVENT_KINDS:
+        raise ValueError(f"unknown history event kind {action!r}")
     event = Event(
         dossier_id=dossier.id,
         at=at or utcnow(),

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from webapp.models import Dossier, InstanceMove, ProcessInstance, ProcessVersion
+from webapp.models import Dossier, Event, InstanceMove, ProcessInstance, ProcessVersion
 from webapp.permissions import Actor
 from webapp.services import process_versions, version_moves
 from webapp.services.errors import NotFoundError
@@ -166,6 +166,7 @@ class MoveBatch:
     moved_by: str | None
     moved_at: datetime
     codes: list[str]
+    reason: str | None = None
 
 
 def recent_batches(
@@ -203,6 +204,7 @@ def recent_batches(
     ).all()
     names = user_names(session, [r[3] for r in rows])
     codes: dict[str, list[str]] = {}
+    first_dossier: dict[str, int] = {}
     if rows:
         for batch, code, dossier_id in session.execute(
             select(InstanceMove.batch, Dossier.code, Dossier.id)
@@ -211,6 +213,8 @@ def recent_batches(
             .order_by(Dossier.id)
         ):
             codes.setdefault(batch, []).append(code or f"#{dossier_id}")
+            first_dossier.setdefault(batch, dossier_id)
+    reasons = _reasons(session, first_dossier)
     return [
         MoveBatch(
             batch=batch,
@@ -220,15 +224,32 @@ def recent_batches(
             moved_by=names.get(moved_by) if moved_by else None,
             moved_at=moved_at,
             codes=codes.get(batch, []),
+            reason=reasons.get(batch),
         )
         for batch, from_id, to_id, moved_by, moved_at, count in rows
     ]
 
 
+def _reasons(session: Session, first_dossier: dict[str, int]) -> dict[str, str]:
+    """Each batch's reason, as written in the history of one of its dossiers."""
+    reasons: dict[str, str] = {}
+    if not first_dossier:
+        return reasons
+    for data in session.scalars(
+        select(Event.data).where(
+            Event.dossier_id.in_(set(first_dossier.values())), Event.action == "moved"
+        )
+    ):
+        if isinstance(data, dict) and data.get("batch") in first_dossier and data.get("reason"):
+            reasons[data["batch"]] = str(data["reason"])
+    return reasons
+
+
 def undo_batch(
-    session: Session, actor: Actor, process_key: str, batch: str
+    session: Session, actor: Actor, process_key: str, batch: str, *, reason: str | None = None
 ) -> version_moves.MoveResult:
-    """Undo a batch of moves of this process (NotFoundError when there is nothing to undo)."""
+    """Undo a batch of moves of this process (NotFoundError when there is nothing to undo),
+    with the reason given, if any."""
     require_admin(actor)
     pending = session.scalar(
         select(func.count())
@@ -242,4 +263,4 @@ def undo_batch(
     )
     if not pending:
         raise NotFoundError(f"no move {batch} of {process_key} to undo")
-    return version_moves.undo_move(session, actor, batch)
+    return version_moves.undo_move(session, actor, batch, reason=reason)

@@ -22,6 +22,8 @@ from webapp.services.work_item_sync import sync_work_items
 from workflows.migration import MigrationRefusedError, VersionMigration
 
 MAX_BATCH = 1000
+# A move's reason is a sentence or two for the history, not a document.
+MAX_REASON_CHARS = 500
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,56 @@ def preview_move(
     return previews
 
 
+def move_reason(reason: str | None, *, required: bool = False) -> str | None:
+    """The reason given for a move or an undo, trimmed; refused when too long (or missing
+    and `required`)."""
+    text = " ".join((reason or "").split())
+    if not text:
+        if required:
+            raise InvalidDataError("say why the dossiers move", {"reason": "required"})
+        return None
+    if len(text) > MAX_REASON_CHARS:
+        raise InvalidDataError(
+            f"the reason is longer than {MAX_REASON_CHARS} characters",
+            {"reason": f"at most {MAX_REASON_CHARS} characters"},
+            code="reason_too_long",
+        )
+    return text
+
+
+def _mapped_steps(
+    source: ProcessVersion,
+    target: ProcessVersion,
+    mapping: Mapping[str, str] | None,
+    waiting: set[str],
+) -> list[dict[str, str | None]]:
+    """The mapping entries that applied to a dossier waiting at `waiting`, with the steps'
+    titles, so that its history names them without the diagrams at hand."""
+    if not mapping:
+        return []
+    old, new = definition_of(source).diagram, definition_of(target).diagram
+    return [
+        {
+            "from": step,
+            "from_title": old.elements[step].name if step in old.elements else None,
+            "to": chosen,
+            "to_title": new.elements[chosen].name if chosen in new.elements else None,
+        }
+        for step, chosen in mapping.items()
+        if step in waiting
+    ]
+
+
+def _open_steps(session: Session, instance: ProcessInstance) -> set[str]:
+    return set(
+        session.scalars(
+            select(WorkItem.step).where(
+                WorkItem.instance_id == instance.id, WorkItem.status == "open"
+            )
+        )
+    )
+
+
 def move_dossiers(
     session: Session,
     actor: Actor,
@@ -118,9 +170,12 @@ def move_dossiers(
     step: str | None = None,
     dossier_ids: list[int] | None = None,
     mapping: Mapping[str, str] | None = None,
+    reason: str | None = None,
 ) -> MoveResult:
-    """Move every selected dossier that can move, together, in one transaction."""
+    """Move every selected dossier that can move, together, in one transaction; the reason
+    (optional here, asked for by the page) goes into each dossier's history."""
     _admin(actor)
+    reason = move_reason(reason)
     if from_version == to_version:
         raise InvalidDataError("choose another version", {"to_version": "must differ"})
     source = get_version(session, process_key, from_version)
@@ -145,6 +200,7 @@ def move_dossiers(
         for instance in _candidates(session, source, step, dossier_ids):
             dossier = session.get_one(Dossier, instance.dossier_id)
             previous_state, previous_revision = instance.state, instance.revision
+            waiting = _open_steps(session, instance) if mapping else set()
             try:
                 new_state = move.migrate(instance.state, mapping)
             except MigrationRefusedError as refused:
@@ -184,6 +240,8 @@ def move_dossiers(
                     "to_version": to_version,
                     "batch": batch,
                     "mapping": dict(mapping or {}),
+                    "steps": _mapped_steps(source, target, mapping, waiting),
+                    "reason": reason,
                 },
             )
             moved.append(dossier.id)
@@ -191,9 +249,13 @@ def move_dossiers(
     return MoveResult(batch, moved, stayed)
 
 
-def undo_move(session: Session, actor: Actor, batch: str) -> MoveResult:
-    """Put back every dossier of a batch that has not moved on since; the others stay."""
+def undo_move(
+    session: Session, actor: Actor, batch: str, *, reason: str | None = None
+) -> MoveResult:
+    """Put back every dossier of a batch that has not moved on since; the others stay. The
+    reason, if any, goes into each dossier's history."""
     _admin(actor)
+    reason = move_reason(reason)
     moves = list(
         session.scalars(
             select(InstanceMove).where(
@@ -238,7 +300,12 @@ def undo_move(session: Session, actor: Actor, batch: str) -> MoveResult:
                 "move_undone",
                 actor=actor,
                 at=now,
-                data={"from_version": to_version, "to_version": from_version, "batch": batch},
+                data={
+                    "from_version": to_version,
+                    "to_version": from_version,
+                    "batch": batch,
+                    "reason": reason,
+                },
             )
             restored.append(dossier.id)
         session.flush()
