@@ -394,6 +394,7 @@ def structure_problems(
             )
     problems.extend(_property_problems(elements, file_name))
     problems.extend(_gateway_problems(diagram, elements, file_name))
+    problems.extend(_condition_problems(diagram, elements, file_name))
     problems.extend(_reachability_problems(diagram, elements, file_name))
     return problems
 
@@ -464,6 +465,50 @@ def _gateway_problems(
                         {"name": flow.name or flow.flow_id},
                     )
                 )
+    return problems
+
+
+CONDITIONAL_SOURCES = frozenset({"exclusiveGateway", "inclusiveGateway"})
+
+
+def _condition_problems(
+    diagram: DiagramInfo, elements: list[ElementInfo], file_name: str
+) -> list[Problem]:
+    """Conditions the engine would silently ignore: on a default flow, or on a flow that does
+    not leave an exclusive or inclusive gateway."""
+    ids = {e.element_id: e for e in elements}
+    problems = []
+    for flow in diagram.flows.values():
+        source = ids.get(flow.source)
+        if source is None or not flow.condition:
+            continue
+        label = flow.name or flow.flow_id
+        source_label = source.name or source.element_id
+        params = {"name": label, "source": source_label, "text": _excerpt(flow.condition)}
+        if flow.is_default:
+            problems.append(
+                Problem(
+                    "default_with_condition",
+                    f"flow '{label}' is the default flow of '{source_label}' and has a "
+                    "condition, which is never evaluated",
+                    flow.flow_id,
+                    file_name,
+                    flow.line,
+                    params,
+                )
+            )
+        elif source.kind not in CONDITIONAL_SOURCES:
+            problems.append(
+                Problem(
+                    "condition_ignored",
+                    f"flow '{label}' has a condition but leaves '{source_label}', which is not "
+                    "an exclusive or inclusive gateway, so the condition is never evaluated",
+                    flow.flow_id,
+                    file_name,
+                    flow.line,
+                    params,
+                )
+            )
     return problems
 
 
@@ -614,15 +659,18 @@ def check_bundle(
         except DiagramError as exc:
             problems.extend(exc.problems)
     definition: ProcessDefinition | None = None
+    engine: list[Problem] = []
     try:
         definition = load_definition(bpmn, dmn_files, file_name=file_name, process_id=process_id)
     except DiagramError as exc:
-        problems.extend(exc.problems)
+        engine = exc.problems
     diagram = definition.diagram if definition else read_diagram(root)
     main_id = definition.process_id if definition else None
-    problems.extend(
-        structure_problems(
-            diagram, main_id, forms=forms, known_roles=known_roles, file_name=file_name
-        )
+    structure = structure_problems(
+        diagram, main_id, forms=forms, known_roles=known_roles, file_name=file_name
     )
+    # The engine's first refusal gives way to the check's own problem for the same element.
+    found = {(p.code, p.element_id) for p in structure}
+    problems.extend(p for p in engine if (p.code, p.element_id) not in found)
+    problems.extend(structure)
     return CheckResult(definition, list(dict.fromkeys(problems)))

@@ -18,6 +18,7 @@ from workflows.bounds import (
     shape_problems,
 )
 from workflows.diagram_info import BPMN_NS, DiagramInfo, read_diagram
+from workflows.engine_messages import dmn_problem, validation_problem
 from workflows.errors import DiagramError, Problem
 from workflows.script_engine import guard_multi_instances
 from workflows.serialization import load_spec
@@ -48,17 +49,15 @@ class ProcessDefinition:
 def _problem_from_validation(exc: ValidationException, root: etree._Element | None) -> Problem:
     element_id = getattr(exc, "id", "") or None
     line = getattr(exc, "line_number", "") or None
-    if line is None and element_id and root is not None:
-        # SpiffWorkflow leaves line_number empty for semantic errors; find the element ourselves.
-        found = root.xpath("//*[@id=$id]", id=element_id)
-        line = found[0].sourceline if found else None
     message = str(exc).split("\n", 1)[0].rstrip(". ") or "invalid diagram"
-    return Problem(
-        "invalid_bpmn",
+    # SpiffWorkflow leaves line_number empty for semantic errors; the classifier finds it.
+    return validation_problem(
         message,
-        element_id,
-        getattr(exc, "file_name", None) or None,
-        int(line) if isinstance(line, int | str) and str(line).isdigit() else None,
+        element_id=element_id,
+        name=getattr(exc, "name", "") or None,
+        line=int(line) if isinstance(line, int | str) and str(line).isdigit() else None,
+        file_name=getattr(exc, "file_name", None) or None,
+        root=root,
     )
 
 
@@ -140,16 +139,17 @@ def load_definition(
             parser.add_dmn_xml(dmn_root, filename=dmn_name)
         except DiagramError as exc:
             problems.extend(exc.problems)
-        except ValidationException as exc:
-            problems.append(_problem_from_validation(exc, None))
         except (
+            ValidationException,
             SpiffWorkflowException,
             etree.LxmlError,
             KeyError,
             AttributeError,
             ValueError,
+            TypeError,
+            IndexError,
         ) as exc:
-            problems.append(Problem("invalid_dmn", f"{dmn_name}: {exc}", file_name=dmn_name))
+            problems.append(dmn_problem(exc, dmn_name))
     if problems:
         raise DiagramError(problems)
     main_id = _main_process_id(root, parser.get_process_ids(), process_id)

@@ -190,3 +190,75 @@ def test_a_condition_refused_for_its_size_says_why_in_vietnamese(vietnamese, tex
     sentence, technical = problem_text(problem)
     assert sentence.endswith(f"bị từ chối: {expected}.")
     assert technical == ""
+
+
+def test_the_engines_english_is_only_the_technical_detail(vietnamese):
+    from tests.workflows.test_checks import CAMUNDA_RULE_TASK
+
+    [problem] = described([p.as_dict() for p in check_bundle(CAMUNDA_RULE_TASK).problems])
+    assert problem["label"] == "Một bước không ghi bảng quy tắc theo cách bộ máy đọc được"
+    assert problem["sentence"] == (
+        "Bước “Xét mức thưởng” ghi bảng quy tắc “award_rules” theo cách của Camunda "
+        "(camunda:decisionRef), bộ máy này không đọc cách ghi đó: hãy chọn bảng trong khung "
+        "thuộc tính."
+    )
+    assert problem["technical"].startswith('No DMN Diagram available with id "None"')
+
+
+def test_a_flow_without_condition_reads_in_vietnamese_without_the_engines_words(vietnamese):
+    from tests.workflows.diagrams import gateway_process
+
+    xml = gateway_process("x").replace(
+        '<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">x</bpmn:conditionExpression>',
+        "",
+    )
+    [problem] = described([p.as_dict() for p in check_bundle(xml).problems])
+    assert (problem["code"], problem["sentence"], problem["technical"]) == (
+        "flow_without_condition",
+        "Nhánh “to_yes” đi ra từ cổng rẽ nhánh nhưng không có điều kiện.",
+        "",
+    )
+
+
+def test_an_engine_message_no_rule_knows_still_has_a_sentence(vietnamese):
+    stored = {"code": "invalid_bpmn", "message": "Something new went wrong", "file": "d.bpmn"}
+    assert problem_text(stored) == (
+        "Bộ máy không dùng được sơ đồ này (xem chi tiết kỹ thuật).",
+        "Something new went wrong",
+    )
+
+
+def test_a_condition_the_engine_ignores_is_told_in_vietnamese(vietnamese):
+    found = _sentences(
+        process(
+            '<bpmn:startEvent id="start"/>'
+            '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="gw"/>'
+            '<bpmn:exclusiveGateway id="gw" name="Quyết định" default="back"/>'
+            '<bpmn:sequenceFlow id="on" name="Đồng ý" sourceRef="gw" targetRef="end">'
+            "<bpmn:conditionExpression>decision == 'approve'</bpmn:conditionExpression>"
+            "</bpmn:sequenceFlow>"
+            '<bpmn:sequenceFlow id="back" name="Trả lại" sourceRef="gw" targetRef="end">'
+            "<bpmn:conditionExpression>decision == 'return'</bpmn:conditionExpression>"
+            '</bpmn:sequenceFlow><bpmn:endEvent id="end"/>'
+        )
+    )
+    assert found == {
+        "default_with_condition": (
+            "back",
+            "Luồng mặc định lại có điều kiện",
+            "Luồng “Trả lại” là luồng mặc định của “Quyết định” nhưng lại có điều kiện "
+            "“decision == 'return'”, điều kiện này không bao giờ được xét: hãy bỏ điều kiện "
+            "hoặc chọn luồng khác làm mặc định.",
+        )
+    }
+
+
+def test_every_engine_code_has_a_title_and_a_sentence(vietnamese):
+    from webapp.admin import problem_text as texts
+    from workflows.engine_messages import ENGINE_CODES
+
+    assert set(texts.ENGINE_LABELS) == ENGINE_CODES
+    assert set(texts.SENTENCES) | {"definition_without_id"} >= ENGINE_CODES
+    assert set(texts.PROBLEM_LABELS) <= set(texts.SENTENCES) | set(texts.REFUSED) | {
+        "definition_without_id"
+    }

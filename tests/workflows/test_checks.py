@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.workflows.diagrams import lane, process, user_task
+from tests.workflows.diagrams import HEAD, lane, process, user_task
 from workflows.checks import check_bundle
 
 ROLES = {"office", "director"}
@@ -102,3 +102,109 @@ def test_corpus_files_give_a_definition_or_problems(path):
     assert result.ok or result.problems
     for problem in result.problems:
         assert problem.message
+
+
+def _gateway(flows: str, default: str | None = None) -> str:
+    dflt = f' default="{default}"' if default else ""
+    return process(
+        '<bpmn:startEvent id="start"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="gw"/>'
+        f'<bpmn:exclusiveGateway id="gw" name="Quyết định"{dflt}/>'
+        + flows
+        + '<bpmn:endEvent id="yes"/><bpmn:endEvent id="no"/>'
+    )
+
+
+def test_a_condition_the_engine_would_ignore_is_a_problem():
+    on_default = _gateway(
+        '<bpmn:sequenceFlow id="to_yes" name="Đồng ý" sourceRef="gw" targetRef="yes">'
+        "<bpmn:conditionExpression>decision == 'approve'</bpmn:conditionExpression>"
+        "</bpmn:sequenceFlow>"
+        '<bpmn:sequenceFlow id="to_no" name="Trả lại" sourceRef="gw" targetRef="no">'
+        "<bpmn:conditionExpression>decision == 'return'</bpmn:conditionExpression>"
+        "</bpmn:sequenceFlow>",
+        default="to_no",
+    )
+    [problem] = check_bundle(on_default).problems
+    assert (problem.code, problem.element_id) == ("default_with_condition", "to_no")
+    assert dict(problem.params) == {
+        "name": "Trả lại",
+        "source": "Quyết định",
+        "text": "decision == 'return'",
+    }
+    after_a_task = process(
+        '<bpmn:startEvent id="start"/>'
+        '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="t"/>'
+        '<bpmn:scriptTask id="t" name="Tính điểm"><bpmn:script>x = 1</bpmn:script>'
+        "</bpmn:scriptTask>"
+        '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="end">'
+        "<bpmn:conditionExpression>x == 1</bpmn:conditionExpression></bpmn:sequenceFlow>"
+        '<bpmn:endEvent id="end"/>'
+    )
+    [problem] = check_bundle(after_a_task).problems
+    assert (problem.code, problem.element_id) == ("condition_ignored", "f2")
+    assert problem.params["source"] == "Tính điểm"
+
+
+def test_a_flow_without_condition_is_listed_once_though_the_engine_refuses_it_too():
+    result = check_bundle(
+        _gateway(
+            '<bpmn:sequenceFlow id="to_yes" sourceRef="gw" targetRef="yes"/>'
+            '<bpmn:sequenceFlow id="to_no" sourceRef="gw" targetRef="no"/>',
+            default="to_no",
+        )
+    )
+    assert [(p.code, p.element_id) for p in result.problems] == [
+        ("flow_without_condition", "to_yes")
+    ]
+
+
+CAMUNDA_RULE_TASK = (
+    HEAD.replace(
+        "<bpmn:definitions ",
+        '<bpmn:definitions xmlns:camunda="http://camunda.org/schema/1.0/bpmn" ',
+    )
+    + '<bpmn:process id="p" isExecutable="true"><bpmn:startEvent id="start"/>'
+    '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="rules"/>'
+    '<bpmn:businessRuleTask id="rules" name="Xét mức thưởng" camunda:decisionRef="award_rules"/>'
+    '<bpmn:sequenceFlow id="f2" sourceRef="rules" targetRef="end"/><bpmn:endEvent id="end"/>'
+    "</bpmn:process></bpmn:definitions>"
+)
+
+
+def test_the_engines_refusals_are_classified_with_the_names_they_quote():
+    [camunda] = check_bundle(CAMUNDA_RULE_TASK).problems
+    assert (camunda.code, camunda.element_id, camunda.line) == (
+        "decision_reference_missing",
+        "rules",
+        3,
+    )
+    assert camunda.params["name"] == "Xét mức thưởng"
+    assert camunda.params["decision"] == "award_rules"
+    assert camunda.message.startswith('No DMN Diagram available with id "None"')
+    spiff = (
+        CAMUNDA_RULE_TASK.replace('camunda:decisionRef="award_rules"', "")
+        .replace("</bpmn:businessRuleTask>", "")
+        .replace(
+            '/><bpmn:sequenceFlow id="f2"',
+            "><bpmn:extensionElements><spiffworkflow:calledDecisionId>nope"
+            "</spiffworkflow:calledDecisionId></bpmn:extensionElements></bpmn:businessRuleTask>"
+            '<bpmn:sequenceFlow id="f2"',
+            1,
+        )
+    )
+    [missing] = check_bundle(spiff).problems
+    assert (missing.code, missing.params["decision"]) == ("decision_not_found", "nope")
+
+
+def test_a_rule_file_the_engine_cannot_read_is_a_problem_not_a_crash():
+    # A DMN 1.3 file whose decision is not where the engine looks for it (no dmn:decision).
+    empty = (
+        '<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="d" '
+        'namespace="x"/>'
+    )
+    bpmn = Path(__file__).resolve().parents[2] / "bpmn"
+    result = check_bundle((bpmn / "award_nomination.bpmn").read_bytes(), {"empty.dmn": empty})
+    assert [(p.code, p.file_name) for p in result.problems] == [
+        ("dmn_without_decision", "empty.dmn")
+    ]

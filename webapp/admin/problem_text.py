@@ -54,7 +54,48 @@ PROBLEM_LABELS = {
     "diagram_too_long": _l("Too many steps follow one another"),
     "subprocess_too_deep": _l("Subprocesses are nested too deeply"),
     "diagram_too_deep": _l("The diagram is too deep or too long for the engine"),
+    "condition_ignored": _l("A condition is on a flow that does not leave a gateway"),
+    "default_with_condition": _l("A default flow has a condition"),
 }
+# The engine's own refusals, classified by workflows/engine_messages.py.
+ENGINE_LABELS = {
+    "decision_not_found": _l("A step calls a rule table this version does not have"),
+    "decision_reference_missing": _l("A step does not name its rule table as the engine reads it"),
+    "called_process_missing": _l("A step calls a process that is not in the file"),
+    "call_without_process": _l("A call activity names no process"),
+    "service_task_without_operator": _l("A service task names no operation"),
+    "loop_without_limit": _l("A loop has neither a maximum nor a condition"),
+    "multi_instance_without_input": _l("A repeated step has neither a count nor a collection"),
+    "multi_instance_two_inputs": _l("A repeated step has both a count and a collection"),
+    "cancel_outside_transaction": _l("A cancel event is outside a transaction"),
+    "unknown_data_store": _l("A data store is not supported"),
+    "definition_without_id": _l("A definition has no identifier"),
+    "unknown_message": _l("An event refers to a message that does not exist"),
+    "correlation_incomplete": _l("A message correlation is incomplete"),
+    "no_start_event": _l("A process has no start event"),
+    "unsupported_element": _l("The engine does not support an element"),
+    "process_not_executable": _l("A called process is not executable"),
+    "duplicate_process": _l("Two processes have the same id"),
+    "conditional_event_without_condition": _l("A conditional event has no condition"),
+    "timer_unreadable": _l("A timer cannot be read"),
+    "unknown_data_reference": _l("A step refers to data that does not exist"),
+    "subprocess_start_events": _l("A subprocess needs exactly one start event"),
+    "subprocess_without_end": _l("A subprocess has no end event"),
+    "script_missing": _l("A script task has no script"),
+    "ad_hoc_sequential": _l("An ad hoc subprocess is sequential"),
+    "ad_hoc_with_events": _l("An ad hoc subprocess contains start or end events"),
+    "several_outgoing_flows": _l("An element has several outgoing flows"),
+    "duplicate_id": _l("Two elements have the same id"),
+    "schema_violation": _l("The file breaks the BPMN 2.0 schema"),
+    "element_unreadable": _l("The engine cannot read an element"),
+    "dmn_without_decision": _l("A rule file has no decision table"),
+    "dmn_several_decisions": _l("A rule file has several decisions"),
+    "dmn_unknown_type": _l("A rule table has an element the engine does not know"),
+    "dmn_malformed_output": _l("A rule table output cannot be read"),
+    "dmn_schema_violation": _l("A rule file breaks the DMN schema"),
+    "dmn_version_unsupported": _l("A rule file uses a DMN version the engine cannot read"),
+}
+PROBLEM_LABELS.update(ENGINE_LABELS)
 # Sentences by code, filled from the problem's params (and its file name as `file`).
 SENTENCES = {
     "file_too_large": _l("%(file)s is larger than the size allowed."),
@@ -132,6 +173,128 @@ SENTENCES = {
     "diagram_too_deep": _l(
         "The engine cannot read a diagram this deep or this long: split it into subprocesses."
     ),
+    "condition_ignored": _l(
+        "The flow “%(name)s” has the condition “%(text)s”, but it leaves “%(source)s”, which is "
+        "not an exclusive or inclusive gateway, so the condition is never checked."
+    ),
+    "default_with_condition": _l(
+        "The flow “%(name)s” is the default flow of “%(source)s” and also has the condition "
+        "“%(text)s”, which is never checked: remove the condition or make another flow the "
+        "default."
+    ),
+    "invalid_bpmn": _l("The engine cannot use this diagram (see the technical detail)."),
+    "invalid_dmn": _l("The engine cannot read the rule file %(file)s (see the technical detail)."),
+    "invalid_form": _l("The form %(file)s cannot be used: it is not a valid JSON Schema."),
+    "decision_not_found": _l(
+        "The step “%(name)s” calls the rule table “%(decision)s”, which this version does not "
+        "have: add the table or choose another one in the panel."
+    ),
+    "decision_reference_missing": _l(
+        "The step “%(name)s” names the rule table “%(decision)s” the Camunda way "
+        "(camunda:decisionRef), which this engine does not read: choose the table in the panel."
+    ),
+    "called_process_missing": _l(
+        "The step “%(name)s” calls the process “%(process)s”, which is not in this file: a step "
+        "can only call a process drawn in the same file."
+    ),
+    "call_without_process": _l("The step “%(name)s” calls a process but does not say which."),
+    "service_task_without_operator": _l("The service task “%(name)s” names no operation."),
+    "loop_without_limit": _l(
+        "The loop “%(name)s” has neither a maximum number of rounds nor a condition to stop."
+    ),
+    "multi_instance_without_input": _l(
+        "“%(name)s” repeats but has neither a count nor a collection to repeat over."
+    ),
+    "multi_instance_two_inputs": _l(
+        "“%(name)s” repeats with both a count and a collection: keep only one of them."
+    ),
+    "cancel_outside_transaction": _l(
+        "The cancel event “%(name)s” may only be used inside a transaction subprocess."
+    ),
+    "unknown_data_store": _l("The data store “%(store)s” is not supported by this engine."),
+    "unknown_message": _l(
+        "“%(name)s” refers to the message “%(message)s”, which the file does not define."
+    ),
+    "correlation_incomplete": _l(
+        "The message correlation “%(correlation)s” is incomplete: each of its properties needs "
+        "a message and a retrieval expression."
+    ),
+    "no_start_event": _l("The process “%(name)s” has no start event."),
+    "unsupported_element": _l("The engine does not support the element “%(name)s”."),
+    "process_not_executable": _l(
+        'The process “%(process)s” is not marked executable (isExecutable="true").'
+    ),
+    "duplicate_process": _l("Two processes of the file have the id “%(process)s”."),
+    "conditional_event_without_condition": _l("The conditional event “%(name)s” has no condition."),
+    "timer_unreadable": _l(
+        "The timer of “%(name)s” cannot be read: write a date (2030-12-31T17:00:00+07:00), a "
+        "duration (P3D) or a cycle (R3/P1D)."
+    ),
+    "unknown_data_reference": _l(
+        "“%(name)s” refers to the data “%(data)s”, which the process does not define."
+    ),
+    "subprocess_start_events": _l(
+        "The subprocess “%(name)s” has %(count)s start events; it needs exactly one."
+    ),
+    "subprocess_without_end": _l("The subprocess “%(name)s” has no end event."),
+    "script_missing": _l("The script task “%(name)s” has no script."),
+    "ad_hoc_sequential": _l(
+        "The ad hoc subprocess “%(name)s” is sequential, which the engine does not support."
+    ),
+    "ad_hoc_with_events": _l(
+        "The ad hoc subprocess “%(name)s” contains start or end events, which it may not."
+    ),
+    "several_outgoing_flows": _l(
+        "“%(name)s” has several outgoing flows, which this kind of element cannot have: add a "
+        "gateway after it."
+    ),
+    "duplicate_id": _l("Two elements of the file share the id “%(target)s”."),
+    "schema_violation": _l("%(file)s does not follow the BPMN 2.0 schema at line %(line)s."),
+    "element_unreadable": _l("The engine cannot read the element “%(name)s”."),
+    "dmn_without_decision": _l("The rule file %(file)s has no decision table the engine can read."),
+    "dmn_several_decisions": _l(
+        "The rule file %(file)s has several decisions; the engine reads one decision table per "
+        "file."
+    ),
+    "dmn_unknown_type": _l("The rule file %(file)s has an element the engine does not know."),
+    "dmn_malformed_output": _l("The output “%(text)s” of the rule file %(file)s cannot be read."),
+    "dmn_schema_violation": _l(
+        "The rule file %(file)s does not follow the DMN schema at line %(line)s."
+    ),
+    "dmn_version_unsupported": _l(
+        "The rule file %(file)s uses a DMN version or namespace the engine cannot read: save it "
+        "as DMN 1.3."
+    ),
+}
+# The sentence when a param the usual one quotes is empty: (param, sentence).
+WITHOUT = {
+    "decision_reference_missing": (
+        "decision",
+        _l("The step “%(name)s” names no rule table: choose one in the panel."),
+    ),
+    "schema_violation": ("line", _l("%(file)s does not follow the BPMN 2.0 schema.")),
+    "dmn_schema_violation": ("line", _l("The rule file %(file)s does not follow the DMN schema.")),
+    "unknown_message": (
+        "name",
+        _l("An event refers to the message “%(message)s”, which the file does not define."),
+    ),
+    "element_unreadable": ("name", _l("The engine cannot read an element of the diagram.")),
+}
+# A definition without an identifier, by the kind the engine names in English.
+DEFINITIONS = {
+    "Message": _l("A message defined in the file has no identifier."),
+    "Signal": _l("A signal defined in the file has no identifier."),
+    "Error": _l("An error defined in the file has no identifier."),
+    "Escalation": _l("An escalation defined in the file has no identifier."),
+    "Correlation": _l("A message correlation defined in the file has no identifier."),
+    "Data Store": _l("A data store defined in the file has no identifier or no name."),
+}
+# Problems whose message is the engine's or a parser's own words, shown as a technical detail.
+TECHNICAL = set(ENGINE_LABELS) | {
+    "invalid_bpmn",
+    "invalid_dmn",
+    "invalid_form",
+    "not_xml",
 }
 REFUSED = {
     "unsafe_expression": _l("The expression “%(text)s” is refused: %(reason)s."),
@@ -273,11 +436,17 @@ def problem_text(problem: Mapping[str, Any]) -> tuple[str, str]:
         sentence = _fill(REFUSED_WITHOUT_REASON[code], values)
         return (sentence, str(values.get("reason", message))) if sentence else ("", message)
     template = SENTENCES.get(code)
+    if code in WITHOUT and not values.get(WITHOUT[code][0]):
+        template = WITHOUT[code][1]
+    if code == "definition_without_id":
+        template = DEFINITIONS.get(str(values.get("kind")))
     sentence = _fill(template, values) if template is not None else None
     if sentence is None:
         return "", message
+    if code not in TECHNICAL:
+        return sentence, ""
     # The parser's own message says where a malformed file breaks.
-    return sentence, (str(values.get("reason", message)) if code == "not_xml" else "")
+    return sentence, (str(values.get("reason", message)) if code == "not_xml" else message)
 
 
 def described(problems: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -1,0 +1,131 @@
+"""Every problem the corpus of diagrams drawn elsewhere produces reads in Vietnamese.
+
+Each of the 160 files of SpiffWorkflow's own test suite (/work/shared/corpus) is checked as an
+administrator's upload is: a .bpmn through the modeler's upload (a new draft with the forms and
+rules of version 1), a .dmn as a rule file sent with the shipped diagram. Every problem must have
+a Vietnamese sentence and title with no English left in them; the engine's raw words may only be
+the marked technical detail.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from babel.messages.pofile import read_po
+from flask import session
+
+from tests.conftest import actor_named
+from tests.workflows.test_checks import CORPUS
+from webapp.admin import problem_text as texts
+from webapp.admin.problem_text import described
+from webapp.services import diagram_drafts, process_versions
+from webapp.services.errors import DiagramProblemsError
+
+ROOT = Path(__file__).resolve().parents[2]
+CATALOG = ROOT / "webapp" / "translations" / "vi" / "LC_MESSAGES" / "messages.po"
+KEY = "award_nomination"
+CORPUS_FILES = sorted(CORPUS.rglob("*.bpmn")) + sorted(CORPUS.rglob("*.dmn"))
+# Common English words a sentence left untranslated would show (beyond the msgids' own).
+COMMON_ENGLISH = frozenset(
+    re.findall(
+        r"\w+",
+        """a an the is are was were be been has have had not no with without of and or for from
+        this that which who what when where there here it its to in on at by as can cannot could
+        must may should would will only one exactly found missing available invalid error unknown
+        supported implemented specified required task process flow gateway event element
+        condition default identifier diagram file step rule table decision name did you mean
+        following does do""",
+    )
+)
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # an identifier (custom_function) is one word
+
+
+def _problem_msgids() -> list[str]:
+    """The English sentences and titles the page may show for a problem."""
+    found: list[str] = []
+    for table in (texts.PROBLEM_LABELS, texts.SENTENCES, texts.REFUSED, texts.DEFINITIONS):
+        found.extend(str(value._args[0]) for value in table.values())
+    found.extend(str(value._args[0]) for _param, value in texts.WITHOUT.values())
+    found.extend(str(value._args[0]) for value in texts.REFUSED_WITHOUT_REASON.values())
+    found.extend(str(value._args[0]) for _pattern, value in texts.REASONS)
+    return found
+
+
+def _english_vocabulary() -> set[str]:
+    """Words of the English msgids and common English, less those the Vietnamese also uses
+    (technical names such as DMN or camunda:decisionRef, and unaccented Vietnamese syllables)."""
+    with CATALOG.open("rb") as handle:
+        catalog = read_po(handle, locale="vi")
+    english: set[str] = set(COMMON_ENGLISH)
+    vietnamese: set[str] = set()
+    for msgid in _problem_msgids():
+        english.update(w.lower() for w in _WORD.findall(re.sub(r"%\(\w+\)s", " ", msgid)))
+        entry = catalog.get(msgid)
+        if entry is not None and entry.string:
+            vietnamese.update(w.lower() for w in _WORD.findall(str(entry.string)))
+    return {w for w in english if len(w) > 1 and w not in vietnamese}
+
+
+ENGLISH = _english_vocabulary()
+
+
+def english_left(text: str, quoted: Iterable[str]) -> list[str]:
+    """English words of `text` once the names and values it quotes are taken out."""
+    for value in sorted((q for q in quoted if q), key=len, reverse=True):
+        text = text.replace(value, " ")
+    return [w for w in _WORD.findall(text) if w.lower() in ENGLISH]
+
+
+def test_the_detector_finds_english_and_spares_vietnamese_and_quoted_names():
+    assert {"The", "step", "has"} <= set(english_left("The step “Review” has no form.", ["Review"]))
+    named = "Approve the request"
+    assert english_left(f"Bước “{named}” chưa có biểu mẫu.", [named]) == []
+    assert english_left("Bước “X” gọi quy trình not found.", ["X"]) == ["not", "found"]
+    assert english_left("Tệp a.dmn dùng camunda:decisionRef trong DMN 1.3.", ["a.dmn"]) == []
+
+
+@pytest.fixture
+def vietnamese(app):
+    with app.test_request_context("/"):
+        session["lang"] = "vi"
+        yield
+
+
+def _uploaded(db: Any, path: Path) -> list[dict[str, Any]]:
+    """The problems an administrator's upload of `path` gets, as the pages list them."""
+    admin = actor_named(db, "admin")
+    try:
+        if path.suffix == ".bpmn":
+            version = diagram_drafts.upload_diagram(db, admin, KEY, 1, path.read_bytes(), path.name)
+        else:
+            bpmn, files = process_versions.read_bundle_dir(ROOT / "bpmn", KEY)
+            files[path.name] = path.read_text(encoding="utf-8-sig")
+            version = process_versions.create_version(db, admin, KEY, bpmn, files)
+    except DiagramProblemsError as refused:
+        return refused.problems
+    return list(version.problems or [])
+
+
+def _quoted(problem: Mapping[str, Any]) -> list[str]:
+    params = problem.get("params") or {}
+    return [str(problem.get("file") or ""), *(str(v) for v in params.values())]
+
+
+def test_the_corpus_is_all_there():
+    assert len(CORPUS_FILES) == 160
+
+
+@pytest.mark.parametrize("path", CORPUS_FILES, ids=lambda p: str(p.relative_to(CORPUS)))
+def test_every_problem_of_a_corpus_file_reads_in_vietnamese(db, vietnamese, path):
+    problems = _uploaded(db, path)
+    for problem in described(problems):
+        where = f"{problem['code']} ({problem['message']})"
+        assert problem["sentence"], f"{where} has no sentence, only the engine's words"
+        assert problem["code"] in texts.PROBLEM_LABELS, f"{where} has no title"
+        for shown in (problem["label"], problem["sentence"]):
+            assert english_left(shown, _quoted(problem)) == [], f"{where}: English in “{shown}”"
+            assert re.search(r"[^\x00-\x7f“”…]", shown), f"{where}: no Vietnamese in “{shown}”"
