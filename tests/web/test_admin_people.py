@@ -13,6 +13,7 @@ from sqlalchemy import select
 from tests.services.test_people import restore_demo_people
 from tests.web.council import at_vote, vote
 from tests.web.pages import csrf_token, login, submit
+from tests.web.test_admin_staffing import confirmed
 from webapp.models import OrgUnit, Role, RoleAssignment, User
 from webapp.request_db import database
 
@@ -147,9 +148,14 @@ def test_a_deactivated_user_cannot_log_in_and_is_logged_out(app, admin_client):
     assert login(colleague, "t_nam", PASSWORD).status_code == 302
     assert colleague.get("/work").status_code == 200
 
+    # The button opens a page that lists the work waiting for them; nothing changes until the
+    # administrator confirms there.
     response = admin_client.post(
         f"/admin/users/{user_id}/deactivate", data={"csrf_token": token(admin_client)}
     )
+    assert response.status_code == 200
+    assert user_row(app, "t_nam").active is True
+    response = confirmed(admin_client, f"/admin/users/{user_id}/deactivate")
     assert response.status_code == 302
     assert user_row(app, "t_nam").active is False
     assert colleague.get("/work").status_code == 302  # the open session ends too
@@ -278,9 +284,7 @@ def test_a_duplicate_grant_is_refused_beside_the_field_and_a_grant_is_removed(ap
             RoleAssignment.user_id == vanphong, RoleAssignment.role == "director"
         ),
     )
-    response = admin_client.post(
-        f"/admin/users/{vanphong}/roles/{granted}/remove", data={"csrf_token": csrf_token(page)}
-    )
+    response = confirmed(admin_client, f"/admin/users/{vanphong}/roles/{granted}/remove")
     assert response.status_code == 302
     assert read(app, select(RoleAssignment.id).where(RoleAssignment.id == granted)) == []
     # Another user's grant through this user's address: not found.
@@ -459,9 +463,9 @@ def test_a_deactivated_council_member_s_ballot_is_shown_with_the_way_out(app, ap
         waiting = page[page.index('id="user-waiting"') :]
         assert dossier["code"] in waiting
         assert "Thành viên Hội đồng bỏ phiếu" in waiting
-        admin_client.post(
-            f"/admin/users/{member_id}/deactivate", data={"csrf_token": token(admin_client)}
-        )
+        confirm = admin_client.get(f"/admin/users/{member_id}/deactivate").get_data(as_text=True)
+        assert dossier["code"] in confirm[confirm.index('id="waiting-work"') :]
+        assert confirmed(admin_client, f"/admin/users/{member_id}/deactivate").status_code == 302
         page = admin_client.get(f"/admin/users/{member_id}").get_data(as_text=True)
         assert "Chủ tịch Hội đồng" in page[page.index('id="user-waiting"') :]
         # The chair closes the vote; nothing waits for the member any more.

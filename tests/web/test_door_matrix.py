@@ -219,6 +219,8 @@ DOORS: dict[tuple[str, str], Door] = {
     ("admin.move_undo", "POST"): Door(admin_page(400), lambda w: {"key": KEY, "batch": w.batch}),
     ("admin.version", "GET"): Door(admin_page(200), _version(_shipped)),
     ("admin.download_bpmn", "GET"): Door(admin_page(200), _version(_shipped)),
+    ("admin.version_try", "GET"): Door(admin_page(200), _version(_draft)),
+    ("admin.version_replay", "GET"): Door(admin_page(200), _version(_draft)),
     ("admin.version_copy", "POST"): Door(admin_page(400), _version(_shipped)),
     ("admin.version_deploy", "POST"): Door(admin_page(400), _version(_draft)),
     ("admin.version_delete", "POST"): Door(admin_page(400), _version(_draft)),
@@ -257,11 +259,15 @@ DOORS: dict[tuple[str, str], Door] = {
     ("admin.user", "POST"): Door(admin_page(422), lambda w: {"user_id": w.user}),
     ("admin.user_activate", "POST"): Door(admin_page(302), lambda w: {"user_id": w.user}),
     ("admin.user_deactivate", "POST"): Door(admin_page(302), lambda w: {"user_id": w.user}),
+    ("admin.user_deactivate", "GET"): Door(admin_page(200), lambda w: {"user_id": w.user}),
     ("admin.user_delete", "POST"): Door(admin_page(302), lambda w: {"user_id": w.user}),
     ("admin.user_password", "POST"): Door(admin_page(422), lambda w: {"user_id": w.user}),
     ("admin.assignment_add", "POST"): Door(admin_page(422), lambda w: {"user_id": w.user}),
     ("admin.assignment_remove", "POST"): Door(
         admin_page(302), lambda w: {"user_id": w.user, "assignment_id": w.assignment}
+    ),
+    ("admin.assignment_remove", "GET"): Door(
+        admin_page(200), lambda w: {"user_id": w.user, "assignment_id": w.assignment}
     ),
     # --- the API
     ("api.openapi_document", "GET"): Door(public(200), api=True),

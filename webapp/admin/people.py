@@ -20,6 +20,7 @@ from webapp.admin.blueprint import bp
 from webapp.admin.people_forms import (
     KIND_LABELS,
     AssignmentForm,
+    ConfirmChangeForm,
     NewUserForm,
     PasswordForm,
     RoleForm,
@@ -33,7 +34,7 @@ from webapp.admin.people_forms import (
 )
 from webapp.forms import ActionForm, BaseForm, query_text
 from webapp.request_db import db_session
-from webapp.services import people
+from webapp.services import people, staffing
 from webapp.services.errors import ConflictError, InvalidDataError
 from webapp.url_converters import query_int, query_page
 from webapp.web_edge import page_actor
@@ -440,16 +441,48 @@ def assignment_add(user_id: int) -> ResponseReturnValue:
     return _user_page(user_id, assignment=form, status=422)
 
 
-@bp.post("/users/<int:user_id>/roles/<int:assignment_id>/remove")
+@bp.route("/users/<int:user_id>/roles/<int:assignment_id>/remove", methods=["GET", "POST"])
 def assignment_remove(user_id: int, assignment_id: int) -> ResponseReturnValue:
-    """Take a role assignment away."""
+    """Take a role assignment away, after a page that lists the steps it would leave."""
     session, actor = db_session(), page_actor()
-    people.get_user(session, actor, user_id)
-    if _action_ok():
-        people.remove_assignment(session, actor, user_id, assignment_id)
-        _log("removed role", user_id=user_id, assignment_id=assignment_id)
-        _saved(_("The role was removed."))
-    return redirect(url_for("admin.user", user_id=user_id))
+    user = people.get_user(session, actor, user_id)
+    impact = staffing.removal_impact(session, actor, user_id, assignment_id)
+    assignment = next(
+        a for a in people.user_roles(session, actor, user_id) if a.id == assignment_id
+    )
+    back = redirect(url_for("admin.user", user_id=user_id))
+    if request.method == "POST":
+        if not _action_ok():
+            return back
+        form = ConfirmChangeForm(request.form)
+        if form.confirmed and form.left.data == impact.fingerprint:
+            people.remove_assignment(session, actor, user_id, assignment_id)
+            _log("removed role", user_id=user_id, assignment_id=assignment_id)
+            _saved(_("The role was removed."))
+            return back
+        if form.confirmed:
+            return _confirm_page(user, impact, assignment=assignment, changed=True)
+    return _confirm_page(user, impact, assignment=assignment)
+
+
+def _confirm_page(
+    user: Any, impact: staffing.ChangeImpact, *, assignment: Any = None, changed: bool = False
+) -> ResponseReturnValue:
+    """What a deactivation (or, with `assignment`, a role removal) would leave, and the button
+    that makes it; `changed`: the work changed since the page was shown (409)."""
+    if changed:
+        flash(
+            _("The work waiting changed since the page was shown: check it again, then confirm."),
+            "warning",
+        )
+    return render_template(
+        "admin/people/confirm_change.html",
+        user=user,
+        impact=impact,
+        assignment=assignment,
+        form=ConfirmChangeForm(data={"confirm": "yes", "left": impact.fingerprint}),
+        role_names=_role_names(),
+    ), 409 if changed else 200
 
 
 def _user_action(user_id: int, change: Any, done: str, what: str) -> Response:
@@ -467,12 +500,30 @@ def _user_action(user_id: int, change: Any, done: str, what: str) -> Response:
     return redirect(url_for("admin.user", user_id=user_id))
 
 
-@bp.post("/users/<int:user_id>/deactivate")
+@bp.route("/users/<int:user_id>/deactivate", methods=["GET", "POST"])
 def user_deactivate(user_id: int) -> ResponseReturnValue:
-    """The user can no longer log in nor use the API."""
-    return _user_action(
-        user_id, people.deactivate_user, _("The user was deactivated."), "deactivated user"
-    )
+    """The user can no longer log in nor use the API, after a page that lists the steps
+    waiting for them and who else can take each."""
+    session, actor = db_session(), page_actor()
+    user = people.get_user(session, actor, user_id)
+    back = redirect(url_for("admin.user", user_id=user_id))
+    if request.method == "POST" and not _action_ok():
+        return back
+    if user.id == actor.user_id:
+        flash(message_for("self_deactivate"), "danger")
+        return back
+    if not user.active:
+        return back
+    impact = staffing.deactivation_impact(session, actor, user_id)
+    if request.method == "POST":
+        form = ConfirmChangeForm(request.form)
+        if form.confirmed and form.left.data == impact.fingerprint:
+            return _user_action(
+                user_id, people.deactivate_user, _("The user was deactivated."), "deactivated user"
+            )
+        if form.confirmed:
+            return _confirm_page(user, impact, changed=True)
+    return _confirm_page(user, impact)
 
 
 @bp.post("/users/<int:user_id>/activate")

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     Field,
+    HiddenField,
     PasswordField,
     SelectChoice,
     SelectField,
@@ -243,6 +244,19 @@ class AssignmentForm(BaseForm):
         validators=[InputRequired()],
         description=_l("The role applies in this unit and every unit below it."),
     )
+
+
+class ConfirmChangeForm(BaseForm):
+    """The confirmation of a deactivation or a role removal, after seeing the work it leaves:
+    `left` carries the steps left with nobody as the page showed them."""
+
+    confirm = HiddenField()
+    left = HiddenField()
+
+    @property
+    def confirmed(self) -> bool:
+        """Whether the confirm button sent it (a first POST only asks for the page)."""
+        return self.confirm.data == "yes"
 
 
 def user_data(form: UserDetailsForm) -> people.UserData:

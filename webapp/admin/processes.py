@@ -16,7 +16,7 @@ from webapp.admin.blueprint import bp
 from webapp.admin.problem_text import problem_label, problem_text
 from webapp.forms import ActionForm
 from webapp.request_db import db_session
-from webapp.services import process_catalogue, process_versions
+from webapp.services import process_catalogue, process_versions, staffing
 from webapp.services.errors import ConflictError, InvalidDataError
 from webapp.url_converters import query_int
 from webapp.web_edge import page_actor
@@ -67,15 +67,21 @@ def _back(key: str, number: int) -> ResponseReturnValue:
 @bp.get("/processes")
 def catalogue() -> ResponseReturnValue:
     """Each process with its versions: status, authors, dossiers running, problems, actions."""
-    processes = process_catalogue.catalogue(db_session(), page_actor())
-    return render_page("admin/processes/catalogue.html", processes=processes)
+    session, actor = db_session(), page_actor()
+    processes = process_catalogue.catalogue(session, actor)
+    gaps = staffing.process_gaps(session, actor)
+    return render_page("admin/processes/catalogue.html", processes=processes, staffing_gaps=gaps)
 
 
 @bp.get(VERSION_URL)
 def version(key: str, number: int) -> ResponseReturnValue:
     """A version's details, files, human steps and the problems the check found."""
-    detail = process_catalogue.version_detail(db_session(), page_actor(), key, number)
-    return render_page("admin/processes/version.html", key=key, detail=detail, v=detail.row)
+    session, actor = db_session(), page_actor()
+    detail = process_catalogue.version_detail(session, actor, key, number)
+    warnings = staffing.version_gaps(session, actor, key, number)
+    return render_page(
+        "admin/processes/version.html", key=key, detail=detail, v=detail.row, warnings=warnings
+    )
 
 
 @bp.post(VERSION_URL + "/copy")

@@ -26,7 +26,7 @@ from webapp.models import (
 )
 from webapp.permissions import Actor
 from webapp.services import audit
-from webapp.services.actors import units_below
+from webapp.services.actors import actor_for_user, units_below
 from webapp.services.auth import end_sessions, hash_password
 from webapp.services.errors import (
     ConflictError,
@@ -410,10 +410,35 @@ def add_assignment(
 
 
 def remove_assignment(session: Session, actor: Actor, user_id: int, assignment_id: int) -> None:
-    """Take a role assignment away from the user."""
+    """Take a role assignment away from the user; steps they had taken and no longer reach go
+    back to their colleagues (with a line in each dossier's history)."""
     require_admin(actor)
     assignment = session.get(RoleAssignment, assignment_id)
     if assignment is None or assignment.user_id != user_id:
         raise NotFoundError("no such role assignment")
+    user = get_user(session, actor, user_id)
     session.delete(assignment)
+    session.flush()
+    # A claim the user can no longer act on would keep everyone else from the step.
+    scopes = actor_for_user(session, user).scopes
+    held = session.scalars(
+        select(WorkItem)
+        .where(WorkItem.claimed_by_id == user.id, WorkItem.status == "open")
+        .options(joinedload(WorkItem.dossier))
+    )
+    for item in held:
+        if item.role is not None and item.unit_id in scopes.get(item.role, frozenset()):
+            continue
+        item.claimed_by_id = None
+        item.claimed_at = None
+        record(
+            session,
+            item.dossier,
+            "released",
+            actor=actor,
+            step=item.step,
+            step_title=item.title,
+            work_item=item,
+            data={"released_for": user.username, "reason": "role_removed"},
+        )
     session.flush()
