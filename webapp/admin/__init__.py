@@ -10,6 +10,7 @@ from webapp.admin import (  # noqa: F401 - routes on bp
     moves,
     people,
     processes,
+    trial,
 )
 from webapp.admin.blueprint import bp
 
