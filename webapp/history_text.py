@@ -68,7 +68,10 @@ def _reason(event: Event) -> list[str]:
 def _technical(values: dict[str, Any] | None) -> str | None:
     if not values:
         return None
-    text = ", ".join(f"{key} = {value}" for key, value in values.items())
+    text = ", ".join(
+        f"{key} = {round(value, 4) if isinstance(value, float) else value}"
+        for key, value in values.items()
+    )
     return text if len(text) <= MAX_TECHNICAL_CHARS else text[: MAX_TECHNICAL_CHARS - 1] + "…"
 
 
@@ -124,9 +127,30 @@ def _released(event: Event, status: str | None) -> EventLine:
     )
 
 
+def _tally(data: dict[str, Any] | None) -> list[str]:
+    """The council's count in words, when a step's result is the shape tally_votes gives."""
+    for value in (data or {}).values():
+        if isinstance(value, dict) and {"members", "voted", "passed", "failed"} <= set(value):
+            counted = [
+                _(
+                    "%(voted)s of %(members)s members voted; %(passed)s nominee(s) passed, "
+                    "%(failed)s did not.",
+                    voted=value["voted"],
+                    members=value["members"],
+                    passed=len(value["passed"] or []),
+                    failed=len(value["failed"] or []),
+                )
+            ]
+            if value.get("quorum_met") is False:
+                counted.append(_("Too few members voted for the vote to count."))
+            return counted
+    return []
+
+
 def _automated(event: Event, status: str | None) -> EventLine:
     return EventLine(
         _("The system ran “%(step)s” by itself.", step=_step(event)),
+        details=_tally(event.data),
         technical=_technical(event.data),
     )
 

@@ -155,7 +155,12 @@ def test_every_event_kind_reads_as_a_vietnamese_sentence_with_its_details(api, a
     one("completed", "Lê Thị Thu Hà đã hoàn thành bước “Lãnh đạo đơn vị duyệt hồ sơ”.", "Đồng ý")
     one("completed", "đã bỏ phiếu tại bước “Thành viên Hội đồng bỏ phiếu”.")
     one("automated", "Hệ thống đã tự thực hiện “Xác định tỷ lệ biểu quyết”.", "Chi tiết kỹ thuật")
-    one("automated", "Hệ thống đã tự thực hiện “Kiểm phiếu”.")
+    one(
+        "automated",
+        "Hệ thống đã tự thực hiện “Kiểm phiếu”.",
+        "2 trên 5 thành viên đã bỏ phiếu; 0 trường hợp đạt, 2 trường hợp không đạt.",
+        "Số thành viên bỏ phiếu chưa đủ để cuộc biểu quyết có giá trị.",
+    )
     one(
         "vote_closed",
         "đã kết thúc bỏ phiếu ở bước “Thành viên Hội đồng bỏ phiếu”.",
