@@ -88,6 +88,11 @@ class TrialRun:
     problem_name: str | None = None
 
     @property
+    def nominee_names(self) -> dict[str, str]:
+        """Sample nominee id (as the choices key it) -> name."""
+        return {str(n.id): n.name for n in self.nominees}
+
+    @property
     def path_json(self) -> str:
         """The choices as the page carries them to the next request."""
         return path_json(self.choices)

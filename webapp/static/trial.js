@@ -5,6 +5,8 @@
 (function () {
   'use strict';
 
+  // bpmn-js writes 11-12px text at scale 1: below this the step names cannot be read.
+  var READABLE_SCALE = 0.8;
   var container = document.getElementById('trial-diagram');
   if (!container || typeof BpmnJS === 'undefined') { return; }
 
@@ -40,9 +42,21 @@
       canvas.zoom('fit-viewport', 'auto');
       // Shrink around the top-left corner: the bpmn.io logo (bottom right) must stay visible.
       canvas.zoom(canvas.zoom() * 0.92, { x: 0, y: 0 });
+      // A large diagram fitted whole is unreadable: zoom in to readable text, centred on the
+      // step waiting now (or the one that failed).
       var focus = registry.get(current[0] || problem[0] || '');
-      if (focus) { canvas.scrollToElement(focus); }
+      if (focus && canvas.zoom() < READABLE_SCALE) {
+        canvas.zoom(READABLE_SCALE);
+        var box = canvas.viewbox();
+        canvas.viewbox({
+          x: focus.x + focus.width / 2 - box.width / 2,
+          y: focus.y + focus.height / 2 - box.height / 2,
+          width: box.width,
+          height: box.height
+        });
+      }
       showMessage('');
+      container.classList.add('diagram-ready');
     })
     .catch(function () { showMessage(container.dataset.errorText, true); });
 }());
