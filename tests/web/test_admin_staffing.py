@@ -15,6 +15,7 @@ from sqlalchemy import select
 from tests.conftest import ApiClient, actor_named
 from tests.services.test_people import restore_demo_people
 from tests.services.test_staffing import regrant_demo_roles
+from tests.web.diagrams import SHIPPED_BPMN
 from tests.web.pages import csrf_token, login
 from webapp.models import OrgUnit, RoleAssignment, User
 from webapp.request_db import database
@@ -118,6 +119,7 @@ def test_deactivating_the_only_holder_lists_the_work_and_the_catalogue_shows_the
     head = user_id(app, HEAD)
     page = admin_client.get(f"/admin/users/{head}").get_data(as_text=True)
     assert f'href="/admin/users/{head}/deactivate"' in page
+    assert 'id="deactivation-gaps"' in page  # the user's page says so before the button
     catalogue = admin_client.get("/admin/processes").get_data(as_text=True)
     assert 'id="staffing-' not in catalogue  # nothing to warn about yet
 
@@ -285,3 +287,38 @@ def test_the_administrator_cannot_open_their_own_deactivation(app, admin_client)
     assert response.status_code == 200
     assert 'class="alert alert-danger' in response.get_data(as_text=True)
     assert is_active(app, "admin")
+
+
+def test_a_draft_whose_new_lane_nobody_holds_is_warned_of_and_deployed_the_catalogue_too(
+    app, api, admin_client
+):
+    at_unit_head(api)
+    with database(app).transaction() as session:
+        people.create_role(
+            session, actor_named(session, "admin"), code="deputy_director", name="Phó Giám đốc Sở"
+        )
+    xml = SHIPPED_BPMN.replace(
+        '<spiffworkflow:property name="role" value="director" />',
+        '<spiffworkflow:property name="role" value="deputy_director" />',
+    )
+    uploaded = api.client.post(
+        f"/api/v1/processes/{KEY}/versions",
+        headers={**api.headers("admin"), "Content-Type": "application/xml"},
+        data=xml.encode("utf-8"),
+    )
+    assert uploaded.status_code == 201, uploaded.json
+    number = uploaded.json["version"]
+    draft = admin_client.get(f"/admin/processes/{KEY}/versions/{number}").get_data(as_text=True)
+    warnings = draft[draft.index('id="staffing-warnings"') :]
+    [(role, text)] = re.findall(r'<li data-lane-role="([a-z_]+)"[^>]*>(.*?)</li>', warnings, re.S)
+    assert role == "deputy_director"
+    assert "Phó Giám đốc Sở" in text
+    assert "Phòng Quản lý ngân sách" in text
+    assert 'id="problems-table"' not in draft  # a warning, not a problem: it can be deployed
+    shipped = admin_client.get(f"/admin/processes/{KEY}/versions/1").get_data(as_text=True)
+    assert 'id="staffing-warnings"' not in shipped
+    assert f'id="staffing-{KEY}"' not in admin_client.get("/admin/processes").get_data(as_text=True)
+    deployed = api.post(f"/api/v1/processes/{KEY}/versions/{number}/deploy", "admin")
+    assert deployed.status_code == 200, deployed.json
+    card = process_card(admin_client.get("/admin/processes").get_data(as_text=True))
+    assert 'data-lane-role="deputy_director"' in card[card.index(f'id="staffing-{KEY}"') :]

@@ -376,6 +376,7 @@ def _user_page(
         assignments=people.user_roles(session, actor, user_id),
         activity=people.user_activity(session, actor, user_id),
         waiting=people.steps_waiting_for(session, actor, user_id),
+        left_alone=staffing.deactivation_impact(session, actor, user_id).gaps,
         role_names=_role_names(),
         is_self=user.id == actor.user_id,
     ), status
