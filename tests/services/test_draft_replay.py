@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import actor_named
+from tests.workflows.conftest import BPMN_DIR
+from tests.workflows.variants import with_deputy_review
 from webapp.db import Base
-from webapp.models import Dossier, WorkItem
+from webapp.models import Dossier, Role, WorkItem
 from webapp.services import (
     council_closing,
     dossiers,
@@ -20,6 +22,7 @@ from webapp.services import (
     work_items,
 )
 from webapp.services.errors import InvalidDataError, PermissionDeniedError
+from webapp.services.seeding import ensure_roles
 
 KEY = "award_nomination"
 MEMBERS = ["giamdoc", "hoidong1", "hoidong2", "hoidong3", "hoidong4"]
@@ -274,3 +277,32 @@ def test_only_administrators_replay_and_unknown_codes_are_named(db):
     with pytest.raises(InvalidDataError) as refused:
         draft_replay.replay_on_version(db, actor_named(db, "admin"), KEY, 1, ["NOPE-2026-1"])
     assert "NOPE-2026-1" in refused.value.fields["codes"]
+
+
+def test_a_new_step_on_the_draft_waits_where_the_dossier_went_on(db):
+    finish(db, [5])
+    ensure_roles(db)
+    if db.get(Role, "deputy_director") is None:
+        db.add(Role(code="deputy_director", name="Phó Giám đốc Sở"))
+    admin = actor_named(db, "admin")
+    _bpmn, files = process_versions.read_bundle_dir(BPMN_DIR, KEY)
+    draft = process_versions.create_version(db, admin, KEY, with_deputy_review().decode(), files)
+    db.commit()
+    [dossier] = draft_replay.replay_on_version(db, admin, KEY, draft.version).dossiers
+    assert dossier.stuck.reason == draft_replay.NOT_WAITING
+    assert dossier.stuck.step == "sign_submission"
+    assert dossier.stuck.waiting == ("Phó Giám đốc xem xét",)
+
+
+def test_a_lower_threshold_takes_a_refused_dossier_to_steps_it_never_did(db):
+    finish(db, [2])
+    draft = raised_draft(db, threshold="1/5")
+    [dossier] = draft_replay.replay_on_version(
+        db, actor_named(db, "admin"), KEY, draft.version
+    ).dossiers
+    assert dossier.original_status == "refused"
+    assert dossier.stuck.reason == draft_replay.NO_DECISION
+    assert dossier.stuck.step == "sign_submission"
+    [nominee] = dossier.nominees
+    assert (nominee.original_council, nominee.replayed_council) == ("failed", "passed")
+    assert (nominee.original_result, nominee.replayed_result) == ("failed", "passed")

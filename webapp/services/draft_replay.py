@@ -448,7 +448,7 @@ def _replay_one(
                 nominee.id,
                 nominee.name,
                 nominee.result,
-                replayed.result if stuck is None else "pending",
+                replayed.result,  # when stuck: as far as the replay got
                 _council(nominee),
                 _council(replayed),
                 nominee.council_agree,
