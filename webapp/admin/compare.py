@@ -30,6 +30,21 @@ ATTRIBUTE_LABELS = {
     "condition": _l("Condition"),
     "is_default": _l("Default flow"),
 }
+# A lane's, form's or rule table's changes: plain attributes, and "<what>:<key>" ones.
+ITEM_ATTRIBUTES = {
+    "name": _l("Name"),
+    "role": _l("Role"),
+    "title": _l("Form title"),
+    "hit_policy": _l("Hit policy"),
+}
+ITEM_PARTS = {
+    "field": _l("Field “%(key)s”"),
+    "decision": _l("Decision table “%(key)s”"),
+    "input": _l("Input column %(key)s"),
+    "output": _l("Output column %(key)s"),
+    "rule": _l("Rule “%(key)s”"),
+}
+CHANGE_KINDS = {"added": _l("Added"), "removed": _l("Removed"), "changed": _l("Changed")}
 KIND_LABELS = {
     "userTask": _l("User task"),
     "manualTask": _l("Manual task"),
@@ -102,7 +117,86 @@ def _value(comparison: process_catalogue.VersionComparison, attribute: str, valu
     if attribute in ("source", "target"):
         name = comparison.names.get(str(value))
         return f"{name} ({value})" if name else str(value)
+    if attribute == "role":
+        return role_label(comparison, str(value))
     return str(value)
+
+
+def role_label(comparison: process_catalogue.VersionComparison, code: str) -> str:
+    """A role by its name, with its code (a code no role has is shown alone)."""
+    name = comparison.role_names.get(code)
+    return f"{name} ({code})" if name else code
+
+
+def item_attribute(attribute: str) -> str:
+    """What a change of a lane, form or rule table is about, in words."""
+    what, _sep, key = attribute.partition(":")
+    if key and what in ITEM_PARTS:
+        return str(ITEM_PARTS[what]) % {"key": key}
+    return str(ITEM_ATTRIBUTES.get(attribute, attribute))
+
+
+def _items_json(items: list[Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "change": item.kind,
+            "change_label": str(CHANGE_KINDS[item.kind]),
+            "key": item.key,
+            "name": item.name,
+            **({"role": item.role} if item.role else {}),
+            "changes": [
+                {
+                    "attribute": c.attribute,
+                    "label": item_attribute(c.attribute),
+                    "before": c.before,
+                    "after": c.after,
+                }
+                for c in item.changes
+            ],
+        }
+        for item in items
+    ]
+
+
+def _changes_json(comparison: process_catalogue.VersionComparison) -> dict[str, Any]:
+    """Every change the page lists, for scripts: steps and flows, lanes, roles, forms, rules."""
+
+    def diffs(kind: str, rows: list[Any], id_field: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "change": kind,
+                "change_label": str(CHANGE_KINDS[kind]),
+                "id": getattr(row, id_field),
+                "name": row.name,
+                "changes": [
+                    {
+                        "attribute": c.attribute,
+                        "label": str(ATTRIBUTE_LABELS.get(c.attribute, c.attribute)),
+                        "before": c.before,
+                        "after": c.after,
+                    }
+                    for c in row.changes
+                ],
+            }
+            for row in rows
+        ]
+
+    roles = _items_json(comparison.roles)
+    for role in roles:
+        role["name"] = comparison.role_names.get(role["key"])
+    return {
+        "unchanged": comparison.unchanged,
+        "steps": diffs("added", comparison.added, "element_id")
+        + diffs("removed", comparison.removed, "element_id")
+        + diffs("changed", comparison.changed, "element_id"),
+        "flows": diffs("added", comparison.added_flows, "flow_id")
+        + diffs("removed", comparison.removed_flows, "flow_id")
+        + diffs("changed", comparison.changed_flows, "flow_id"),
+        "lanes": _items_json(comparison.lanes),
+        "roles": roles,
+        "forms": _items_json(comparison.forms),
+        "rules": _items_json(comparison.rules),
+    }
 
 
 @bp.get("/processes/<key>/compare")
@@ -126,6 +220,8 @@ def compare(key: str) -> ResponseReturnValue:
         attribute_labels=ATTRIBUTE_LABELS,
         kind_labels=KIND_LABELS,
         value=lambda attribute, v: _value(comparison, attribute, v),
+        item_attribute=item_attribute,
+        role_label=lambda code: role_label(comparison, code),
     )
 
 
@@ -144,6 +240,7 @@ def compare_data(key: str) -> ResponseReturnValue:
             "a": {"number": a, "xml": process_catalogue.version_xml(session, actor, key, a)},
             "b": {"number": b, "xml": process_catalogue.version_xml(session, actor, key, b)},
             "markers": comparison.markers(),
+            "changes": _changes_json(comparison),
         },
         200,
         NO_STORE,

@@ -13,12 +13,20 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from webapp.models import ProcessInstance, ProcessVersion, User, WorkItem
+from webapp.models import ProcessInstance, ProcessVersion, Role, User, WorkItem
 from webapp.permissions import Actor, can_manage_processes
 from webapp.services import process_versions
 from webapp.services.errors import ConflictError, PermissionDeniedError
 from workflows import DiagramError, DiagramInfo
-from workflows.comparison import Change, compare_diagrams
+from workflows.comparison import (
+    Change,
+    ItemChange,
+    compare_diagrams,
+    compare_forms,
+    compare_lanes,
+    compare_roles,
+    compare_rules,
+)
 from workflows.diagram_info import read_diagram
 from workflows.xml_loading import parse_xml
 
@@ -334,10 +342,16 @@ class VersionComparison:
     removed_flows: list[FlowDiff] = field(default_factory=list)
     changed_flows: list[FlowDiff] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)
+    lanes: list[ItemChange] = field(default_factory=list)
+    roles: list[ItemChange] = field(default_factory=list)
+    forms: list[ItemChange] = field(default_factory=list)
+    rules: list[ItemChange] = field(default_factory=list)
+    role_names: dict[str, str] = field(default_factory=dict)
 
     @property
     def unchanged(self) -> bool:
-        """Whether both versions run the same steps the same way."""
+        """Whether both versions run the same steps the same way, with the same lanes, roles,
+        forms and rules."""
         return not (
             self.added
             or self.removed
@@ -345,19 +359,27 @@ class VersionComparison:
             or self.added_flows
             or self.removed_flows
             or self.changed_flows
+            or self.lanes
+            or self.roles
+            or self.forms
+            or self.rules
         )
 
     def markers(self) -> dict[str, dict[str, list[str]]]:
         """Which ids to colour on each diagram: removed on a, added on b, changed on both."""
         changed = [e.element_id for e in self.changed] + [f.flow_id for f in self.changed_flows]
+        changed += [lane.key for lane in self.lanes if lane.kind == "changed"]
         return {
             "a": {
                 "removed": [e.element_id for e in self.removed]
-                + [f.flow_id for f in self.removed_flows],
+                + [f.flow_id for f in self.removed_flows]
+                + [lane.key for lane in self.lanes if lane.kind == "removed"],
                 "changed": changed,
             },
             "b": {
-                "added": [e.element_id for e in self.added] + [f.flow_id for f in self.added_flows],
+                "added": [e.element_id for e in self.added]
+                + [f.flow_id for f in self.added_flows]
+                + [lane.key for lane in self.lanes if lane.kind == "added"],
                 "changed": changed,
             },
         }
@@ -388,6 +410,10 @@ def compare_versions(
     result = compare_diagrams(before, after)
     names = {i: e.name for i, e in before.elements.items() if e.name}
     names.update({i: e.name for i, e in after.elements.items() if e.name})
+    old_files, new_files = before_version.files or {}, after_version.files or {}
+    roles = compare_roles(before, after)
+    lanes = compare_lanes(before, after)
+    codes = {lane.role for d in (before, after) for lane in d.lanes.values() if lane.role}
     return VersionComparison(
         process_key,
         a,
@@ -400,4 +426,25 @@ def compare_versions(
         removed_flows=[_flow(before, i, []) for i in result.removed_flows],
         changed_flows=[_flow(after, i, c) for i, c in result.changed_flows.items()],
         names=names,
+        lanes=lanes,
+        roles=roles,
+        forms=compare_forms(_forms_of(old_files), _forms_of(new_files)),
+        rules=compare_rules(_rules_of(old_files), _rules_of(new_files)),
+        role_names=dict(
+            session.execute(select(Role.code, Role.name).where(Role.code.in_(codes))).all()
+        ),
     )
+
+
+def _forms_of(files: dict[str, Any]) -> dict[str, str]:
+    """A version's forms by file name (without forms/)."""
+    return {
+        name[len(FORMS_PREFIX) :]: str(text)
+        for name, text in sorted(files.items())
+        if name.startswith(FORMS_PREFIX)
+    }
+
+
+def _rules_of(files: dict[str, Any]) -> dict[str, str]:
+    """A version's rule tables (DMN files) by file name."""
+    return {name: str(text) for name, text in sorted(files.items()) if name.endswith(".dmn")}
