@@ -196,3 +196,37 @@ def test_an_upload_with_a_time_limit_in_words_is_refused(api):
     assert "prepare_dossier" in error["fields"]
     versions = api.get("/api/v1/processes", "admin").json["processes"][0]["versions"]
     assert [v["version"] for v in versions] == [1]
+
+
+def test_an_upload_is_held_to_the_panels_rules_for_roles_forms_and_conditions(api):
+    """What the panel cannot produce, a file drawn elsewhere must not bring in either."""
+    from lxml import etree
+
+    ns = {
+        "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+        "s": "http://spiffworkflow.org/bpmn/schema/1.0/core",
+    }
+    root = etree.fromstring(SHIPPED.encode("utf-8"))
+    [role] = root.xpath("//bpmn:lane[@id='lane_office']//s:property[@name='role']", namespaces=ns)
+    role.set("value", "deputy_director")
+    [form] = root.xpath(
+        "//bpmn:userTask[@id='check_dossier']//s:property[@name='formJsonSchemaFilename']",
+        namespaces=ns,
+    )
+    form.set("value", "no_such_form.json")
+    for flow_id, text in (("f_unit_return", "decision == 'return'"), ("f_submit", "True")):
+        [flow] = root.xpath(f"//bpmn:sequenceFlow[@id='{flow_id}']", namespaces=ns)
+        etree.SubElement(flow, f"{{{ns['bpmn']}}}conditionExpression").text = text
+    response = api.client.post(
+        "/api/v1/processes/award_nomination/versions",
+        headers={**api.headers("admin"), "Content-Type": "application/xml"},
+        data=etree.tostring(root, xml_declaration=True, encoding="UTF-8"),
+    )
+    assert response.status_code == 422
+    found = {(p["code"], p["element_id"]) for p in response.json["error"]["problems"]}
+    assert found == {
+        ("unknown_role", "lane_office"),
+        ("unknown_form", "check_dossier"),
+        ("default_with_condition", "f_unit_return"),
+        ("condition_ignored", "f_submit"),
+    }
