@@ -415,6 +415,11 @@ def test_the_administrator_adds_a_deputy_review_step_and_deploys_it(
     # 9. Deploy.
     expect(page.locator("#modeler-deploy")).to_be_enabled()
     page.locator("#modeler-deploy").click()
+    # The catalogue's question first: what deploying does to new and running dossiers.
+    dialog = page.locator("#modeler-deploy-dialog")
+    expect(dialog.locator(".modal-title")).to_have_text("Áp dụng phiên bản 2?")
+    expect(dialog).to_contain_text("Phiên bản 1")
+    dialog.locator("#modeler-deploy-confirm").click()
     expect(page.locator("#modeler-status")).to_have_attribute("data-status", "deployed")
     expect(page.locator("#modeler-deploy")).to_be_disabled()
     shot(page, "modeler_deployed")
