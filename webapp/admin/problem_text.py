@@ -184,7 +184,7 @@ SENTENCES = {
     ),
     "invalid_bpmn": _l("The engine cannot use this diagram (see the technical detail)."),
     "invalid_dmn": _l("The engine cannot read the rule file %(file)s (see the technical detail)."),
-    "invalid_form": _l("The form %(file)s cannot be used: it is not a valid JSON Schema."),
+    "invalid_form": _l("The form %(file)s is refused (see the technical detail)."),
     "decision_not_found": _l(
         "The step “%(name)s” calls the rule table “%(decision)s”, which this version does not "
         "have: add the table or choose another one in the panel."
