@@ -306,3 +306,14 @@ def test_a_lower_threshold_takes_a_refused_dossier_to_steps_it_never_did(db):
     [nominee] = dossier.nominees
     assert (nominee.original_council, nominee.replayed_council) == ("failed", "passed")
     assert (nominee.original_result, nominee.replayed_result) == ("failed", "passed")
+
+
+def test_past_the_reports_time_the_rest_are_listed_as_not_replayed(db, monkeypatch):
+    finish(db, [4])
+    draft = raised_draft(db)
+    monkeypatch.setattr(draft_replay, "REPORT_SECONDS", -1.0)
+    [dossier] = draft_replay.replay_on_version(
+        db, actor_named(db, "admin"), KEY, draft.version
+    ).dossiers
+    assert dossier.stuck.reason == draft_replay.OUT_OF_TIME
+    assert dossier.changed_nominees == []

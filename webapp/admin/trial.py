@@ -41,6 +41,9 @@ STUCK_TEXT = {
         "This version waits for “%(step)s”, a step the dossier never did: no recorded decision."
     ),
     draft_replay.ENGINE_ERROR: _l("This version's engine run failed at “%(step)s”."),
+    draft_replay.OUT_OF_TIME: _l(
+        "Not replayed: the replay ran out of time before this dossier; choose fewer dossiers."
+    ),
 }
 DONE_LABEL = _l("Done")
 

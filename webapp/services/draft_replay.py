@@ -55,6 +55,8 @@ FIELD_REMOVED = "field_removed"  # the step's form no longer has a recorded fiel
 DATA_REFUSED = "data_refused"  # the step's form refuses the recorded values
 NO_DECISION = "no_decision"  # the draft waits for a step the dossier never did
 ENGINE_ERROR = "engine_error"  # the draft's engine run failed (an expression, a budget...)
+OUT_OF_TIME = "out_of_time"  # the report's time ran out before this dossier's turn
+REPORT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,14 @@ def replay_on_version(
     draft = runnable(version)  # ConflictError when the version cannot run
     began = time.perf_counter()
     dossiers = _chosen_dossiers(session, process_key, dossier_codes, last)
-    results = [_replay_one(session, dossier, version, draft.definition) for dossier in dossiers]
+    results = []
+    for dossier in dossiers:
+        # An untrusted draft may spend its whole engine budget on every dossier: past the
+        # report's own budget the rest are listed as not replayed rather than hang the page.
+        if time.perf_counter() - began > REPORT_SECONDS:
+            results.append(_not_replayed(session, dossier))
+            continue
+        results.append(_replay_one(session, dossier, version, draft.definition))
     return ReplayReport(process_key, number, results, time.perf_counter() - began)
 
 
@@ -471,6 +480,40 @@ def _replay_one(
         done,
         len(actions) - done if stuck is None else 0,
         sorted(process.visit_counts()) if process is not None else [],
+    )
+
+
+def _not_replayed(session: Session, dossier: Dossier) -> DossierReplay:
+    """A dossier left out of the report for lack of time: its nominees as recorded."""
+    end, end_name = _original_end(session, dossier.id)
+    nominees = [
+        NomineeReplay(
+            n.id,
+            n.name,
+            n.result,
+            n.result,
+            _council(n),
+            _council(n),
+            n.council_agree,
+            n.council_agree,
+            n.council_members,
+        )
+        for n in sorted(dossier.nominees, key=lambda n: n.position)
+    ]
+    return DossierReplay(
+        dossier.id,
+        dossier.code,
+        dossier.title,
+        dossier.status,
+        end,
+        end_name,
+        None,
+        None,
+        None,
+        nominees,
+        Stuck(OUT_OF_TIME),
+        0,
+        0,
     )
 
 
