@@ -39,11 +39,36 @@ def test_a_refused_condition_names_the_text_and_the_reason(vietnamese):
     assert technical == ""
 
 
-def test_a_reason_the_page_cannot_translate_is_kept_as_a_technical_detail(vietnamese):
+def test_a_syntax_error_is_said_in_vietnamese_with_pythons_words_as_the_detail(vietnamese):
     [problem] = condition("decision ==")
     sentence, technical = problem_text(problem)
-    assert sentence == "Biểu thức “decision ==” bị từ chối."
-    assert technical.startswith("not a valid expression")
+    assert sentence == "Biểu thức “decision ==” bị từ chối: đây không phải một biểu thức hợp lệ."
+    assert technical == "invalid syntax"
+    [script] = [
+        p.as_dict()
+        for p in expression_problems(
+            parse_xml(
+                '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">'
+                '<bpmn:process id="p"><bpmn:scriptTask id="t">'
+                "<bpmn:script>x = 1\nif x</bpmn:script>"
+                "</bpmn:scriptTask></bpmn:process></bpmn:definitions>",
+                "d.bpmn",
+            ),
+            "d.bpmn",
+        )
+    ]
+    sentence, technical = problem_text(script)
+    assert sentence == "Đoạn mã “x = 1 if x” bị từ chối: dòng 2 không phải mã Python hợp lệ."
+    assert technical == "expected ':'"
+
+
+def test_a_reason_the_page_cannot_translate_is_kept_as_a_technical_detail(vietnamese):
+    stored = {
+        "code": "unsafe_expression",
+        "message": "expression refused: something new",
+        "params": {"text": "x", "reason": "something new"},
+    }
+    assert problem_text(stored) == ("Biểu thức “x” bị từ chối.", "something new")
 
 
 def test_a_malformed_file_says_so_and_keeps_the_parsers_words(vietnamese):

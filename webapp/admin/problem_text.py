@@ -391,6 +391,24 @@ REASONS = [
         re.compile(r"a format specification must be written out, not computed"),
         _l("a format specification must be written out, not computed"),
     ),
+    (
+        re.compile(
+            r"(?:not a valid expression: )?too complex or nested too deeply"
+            r"|the expression is nested too deeply"
+        ),
+        _l("it is too complex or nested too deeply"),
+    ),
+]
+# Python's own syntax errors: a sentence says where, the parser's words are the detail.
+SYNTAX = [
+    (
+        re.compile(r"not a valid expression: (?P<detail>.*)", re.S),
+        _l("it is not a valid expression"),
+    ),
+    (
+        re.compile(r"line (?P<line>\d+): (?P<detail>.*)", re.S),
+        _l("line %(line)s is not valid Python"),
+    ),
 ]
 
 
@@ -433,8 +451,17 @@ def problem_text(problem: Mapping[str, Any]) -> tuple[str, str]:
         if reason is not None:
             sentence = _fill(REFUSED[code], {**values, "reason": reason})
             return (sentence, "") if sentence else ("", message)
+        raw = str(values.get("reason", message))
+        for pattern, said in SYNTAX:
+            syntax = pattern.fullmatch(raw)
+            if syntax:
+                said_text = str(said) % {
+                    k: v for k, v in syntax.groupdict().items() if k != "detail"
+                }
+                sentence = _fill(REFUSED[code], {**values, "reason": said_text})
+                return (sentence, syntax.group("detail")) if sentence else ("", message)
         sentence = _fill(REFUSED_WITHOUT_REASON[code], values)
-        return (sentence, str(values.get("reason", message))) if sentence else ("", message)
+        return (sentence, raw) if sentence else ("", message)
     template = SENTENCES.get(code)
     if code in WITHOUT and not values.get(WITHOUT[code][0]):
         template = WITHOUT[code][1]
