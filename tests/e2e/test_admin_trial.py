@@ -5,10 +5,11 @@ Nothing is stored: the page carries the choices itself."""
 from __future__ import annotations
 
 from flask import Flask
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import func, select
 
 from tests.e2e.conftest import log_in, shot
+from tests.e2e.test_accessibility import DESKTOP, violations
 from webapp.models import Dossier, Event, ProcessInstance
 from webapp.request_db import database
 
@@ -63,3 +64,25 @@ def test_an_administrator_tries_the_version_by_clicking_decisions(
     expect(page.locator("#replay-summary")).to_be_visible()
     shot(page, "replay_report")
     assert counts(e2e_app) == before
+
+
+def test_the_trial_pages_have_no_accessibility_violation(browser: Browser, base_url: str) -> None:
+    context = browser.new_context(viewport=DESKTOP, locale="vi-VN", bypass_csp=True)
+    page = context.new_page()
+    try:
+        log_in(page, base_url, "admin")
+        version = f"{base_url}/admin/processes/award_nomination/versions/1"
+        page.goto(f"{version}/try")
+        page.locator("#trial-choose button").first.click()
+        expect(page.locator("#trial-diagram.diagram-ready")).to_be_visible()
+        assert violations(page) == []
+        page.goto(f"{version}/try?path=%5B%7B")
+        assert violations(page) == []
+        page.goto(f"{version}/replay?run=1&codes=KHONG-CO")
+        expect(page.locator("#trial-errors")).to_be_visible()
+        assert violations(page) == []
+        page.goto(f"{version}/replay?run=1")
+        expect(page.locator("#replay-summary")).to_be_visible()
+        assert violations(page) == []
+    finally:
+        context.close()

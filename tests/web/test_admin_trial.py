@@ -219,3 +219,18 @@ def test_a_draft_that_blows_up_is_a_reported_problem_not_a_500(app, client, api)
     replay = client.get(f"/admin/processes/{KEY}/versions/{number}/replay?run=1")
     assert replay.status_code == 200
     assert 'data-stuck="engine_error"' in replay.get_data(as_text=True)
+
+
+def test_a_version_that_cannot_run_says_so(app, client):
+    with database(app).transaction() as session:
+        admin = actor_named(session, "admin")
+        version = version_files.copy_to_draft(session, admin, KEY, 1)
+        process_versions.update_draft(
+            session, admin, KEY, version.version, bpmn_xml="<definitions/>"
+        )
+        number = version.version
+    login(client, "admin")
+    for url in ("try", "replay?run=1"):
+        page = client.get(f"/admin/processes/{KEY}/versions/{number}/{url}")
+        assert page.status_code == 409
+        assert "Phiên bản này không chạy được" in page.get_data(as_text=True)
