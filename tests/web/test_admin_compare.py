@@ -151,3 +151,21 @@ def test_a_lane_given_another_role_and_a_removed_form_are_listed(app, admin):
             "markers"
         ]["a"]["changed"]
     )
+
+
+def test_a_version_compared_with_itself_lists_no_change(admin):
+    data = admin.get(f"/admin/processes/{KEY}/compare.json?a=1&b=1").get_json()
+    assert data["changes"] == {
+        "unchanged": True,
+        "steps": [],
+        "flows": [],
+        "lanes": [],
+        "roles": [],
+        "forms": [],
+        "rules": [],
+    }
+    html = admin.get(f"/admin/processes/{KEY}/compare?a=1&b=1").get_data(as_text=True)
+    assert 'id="compare-unchanged"' in html
+    assert 'id="compare-lanes"' not in html
+    assert 'id="compare-forms"' not in html
+    assert 'id="compare-rules"' not in html

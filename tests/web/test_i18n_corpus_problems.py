@@ -103,18 +103,22 @@ def vietnamese(app):
 
 
 def _uploaded(db: Any, path: Path) -> list[dict[str, Any]]:
-    """The problems an administrator's upload of `path` gets, as the pages list them."""
+    """The problems an administrator's upload of `path` gets, as the pages list them: a .bpmn
+    through the modeler (with version 1's forms and rules) and through the API with the rule
+    files beside it; a .dmn as a rule file of the shipped diagram."""
     admin = actor_named(db, "admin")
+    if path.suffix == ".dmn":
+        bpmn, files = process_versions.read_bundle_dir(ROOT / "bpmn", KEY)
+        files[path.name] = path.read_text(encoding="utf-8-sig")
+        return list(process_versions.create_version(db, admin, KEY, bpmn, files).problems or [])
+    beside = {d.name: d.read_text(encoding="utf-8-sig") for d in path.parent.glob("*.dmn")}
+    text = path.read_bytes().decode("utf-8-sig")
+    problems = list(process_versions.create_version(db, admin, KEY, text, beside).problems or [])
     try:
-        if path.suffix == ".bpmn":
-            version = diagram_drafts.upload_diagram(db, admin, KEY, 1, path.read_bytes(), path.name)
-        else:
-            bpmn, files = process_versions.read_bundle_dir(ROOT / "bpmn", KEY)
-            files[path.name] = path.read_text(encoding="utf-8-sig")
-            version = process_versions.create_version(db, admin, KEY, bpmn, files)
+        drawn = diagram_drafts.upload_diagram(db, admin, KEY, 1, path.read_bytes(), path.name)
     except DiagramProblemsError as refused:
-        return refused.problems
-    return list(version.problems or [])
+        return problems + refused.problems
+    return problems + list(drawn.problems or [])
 
 
 def _hostile_upload(db: Any, case: Case) -> list[dict[str, Any]]:
