@@ -130,6 +130,49 @@ export function propertyCommands(element, name, value, { moddle, bpmnFactory }) 
   return commands;
 }
 
+// A business-rule task's decision -------------------------------------------------------------
+// <spiffworkflow:calledDecisionId>award_rules</spiffworkflow:calledDecisionId>, a generic element
+// whose text is its value: it is replaced whole (a generic element's text cannot be set in place).
+
+function calledDecisionElement(bo) {
+  const values = (bo.extensionElements && bo.extensionElements.values) || [];
+  return values.find((value) => isSpiff(value, 'calledDecisionId'));
+}
+
+export function readCalledDecision(element) {
+  const node = calledDecisionElement(getBusinessObject(element));
+  return ((node && node.$body) || '').trim();
+}
+
+/** The commands that make `decisionId` the task's decision (remove it when empty). */
+export function calledDecisionCommands(element, decisionId, { moddle, bpmnFactory }) {
+  const bo = getBusinessObject(element);
+  const commands = [];
+  let extensionElements = bo.extensionElements;
+  if (!extensionElements) {
+    if (!decisionId) {
+      return commands;
+    }
+    extensionElements = bpmnFactory.create('bpmn:ExtensionElements', { values: [] });
+    extensionElements.$parent = bo;
+    commands.push(update(element, bo, { extensionElements }));
+  }
+  const values = extensionElements.values || [];
+  const old = calledDecisionElement(bo);
+  let replacement = [];
+  if (decisionId) {
+    const node = moddle.createAny(`${spiffPrefix(bo)}:calledDecisionId`, SPIFF_NS, {});
+    node.$body = decisionId;
+    node.$parent = extensionElements;
+    replacement = [ node ];
+  }
+  const next = old
+    ? values.flatMap((value) => (value === old ? replacement : [ value ]))
+    : [ ...values, ...replacement ];
+  commands.push(update(element, extensionElements, { values: next }));
+  return commands;
+}
+
 // Multi-instance ---------------------------------------------------------------------------
 
 export function multiInstance(element) {

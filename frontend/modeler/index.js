@@ -47,8 +47,11 @@ function start(root) {
         __init__: [ 'awardPropertiesProvider' ],
         awardPropertiesProvider: [ 'type', AwardPropertiesProvider ],
         awardConfig: [ 'value', config ],
-        // The server's live checks (a gateway condition under the sandbox's rules).
-        awardChecks: [ 'value', { expression: (text) => post(state.version.urls.check, { text }) } ],
+        // The server's live checks: a gateway condition under the sandbox's rules, a timer's value.
+        awardChecks: [ 'value', {
+          expression: (text) => post(state.version.urls.check, { text }),
+          timer: (timer, text, name) => post(state.version.urls.check, { text, timer, name })
+        } ],
         // bpmn-js's own texts in the page's language (the table comes from the catalog).
         translate: [ 'value', translator(config.bpmnTexts || {}) ]
       }

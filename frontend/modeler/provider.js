@@ -3,6 +3,8 @@
 //   lanes: the role whose holders do the lane's steps
 //   end events: the dossier's outcome
 //   multi-instance tasks: the collection and the element variable
+//   business-rule tasks: the decision they call (a decision of this version's rule tables)
+// and, as groups of their own, a gateway flow's condition (conditions.js) and a timer (timers.js).
 // Preact comes from @bpmn-io/properties-panel (the panel's own copy), never from 'preact'.
 import { jsx } from '@bpmn-io/properties-panel/preact/jsx-runtime';
 import {
@@ -19,17 +21,20 @@ import {
   OUTCOME,
   ROLE,
   TIME_LIMIT,
+  calledDecisionCommands,
   collectionCommands,
   collectionProblem,
   elementVariableCommands,
   idProblem,
   multiInstance,
   propertyCommands,
+  readCalledDecision,
   readCollection,
   readElementVariable,
   readProperty
 } from './extensions';
 import { conditionEntries } from './conditions';
+import { timerEntries } from './timers';
 
 const MULTI = 'properties-panel.multi-command-executor';
 
@@ -208,6 +213,26 @@ function ElementVariable({ element, id }) {
   });
 }
 
+function CalledDecision({ element, id }) {
+  const services = useServices();
+  const { strings, decisions } = services.config;
+  return jsx(SelectEntry, {
+    element,
+    id,
+    label: strings.decision,
+    description: strings.decisionHelp,
+    getValue: () => readCalledDecision(element),
+    setValue: (value) => run(
+      services.commandStack, calledDecisionCommands(element, value || '', services)
+    ),
+    getOptions: () => withCurrent(
+      [ { value: '', label: strings.decisionNone }, ...(decisions || []) ],
+      readCalledDecision(element),
+      strings.decisionMissing
+    )
+  });
+}
+
 function entriesFor(element) {
   const entries = [];
   if (isAny(element, [ 'bpmn:UserTask', 'bpmn:ManualTask' ])) {
@@ -222,6 +247,9 @@ function entriesFor(element) {
       { id: 'award-role', component: RoleSelect, isEdited: isSelectEntryEdited },
       { id: 'award-role-code', component: RoleCode, isEdited: isTextFieldEntryEdited }
     );
+  }
+  if (is(element, 'bpmn:BusinessRuleTask')) {
+    entries.push({ id: 'award-decision', component: CalledDecision, isEdited: isSelectEntryEdited });
   }
   if (is(element, 'bpmn:EndEvent')) {
     entries.push({ id: 'award-outcome', component: OutcomeSelect, isEdited: isSelectEntryEdited });
@@ -257,6 +285,22 @@ export default function AwardPropertiesProvider(propertiesPanel, awardConfig) {
         shouldOpen: true,
         entries: conditions
       });
+    }
+    const timers = timerEntries(element);
+    if (timers.length) {
+      // In place of bpmn-js's timer group, which would write "P3D" as a bare name.
+      const own = groups.findIndex((g) => g.id === 'timer');
+      const group = {
+        id: 'award-timer',
+        label: awardConfig.strings.timerGroup,
+        shouldOpen: true,
+        entries: timers
+      };
+      if (own >= 0) {
+        groups.splice(own, 1, group);
+      } else {
+        groups.splice(groups.findIndex((g) => g.id === 'general') + 1, 0, group);
+      }
     }
     return groups;
   };

@@ -141,14 +141,15 @@ class Api:
         ]
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
-        request = urllib.request.Request(
+        # The test server's loopback http URL, never a file: or custom scheme.
+        request = urllib.request.Request(  # noqa: S310
             f"{self.base_url}/api/v1{path}",
             method=method,
             data=None if body is None else json.dumps(body).encode("utf-8"),
             headers={"Content-Type": "application/json", "Accept": "application/json"}
             | ({"Authorization": f"Bearer {self.token}"} if self.token else {}),
         )
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             return json.loads(response.read())
 
     def complete(self, dossier_id: int, step: str, data: dict[str, Any]) -> None:
@@ -230,9 +231,9 @@ def give_condition(page: Page, flow_id: str, name: str, value_label: str) -> Non
     expect(condition).to_be_visible()
     expect(condition.locator(".award-condition-check")).to_have_attribute("data-accepted", "empty")
     field = entry(page, "award-condition-field")
-    expect(field.locator("option", has_text="Quyết định (bước Phó Giám đốc xem xét)")).to_have_count(
-        1
-    )
+    expect(
+        field.locator("option", has_text="Quyết định (bước Phó Giám đốc xem xét)")
+    ).to_have_count(1)
     field.select_option(label="Quyết định (bước Phó Giám đốc xem xét)")
     entry(page, "award-condition-value").select_option(label=value_label)
     expect(condition.locator("[data-condition-reading]")).to_have_text(
@@ -359,3 +360,64 @@ def test_an_approve_return_branch_built_in_the_browser_sends_each_dossier_its_wa
 
     assert current_steps(url, approved) == [("sign_submission", "director")]
     assert current_steps(url, returned) == [("check_dossier", "office")]
+
+
+def test_a_timer_and_a_rule_task_decision_are_set_in_the_panel(
+    page: Page, app: Flask, url: str
+) -> None:
+    log_in(page, url, "admin")
+    page.goto(f"{url}/admin/processes/{KEY}/versions/1/modeler")
+    expect(page.locator("#modeler-page[data-ready='true']")).to_be_attached(timeout=20_000)
+    page.locator("#modeler-properties").scroll_into_view_if_needed()
+
+    # The rule task shows the decision it calls, among the version's rule tables.
+    click_element(page, "load_council_rules")
+    decision = entry(page, "award-decision")
+    expect(decision).to_have_value("award_rules")
+    expect(decision.locator("option")).to_have_text(
+        ["(chưa chọn quyết định)", re.compile(r"tỷ lệ đồng ý .*\(award_rules\.dmn\)$")]
+    )
+
+    # A timer event (made with the modeling service, as in the test above).
+    timer_id = page.evaluate(
+        """() => {
+          const modeler = document.getElementById('modeler-page').modeler;
+          const registry = modeler.get('elementRegistry');
+          const shape = modeler.get('elementFactory').createShape({
+            type: 'bpmn:IntermediateCatchEvent', eventDefinitionType: 'bpmn:TimerEventDefinition'
+          });
+          return modeler.get('modeling').createShape(
+            shape, { x: 1600, y: 700 }, registry.get('award_participant')).id;
+        }"""
+    )
+    click_element(page, timer_id)
+    expect(page.locator("[data-group-id='group-timer']")).to_have_count(0)
+    kind = entry(page, "award-timer-kind")
+    kind.select_option("duration")
+    check = page.locator("#award-timer-check .award-condition-check")
+    expect(check).to_have_attribute("data-accepted", "false")
+    type_into(page, "award-timer-value", "P99999D")
+    expect(check).to_have_attribute("data-accepted", "false")
+    expect(check).to_contain_text("vượt quá giới hạn")
+    type_into(page, "award-timer-value", "hai ngày")
+    expect(check).to_have_attribute("data-accepted", "false")
+    expect(check).to_contain_text("P3D")
+    type_into(page, "award-timer-value", "P3D")
+    expect(check).to_have_attribute("data-accepted", "true")
+    shot(page, "timer_in_the_panel")
+    xml = page.evaluate(
+        "async () => (await document.getElementById('modeler-page').modeler.saveXML()).xml"
+    )
+    root = etree.fromstring(xml.encode("utf-8"))
+    [duration] = root.xpath(
+        f"//bpmn:intermediateCatchEvent[@id='{timer_id}']"
+        "/bpmn:timerEventDefinition/bpmn:timeDuration",
+        namespaces=NS,
+    )
+    assert duration.text == '"P3D"'
+    # A date instead: the value moves with the kind.
+    kind.select_option("date")
+    expect(check).to_have_attribute("data-accepted", "false")
+    page.evaluate("document.getElementById('modeler-page').modeler.get('commandStack').undo()")
+    expect(kind).to_have_value("duration")
+    expect(entry(page, "award-timer-value")).to_have_value("P3D")

@@ -368,3 +368,32 @@ def test_the_page_offers_the_choice_fields_of_each_form_and_the_decisions(client
     assert [d["value"] for d in config["decisions"]] == ["award_rules"]
     question = config["version"]["deploy_question"]
     assert question["title"] == "Áp dụng phiên bản 1?"
+
+
+def check_timer(client, kind, text, token: str):
+    return client.post(
+        f"{modeler_url(1)}/check-expression",
+        json={"text": text, "timer": kind, "name": "Chờ bổ sung"},
+        headers={"X-CSRFToken": token},
+    )
+
+
+def test_a_timer_value_is_checked_like_an_uploaded_diagram(client):
+    login(client, "admin")
+    token, _config = open_modeler(client)
+    assert check_timer(client, "duration", '"P3D"', token).json["accepted"] is True
+    assert check_timer(client, "cycle", '"R3/P1D"', token).json["accepted"] is True
+    # A value computed from the data is bounded when the timer starts, not here.
+    assert check_timer(client, "duration", "wait_for", token).json["accepted"] is True
+    body = check_timer(client, "duration", '"P99999D"', token).json
+    assert body["accepted"] is False
+    assert "“P99999D” của “Chờ bổ sung” vượt quá giới hạn" in body["message"]
+    body = check_timer(client, "date", '"hai ngày"', token).json
+    assert body["accepted"] is False
+    assert body["message"].startswith("Không đọc được bộ hẹn giờ “hai ngày”")
+    assert "P3D" in body["message"]
+    body = check_timer(client, "duration", "__import__('os')", token).json
+    assert body["accepted"] is False
+    assert "“__import__”" in body["message"]
+    assert check_timer(client, "duration", "", token).json["accepted"] is False
+    assert check_timer(client, "weekly", '"P3D"', token).status_code == 400

@@ -204,6 +204,33 @@ def _page_strings() -> dict[str, str]:
             "the default flow."
         ),
         "conditionCheckFailed": _("The expression could not be checked."),
+        "decision": _("Decision (rule table)"),
+        "decisionHelp": _(
+            "The decision of this version's rule tables the step evaluates with the dossier's "
+            "data; edit the tables on the forms and rules page."
+        ),
+        "decisionNone": _("(no decision)"),
+        "decisionMissing": _("{value} (not among this version's rule tables)"),
+        "timerGroup": _("Timer"),
+        "timerKind": _("Kind of timer"),
+        "timerKindNone": _("(not set)"),
+        "timerDuration": _("After a duration"),
+        "timerDate": _("At a date and time"),
+        "timerCycle": _("Repeatedly (a cycle)"),
+        "timerValue": _("When"),
+        "timerHelp_duration": _(
+            "ISO 8601, in calendar time: P3D is 3 days, PT4H 4 hours, P1M 1 month (the engine's "
+            "timers do not skip weekends or holidays). Start with = to compute it from the "
+            "dossier's data."
+        ),
+        "timerHelp_date": _(
+            "ISO 8601 with its time zone, e.g. 2030-12-31T17:00:00+07:00. Start with = to "
+            "compute it from the dossier's data."
+        ),
+        "timerHelp_cycle": _(
+            "ISO 8601: R3/P1D repeats 3 times, once a day (calendar days). Start with = to "
+            "compute it from the dossier's data."
+        ),
     }
 
 
@@ -392,17 +419,40 @@ def _expression_verdict(text: str) -> dict[str, Any]:
 
 @bp.post(VERSION_URL + "/modeler/check-expression")
 def modeler_check_expression(key: str, number: int) -> ResponseReturnValue:
-    """Whether the engine would accept a gateway condition, said in the page's language (JSON).
+    """Whether the engine would accept a gateway condition (or, with `timer`, a timer's value),
+    said in the page's language (JSON).
 
     Nothing is stored; the same rule as the check of a saved or uploaded diagram."""
     if not _csrf_header_ok():
         return _json_error(_("The page is out of date: reload it and try again."), 400)
     process_versions.get_version(db_session(), key, number)
     body = request.get_json(silent=True)
-    text = body.get("text") if isinstance(body, dict) else None
+    body = body if isinstance(body, dict) else {}
+    text, timer, name = body.get("text"), body.get("timer"), body.get("name")
     if not isinstance(text, str):
         return _json_error(_("The request has no expression to check."), 400)
-    return jsonify({"ok": True, **_expression_verdict(text)})
+    if timer is None:
+        return jsonify({"ok": True, **_expression_verdict(text)})
+    if timer not in modeler_checks.TIMER_KINDS:
+        return _json_error(_("Unknown kind of timer."), 400)
+    label = name if isinstance(name, str) and name.strip() else _("this event")
+    return jsonify({"ok": True, **_timer_verdict(timer, text, label[:80])})
+
+
+def _timer_verdict(kind: str, text: str, name: str) -> dict[str, Any]:
+    """The check's verdict on a timer's value, in the page's language."""
+    if not text.strip():
+        return {"accepted": False, "message": _("The timer has no value yet."), "technical": ""}
+    refusal = modeler_checks.timer_refusal(kind, text)
+    if refusal is None:
+        return {"accepted": True, "message": _("The timer's value is accepted."), "technical": ""}
+    if refusal.code == "unsafe_expression":
+        return _expression_verdict(text)
+    params = {**refusal.params, "name": name}
+    sentence, technical = problem_text(
+        {"code": refusal.code, "message": refusal.reason, "params": params}
+    )
+    return {"accepted": False, "message": sentence or refusal.reason, "technical": technical}
 
 
 @bp.post(VERSION_URL + "/modeler/upload")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from workflows.bounds import TIMER_LIMITS, TimerValueError, check_timer_value, literal_text
 from workflows.dmn_checks import decisions_of
 from workflows.errors import DiagramError
 from workflows.expressions import check_expression
@@ -29,6 +30,37 @@ def expression_refusal(text: str) -> str | None:
         return check_expression(text)
     except (RecursionError, MemoryError):
         return "the expression is nested too deeply"
+
+
+TIMER_KINDS = ("duration", "date", "cycle")
+
+
+@dataclass(frozen=True)
+class TimerVerdict:
+    """Why a timer's value would be refused: a problem code of the check and its params."""
+
+    code: str
+    reason: str
+    params: dict[str, str]
+
+
+def timer_refusal(kind: str, expression: str) -> TimerVerdict | None:
+    """Why the check of a saved diagram would refuse this timer, or None when it would not.
+
+    The expression is checked like any other; a literal value is held to the timer limits
+    (a computed one is held to them by the script engine when the timer starts)."""
+    reason = expression_refusal(expression)
+    if reason is not None:
+        return TimerVerdict("unsafe_expression", reason, {"reason": reason})
+    value = literal_text(expression)
+    if value is None or kind not in TIMER_KINDS:
+        return None
+    try:
+        check_timer_value(kind, value)  # type: ignore[arg-type]
+    except TimerValueError as exc:
+        code = "timer_out_of_bounds" if exc.out_of_bounds else "invalid_timer"
+        return TimerVerdict(code, str(exc), {"text": value, **TIMER_LIMITS})
+    return None
 
 
 def decision_choices(files: Mapping[str, str]) -> list[DecisionChoice]:
