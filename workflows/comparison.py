@@ -4,7 +4,7 @@ changed, with what changed."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -259,7 +259,21 @@ class _Table:
     name: str | None
     hit_policy: str
     columns: dict[str, str]
-    rows: dict[str, str]
+    rows: dict[str, _Row]
+
+
+@dataclass(frozen=True)
+class _Row:
+    label: str  # the rule's description, else its id
+    cells: tuple[tuple[str, str], ...]  # (column heading, cell text)
+
+    def text(self, only: Collection[int] | None = None) -> str:
+        """The row's cells, "heading: cell; ...", or only those at the positions given."""
+        return "; ".join(
+            f"{head}: {cell}"
+            for n, (head, cell) in enumerate(self.cells)
+            if only is None or n in only
+        )
 
 
 def _tables(text: str) -> dict[str, _Table] | None:
@@ -291,15 +305,35 @@ def _tables(text: str) -> dict[str, _Table] | None:
                     " ".join((d.text or "").split()) for d in _children(rule, "description")
                 ).strip()
                 key = rule.get("id") or f"#{number}"
-                values = "; ".join(
-                    f"{heads[n] if n < len(heads) else n + 1}: {_cell(c)}"
-                    for n, c in enumerate(cells)
+                rows[key] = _Row(
+                    label or key,
+                    tuple(
+                        (heads[n] if n < len(heads) else str(n + 1), _cell(c))
+                        for n, c in enumerate(cells)
+                    ),
                 )
-                rows[key] = f"{label} — {values}" if label else values
             tables[str(decision.get("id") or "")] = _Table(
                 decision.get("name"), table.get("hitPolicy") or "UNIQUE", columns, rows
             )
     return tables
+
+
+def _row_changes(old: Mapping[str, _Row], new: Mapping[str, _Row]) -> list[Change]:
+    """Rows (matched by rule id) added or removed whole; a changed row by its changed cells."""
+    added, removed, both = _keyed(old, new)
+    changes = [Change(f"rule:{new[k].label}", None, new[k].text()) for k in added]
+    changes += [Change(f"rule:{old[k].label}", old[k].text(), None) for k in removed]
+    for key in both:
+        was, now = old[key], new[key]
+        if was == now:
+            continue
+        differ = None
+        if len(was.cells) == len(now.cells):
+            differ = {
+                n for n, (a, b) in enumerate(zip(was.cells, now.cells, strict=True)) if a != b
+            }
+        changes.append(Change(f"rule:{now.label}", was.text(differ), now.text(differ)))
+    return changes
 
 
 def compare_rules(before: Mapping[str, str], after: Mapping[str, str]) -> list[ItemChange]:
@@ -326,10 +360,7 @@ def compare_rules(before: Mapping[str, str], after: Mapping[str, str]) -> list[I
             if was.hit_policy != now.hit_policy:
                 changes.append(Change("hit_policy", was.hit_policy, now.hit_policy))
             changes += _changed_entries(was.columns, now.columns)
-            changes += [
-                Change(f"rule:{c.attribute}", c.before, c.after)
-                for c in _changed_entries(was.rows, now.rows)
-            ]
+            changes += _row_changes(was.rows, now.rows)
         names = [t.name for t in new.values() if t.name]
         result.append(ItemChange("changed", name, names[0] if names else None, changes))
     return result
