@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from flask import session
 from tests.conftest import actor_named
 from tests.hostile.builders import SHIPPED_BPMN, content, diagram_for, shipped_files
 from tests.hostile.cases import CASES, Case
+from tests.web.pages import login
 from tests.workflows.test_checks import CORPUS
 from webapp.admin import problem_text as texts
 from webapp.admin.problem_text import described
@@ -164,3 +166,29 @@ def test_every_problem_of_a_hostile_upload_reads_in_vietnamese(db, vietnamese, c
     if case.expect == ("check",):
         assert problems, "the check let it through"
     _assert_vietnamese(problems)
+
+
+ENGINE_SAMPLES = [
+    "camunda/data/DMNMultiInstance.bpmn",  # a decision named the Camunda way
+    "bpmn/data/exclusive_gateway_no_default.bpmn",
+    "bpmn/data/data_object_invalid.bpmn",  # the BPMN schema
+    "bpmn/data/call_activity_end_event.bpmn",  # a called process not in the file
+]
+
+
+@pytest.mark.parametrize("name", ENGINE_SAMPLES)
+def test_the_version_page_shows_the_engines_words_only_as_the_marked_detail(client, name):
+    from tests.web.test_admin_modeler import upload
+
+    login(client, "admin")
+    answer = upload(client, 1, (CORPUS / name).read_bytes(), Path(name).name)
+    assert answer.status_code == 302
+    number = int(re.search(r"/versions/(\d+)/modeler", answer.headers["Location"]).group(1))
+    html = client.get(f"/admin/processes/{KEY}/versions/{number}").get_data(as_text=True)
+    rows = re.findall(r'<tr data-problem-code="[^"]+">.*?</tr>', html, re.S)
+    assert rows
+    for row in rows:
+        shown = re.sub(r'<span class="problem-technical">.*?</span></span>', " ", row, flags=re.S)
+        shown = unescape(re.sub(r"<code[^>]*>.*?</code>|<[^>]+>", " ", shown, flags=re.S))
+        names = [*re.findall(r"“([^”]*)”", shown), f"{KEY}.bpmn", Path(name).name]
+        assert english_left(shown, names) == [], shown
