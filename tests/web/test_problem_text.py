@@ -287,3 +287,27 @@ def test_every_engine_code_has_a_title_and_a_sentence(vietnamese):
     assert set(texts.PROBLEM_LABELS) <= set(texts.SENTENCES) | set(texts.REFUSED) | {
         "definition_without_id"
     }
+
+
+def test_every_engine_message_the_check_knows_reads_in_vietnamese(vietnamese):
+    from tests.web.test_i18n_corpus_problems import english_left
+    from tests.workflows.test_checks import ENGINE_MESSAGES
+    from workflows.engine_messages import validation_problem
+
+    for message, code in ENGINE_MESSAGES:
+        problem = validation_problem(
+            message.rstrip(". "),
+            element_id="t1",
+            name="Bước",
+            line=7,
+            file_name="d.bpmn",
+            root=None,
+        ).as_dict()
+        [shown] = described([problem])
+        quoted = [str(v) for v in problem["params"].values()] + ["d.bpmn"]
+        assert shown["sentence"], code
+        assert english_left(shown["sentence"], quoted) == [], shown["sentence"]
+        assert english_left(shown["label"], quoted) == [], shown["label"]
+        # The check's own sentence for a flow without condition needs no engine words.
+        expected = "" if code == "flow_without_condition" else message.rstrip(". ")
+        assert shown["technical"] == expected, code

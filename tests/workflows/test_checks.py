@@ -208,3 +208,69 @@ def test_a_rule_file_the_engine_cannot_read_is_a_problem_not_a_crash():
     assert [(p.code, p.file_name) for p in result.problems] == [
         ("dmn_without_decision", "empty.dmn")
     ]
+
+
+# SpiffWorkflow 3.2's own validation messages (bpmn/parser, spiff/parser), as it words them.
+ENGINE_MESSAGES = [
+    ("Non-default exclusive outgoing sequence flow without condition", "flow_without_condition"),
+    ('No DMN Diagram available with id "rules", Available DMN ids are: a', "decision_not_found"),
+    (
+        "The process 'sub' was not found. Did you mean one of the following: main?",
+        "called_process_missing",
+    ),
+    ('No "calledElement" attribute for Call Activity', "call_without_process"),
+    ("A Service Task must have an operator", "service_task_without_operator"),
+    ("A loopMaximum or loopCondition must be specified for Loop Tasks", "loop_without_limit"),
+    (
+        "A multiinstance task must specify a cardinality or a loop input data reference",
+        "multi_instance_without_input",
+    ),
+    (
+        "A multiinstance task must specify exactly one of cardinality or loop input data reference",
+        "multi_instance_two_inputs",
+    ),
+    ("Cancel Events may only be used with transactions", "cancel_outside_transaction"),
+    ("Data Store with name Store has no implementation", "unknown_data_store"),
+    ("Signal identifier is missing from bpmn xml", "definition_without_id"),
+    ("Could not find messageRef from message event definition: m1", "unknown_message"),
+    (
+        "Correlation is missing correlation property retrieval expressions: c1",
+        "correlation_incomplete",
+    ),
+    ("No start event found", "no_start_event"),
+    ("There is no support implemented for this task type", "unsupported_element"),
+    ("Process sub is not executable", "process_not_executable"),
+    ("Duplicate process ID: main", "duplicate_process"),
+    ("Conditional event definition with missing condition", "conditional_event_without_condition"),
+    ("Time Specification Error. bad", "timer_unreadable"),
+    ("Cannot resolve dataInputAssociation d1", "unknown_data_reference"),
+    (
+        "Exactly one start event is required in a SubWorkflow Task; found 2",
+        "subprocess_start_events",
+    ),
+    ("A SubWorkflow Must contain an End event", "subprocess_without_end"),
+    ("Invalid Script Task.  No Script Provided. x", "script_missing"),
+    ("Sequential ordering for ad hoc subprocesses not supported", "ad_hoc_sequential"),
+    ("Ad hoc subprocesses may not contain start or end events", "ad_hoc_with_events"),
+    ("Multiple outgoing flows are not supported for tasks of type", "several_outgoing_flows"),
+    (
+        "When looking for a task spec, we found two items, perhaps a form has the same ID? (t1)",
+        "duplicate_id",
+    ),
+    ("Element '{x}task', attribute 'id': 'a b' is not a valid value", "schema_violation"),
+    ("KeyError('x')", "element_unreadable"),
+    ("Something SpiffWorkflow will say one day", "invalid_bpmn"),
+]
+
+
+@pytest.mark.parametrize(("message", "code"), ENGINE_MESSAGES)
+def test_each_engine_message_is_classified(message, code):
+    from workflows.engine_messages import validation_problem
+
+    problem = validation_problem(
+        message.rstrip(". "), element_id="t1", name="Bước", line=7, file_name="d.bpmn", root=None
+    )
+    assert (problem.code, problem.element_id, problem.line) == (code, "t1", 7)
+    assert problem.message == message.rstrip(". ")
+    if code != "invalid_bpmn":
+        assert problem.params["name"] == "Bước"
