@@ -199,6 +199,13 @@ def click_element(page: Page, element_id: str, at: tuple[float, float] | None = 
     expect(selected).to_have_class(SELECTED)
 
 
+def modeler_xml(page: Page) -> str:
+    """The diagram as the modeler would save it now."""
+    return page.evaluate(
+        "async () => (await document.getElementById('modeler-page').modeler.saveXML()).xml"
+    )
+
+
 def entry(page: Page, entry_id: str):
     """An input of the properties panel, its group opened."""
     if entry_id.startswith(("award-condition", "award-default")):
@@ -377,6 +384,17 @@ def test_a_timer_and_a_rule_task_decision_are_set_in_the_panel(
     expect(decision.locator("option")).to_have_text(
         ["(chưa chọn quyết định)", re.compile(r"tỷ lệ đồng ý .*\(award_rules\.dmn\)$")]
     )
+    # Cleared, then chosen again: the file says so as the engine reads it.
+    decision.select_option("")
+    assert "calledDecisionId" not in modeler_xml(page)
+    decision.select_option("award_rules")
+    expect(decision).to_have_value("award_rules")
+    [called] = etree.fromstring(modeler_xml(page).encode("utf-8")).xpath(
+        "//bpmn:businessRuleTask[@id='load_council_rules']"
+        "/bpmn:extensionElements/spiffworkflow:calledDecisionId/text()",
+        namespaces={**NS, "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"},
+    )
+    assert called == "award_rules"
 
     # A timer event (made with the modeling service, as in the test above).
     timer_id = page.evaluate(
@@ -405,10 +423,7 @@ def test_a_timer_and_a_rule_task_decision_are_set_in_the_panel(
     type_into(page, "award-timer-value", "P3D")
     expect(check).to_have_attribute("data-accepted", "true")
     shot(page, "timer_in_the_panel")
-    xml = page.evaluate(
-        "async () => (await document.getElementById('modeler-page').modeler.saveXML()).xml"
-    )
-    root = etree.fromstring(xml.encode("utf-8"))
+    root = etree.fromstring(modeler_xml(page).encode("utf-8"))
     [duration] = root.xpath(
         f"//bpmn:intermediateCatchEvent[@id='{timer_id}']"
         "/bpmn:timerEventDefinition/bpmn:timeDuration",
