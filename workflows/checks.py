@@ -442,7 +442,9 @@ def _gateway_problems(
         if element.kind not in GATEWAYS_NEEDING_DEFAULT:
             continue
         outgoing = [f for f in diagram.flows.values() if f.source == element.element_id]
-        if len(outgoing) > 1 and not any(f.is_default for f in outgoing):
+        # One conditional flow alone is no default either: when it is false the run stops.
+        conditional = len(outgoing) > 1 or any(f.condition for f in outgoing)
+        if conditional and not any(f.is_default for f in outgoing):
             problems.append(
                 Problem(
                     "no_default_flow",

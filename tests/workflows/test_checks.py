@@ -274,3 +274,14 @@ def test_each_engine_message_is_classified(message, code):
     assert problem.message == message.rstrip(". ")
     if code != "invalid_bpmn":
         assert problem.params["name"] == "Bước"
+
+
+def test_a_gateway_with_one_conditional_flow_and_no_default_is_a_problem():
+    result = check_bundle(
+        _gateway(
+            '<bpmn:sequenceFlow id="to_yes" sourceRef="gw" targetRef="yes">'
+            "<bpmn:conditionExpression>decision == 'approve'</bpmn:conditionExpression>"
+            "</bpmn:sequenceFlow>"
+        )
+    )
+    assert ("no_default_flow", "gw") in {(p.code, p.element_id) for p in result.problems}
