@@ -32,7 +32,8 @@ def upgrade_database(app: Flask) -> None:
     cfg = alembic_config(db.url)
     with db.engine.begin() as connection:
         cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
+        # "heads": migrations written side by side branch from one parent until a merge joins them.
+        command.upgrade(cfg, "heads")
     db.optimize()
 
 
