@@ -39,7 +39,6 @@ from webapp.services.auth import hash_password
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLE = ROOT / "webapp" / "static" / "build" / "modeler.js"
 KEY = "award_nomination"
-SELECTED = re.compile(r"(^|\s)selected(\s|$)")
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
 SIMPLIFIED_DOSSIER = {
     "title": "Đề nghị tặng Bằng khen của Bộ trưởng (thủ tục đơn giản)",
@@ -68,9 +67,9 @@ BUILD_STRUCTURE = """
   return { lane: lane.id, task: task.id, gateway: gateway.id, approve: approve.id, back: back.id };
 }
 """
-# Where an element is on the screen, after scrolling the canvas to it: a shape's centre (or
-# `at`, a point of the diagram), a point a quarter along a connection's first
-# segment.
+# Where an element is on the screen, after scrolling the canvas to put it in the middle: a
+# shape's centre (or `at`, a point of the diagram), a point a quarter along a connection's
+# first segment.
 POINT_ON_SCREEN = """
 ([id, at]) => {
   const modeler = document.getElementById('modeler-page').modeler;
@@ -78,12 +77,10 @@ POINT_ON_SCREEN = """
   const element = modeler.get('elementRegistry').get(id);
   // A selected connection's segments are handles to drag it by, not to click.
   modeler.get('selection').select(null);
-  canvas.scrollToElement(element, { top: 150, bottom: 150, left: 300, right: 300 });
   let x = element.x + element.width / 2;
   let y = element.y + element.height / 2;
   if (at) {
     [ x, y ] = at;
-    canvas.scroll({ dx: 0, dy: 0 });
   } else if (element.waypoints) {
     const points = element.waypoints;
     const index = points.slice(1).findIndex(
@@ -93,10 +90,13 @@ POINT_ON_SCREEN = """
     x = start.x + (end.x - start.x) / 4;
     y = start.y + (end.y - start.y) / 4;
   }
-  canvas.getContainer().scrollIntoView({ block: 'nearest' });
+  // The point in the middle of the canvas, the canvas on the screen.
   const box = canvas.viewbox();
+  const { width, height } = box;
+  canvas.viewbox({ x: x - width / 2, y: y - height / 2, width, height });
+  canvas.getContainer().scrollIntoView({ block: 'nearest' });
   const rect = canvas.getContainer().getBoundingClientRect();
-  return { x: rect.left + (x - box.x) * box.scale, y: rect.top + (y - box.y) * box.scale };
+  return { x: rect.left + rect.width / 2, y: rect.top + rect.height / 2 };
 }
 """
 
@@ -195,8 +195,12 @@ def click_element(page: Page, element_id: str, at: tuple[float, float] | None = 
     """Click an element of the diagram (it becomes the panel's element)."""
     point = page.evaluate(POINT_ON_SCREEN, [element_id, list(at) if at else None])
     page.mouse.click(point["x"], point["y"])
-    selected = page.locator(f"#modeler-canvas g.djs-element[data-element-id='{element_id}']")
-    expect(selected).to_have_class(SELECTED)
+    # A click on a flow's name selects its label, which shows the flow in the panel too.
+    selected = page.locator(
+        f"#modeler-canvas g.djs-element[data-element-id='{element_id}'].selected, "
+        f"#modeler-canvas g.djs-element[data-element-id='{element_id}_label'].selected"
+    )
+    expect(selected).to_have_count(1)
 
 
 def modeler_xml(page: Page) -> str:
@@ -395,6 +399,25 @@ def test_a_timer_and_a_rule_task_decision_are_set_in_the_panel(
         namespaces={**NS, "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"},
     )
     assert called == "award_rules"
+
+    # The shipped diagram's conditions read back: field = value where they have that shape,
+    # as an expression otherwise; a default flow says so.
+    condition = page.locator("#modeler-properties [data-group-id='group-award-condition']")
+    click_element(page, "f_sign_return")
+    expect(condition.locator("[data-condition-reading]")).to_have_text(
+        "Đi theo luồng này khi: Quyết định = Trả lại Văn phòng Sở"
+    )
+    expect(entry(page, "award-condition-field")).to_have_value("decision")
+    click_element(page, "f_council_pass")
+    expect(entry(page, "award-condition-expression")).to_have_value('len(tally["passed"]) > 0')
+    expect(entry(page, "award-condition-field")).to_have_value("")
+    expect(entry(page, "award-condition-field").locator("option:checked")).to_have_text(
+        "(biểu thức viết bên dưới)"
+    )
+    expect(condition.locator(".award-condition-check")).to_have_attribute("data-accepted", "true")
+    click_element(page, "f_sign_approve")
+    expect(entry(page, "award-default-flow")).to_be_checked()
+    expect(entry(page, "award-condition-expression")).to_have_count(0)
 
     # A timer event (made with the modeling service, as in the test above).
     timer_id = page.evaluate(
