@@ -323,6 +323,13 @@ def test_an_approve_return_branch_built_in_the_browser_sends_each_dossier_its_wa
     entry(page, "award-default-flow").check()
     expect(entry(page, "award-condition-expression")).to_have_count(0)
     expect(entry(page, "award-default-flow")).to_be_checked()
+    # One step of undo puts the condition back and clears the default; redo makes it again.
+    page.evaluate("document.getElementById('modeler-page').modeler.get('commandStack').undo()")
+    expect(entry(page, "award-default-flow")).not_to_be_checked()
+    expect(entry(page, "award-condition-expression")).to_have_value('decision == "return"')
+    page.evaluate("document.getElementById('modeler-page').modeler.get('commandStack').redo()")
+    expect(entry(page, "award-default-flow")).to_be_checked()
+    expect(entry(page, "award-condition-expression")).to_have_count(0)
     page.locator("#modeler-save").click()
     expect(page.locator("#problem-count")).to_have_text("0")
     expect(page.locator("#modeler-page[data-state='clean']")).to_be_attached()
