@@ -16,6 +16,7 @@ from workflows.errors import (
     UnsafeExpressionError,
     WorkflowError,
 )
+from workflows.messages import NotWaitingError, ThrownMessage, WaitingMessage
 from workflows.records import AutomatedStep, HumanTask, InstanceStatus
 from workflows.runtime import RunningProcess
 from workflows.serialization import SERIALIZER_VERSION, dump_spec, load_spec
@@ -31,13 +32,16 @@ __all__ = [
     "HumanTask",
     "InstanceStatus",
     "LaneInfo",
+    "NotWaitingError",
     "Problem",
     "ProcessDefinition",
     "ProcessRuntimeError",
     "RunningProcess",
     "StateLoadError",
     "TaskNotReadyError",
+    "ThrownMessage",
     "UnsafeExpressionError",
+    "WaitingMessage",
     "WorkflowError",
     "check_bundle",
     "dump_spec",

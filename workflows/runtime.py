@@ -13,7 +13,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundExcepti
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
-from workflows import budget, guards
+from workflows import budget, guards, messages
 from workflows.definition import ProcessDefinition
 from workflows.errors import (
     BudgetExceededError,
@@ -124,6 +124,28 @@ class RunningProcess:
                 self._workflow.refresh_timers()
             except SpiffWorkflowException as exc:
                 raise _runtime_error(exc, None) from exc
+            return self._run_engine(turn)
+
+    # ----- messages between instances --------------------------------------------------------
+
+    def uses_messages(self) -> bool:
+        """Whether this process throws or catches messages at all (ad-hoc dossiers do not)."""
+        return messages.uses_messages(
+            [self.definition.spec, *self.definition.subprocess_specs.values()]
+        )
+
+    def take_thrown_messages(self) -> list[messages.ThrownMessage]:
+        """The messages the last turns threw that nobody in this instance caught."""
+        return messages.take_thrown(self._workflow)
+
+    def waiting_messages(self) -> list[messages.WaitingMessage]:
+        """The messages this instance waits for, with the correlation values it expects."""
+        return messages.waiting(self._workflow)
+
+    def receive(self, message: messages.ThrownMessage) -> list[AutomatedStep]:
+        """Deliver a message thrown by another instance, then run what follows."""
+        with budget.turn(separate=True) as turn:
+            messages.deliver(self._workflow, message)
             return self._run_engine(turn)
 
     # ----- internals --------------------------------------------------------------------------
