@@ -1,10 +1,20 @@
 """Every model, imported so that the metadata is complete (Alembic, create_all)."""
 
 from webapp.models.audit import AuditEvent
+from webapp.models.ballots import BallotBox, BallotCount, CouncilSession
 from webapp.models.dossier import Attachment, Dossier, Movement, Nominee
 from webapp.models.moves import InstanceMove
 from webapp.models.org import ApiToken, OrgUnit, Role, RoleAssignment, User
 from webapp.models.process import ProcessInstance, ProcessVersion
+from webapp.models.rounds import (
+    MessageSubscription,
+    Round,
+    RoundEntry,
+    RoundEvent,
+    RoundInstance,
+    RoundListItem,
+)
+from webapp.models.rules import DocumentRequirement, RepeatAwardPeriod, RuleSetBasis, SimplifiedCase
 from webapp.models.setting import AppSetting
 from webapp.models.work import Event, WorkItem
 
@@ -13,16 +23,29 @@ __all__ = [
     "AppSetting",
     "Attachment",
     "AuditEvent",
+    "BallotBox",
+    "BallotCount",
+    "CouncilSession",
+    "DocumentRequirement",
     "Dossier",
     "Event",
     "InstanceMove",
+    "MessageSubscription",
     "Movement",
     "Nominee",
     "OrgUnit",
     "ProcessInstance",
     "ProcessVersion",
+    "RepeatAwardPeriod",
     "Role",
     "RoleAssignment",
+    "Round",
+    "RoundEntry",
+    "RoundEvent",
+    "RoundInstance",
+    "RoundListItem",
+    "RuleSetBasis",
+    "SimplifiedCase",
     "User",
     "WorkItem",
 ]

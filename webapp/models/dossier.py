@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db import Base, UTCDateTime, utcnow
@@ -18,6 +18,13 @@ class Movement(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(60), unique=True)
     name: Mapped[str] = mapped_column(String(500))
+    plan_number: Mapped[str | None] = mapped_column(String(60))
+    plan_date: Mapped[date | None] = mapped_column(Date)
+    issuing_level: Mapped[str | None] = mapped_column(String(20))  # ministry|department|unit
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
+    criteria: Mapped[str | None] = mapped_column(Text)
+    award_forms: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class Dossier(Base):
@@ -36,6 +43,8 @@ class Dossier(Base):
     track: Mapped[str] = mapped_column(String(20))
     procedure: Mapped[str] = mapped_column(String(20))
     simplified_reason: Mapped[str | None] = mapped_column(Text)
+    # The Law 06/2022 Art. 85 case chosen (a SimplifiedCase code); older dossiers have only text.
+    simplified_case: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20), default="in_progress")
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
     movement_id: Mapped[int | None] = mapped_column(ForeignKey("movement.id"))
@@ -71,6 +80,12 @@ class Nominee(Base):
     birth_date: Mapped[date | None] = mapped_column(Date)
     staff_category: Mapped[str | None] = mapped_column(String(20))
     posthumous: Mapped[bool] = mapped_column(Boolean, default=False)
+    # For the report templates: an individual's unit, a posthumous award's date of death and the
+    # relative who receives it, and the organisation unit a collective is.
+    work_unit: Mapped[str | None] = mapped_column(String(300))
+    death_date: Mapped[date | None] = mapped_column(Date)
+    next_of_kin: Mapped[str | None] = mapped_column(String(300))
+    org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))
     achievement: Mapped[str | None] = mapped_column(Text)
     result: Mapped[str] = mapped_column(String(20), default="pending")
     council_agree: Mapped[int | None] = mapped_column(Integer)
@@ -82,6 +97,7 @@ class Nominee(Base):
     decided_by: Mapped[str | None] = mapped_column(String(200))
 
     dossier: Mapped[Dossier] = relationship(back_populates="nominees")
+    org_unit = relationship("OrgUnit")
 
 
 class Attachment(Base):
