@@ -228,7 +228,11 @@ def test_rules_come_from_the_decision_table(driver):
     d = driver(award_form="hcld_3")
     to_council(d)
     rules = next(s for s in d.steps if s.element_id == "load_council_rules")
-    assert rules.updates == {"quorum": pytest.approx(2 / 3), "threshold": pytest.approx(2 / 3)}
+    assert rules.updates == {
+        "quorum": pytest.approx(2 / 3),
+        "threshold": pytest.approx(2 / 3),
+        "secret": True,  # a state award: the council votes by secret ballot
+    }
 
 
 def test_completed_task_cannot_be_completed_twice(driver):

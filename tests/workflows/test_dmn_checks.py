@@ -167,7 +167,7 @@ def test_decisions_and_the_tasks_that_call_them():
     [decision] = decisions_of(parse_xml(RULES, "award_rules.dmn"))
     assert decision.decision_id == "award_rules"
     assert decision.inputs == ("award_form",)
-    assert decision.outputs == ("quorum", "threshold")
+    assert decision.outputs == ("quorum", "threshold", "secret")
     assert (decision.hit_policy, decision.rule_count) == ("UNIQUE", 3)
     bpmn = parse_xml((BPMN_DIR / "award_nomination.bpmn").read_bytes(), "award_nomination.bpmn")
     assert called_decisions(bpmn) == {"load_council_rules": "award_rules"}

@@ -7,7 +7,6 @@ engine counts the votes, and the dossier goes on, in one transaction at one new 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -16,7 +15,9 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from webapp.db import utcnow
 from webapp.models import Dossier, ProcessInstance, ProcessVersion, WorkItem
 from webapp.permissions import Actor, can_close_votes
+from webapp.services import council_session
 from webapp.services.concurrency import conflicts_as_409
+from webapp.services.council_votes import OpenVote, ballots_of, open_vote
 from webapp.services.dossier_effects import engine_context
 from webapp.services.dossiers import DossierDetail, detail_of, get_visible_dossier
 from webapp.services.engine_turns import finish_turn, mark_done
@@ -26,6 +27,9 @@ from webapp.services.history import record
 from webapp.services.instances import load_process, save_process
 from webapp.services.process_versions import form_schema
 from workflows import AutomatedStep, ProcessRuntimeError, TaskNotReadyError
+from workflows.operations import sealed_counts
+
+__all__ = ["ABSENT", "OpenVote", "close_vote", "open_vote"]
 
 ABSENT = "absent"
 MAX_COMMENT = 4000
@@ -37,45 +41,6 @@ REASON_SCHEMA = {
         "comment": {"type": "string", "minLength": 1, "pattern": "\\S", "maxLength": MAX_COMMENT}
     },
 }
-
-
-@dataclass(frozen=True)
-class OpenVote:
-    """A vote under way on a dossier: who voted, who has not yet."""
-
-    step: str
-    title: str
-    voted: list[str]
-    waiting: list[str]
-
-
-def _ballots(session: Session, dossier: Dossier) -> list[WorkItem]:
-    # A step waiting for named people, one work item each: the ballots of a multi-instance vote.
-    return list(
-        session.scalars(
-            select(WorkItem)
-            .where(WorkItem.dossier_id == dossier.id, WorkItem.assignee_id.is_not(None))
-            .options(joinedload(WorkItem.assignee))
-            .order_by(WorkItem.id)
-        )
-    )
-
-
-def open_vote(session: Session, dossier: Dossier) -> OpenVote | None:
-    """The vote under way on the dossier, or None when no ballot is open."""
-    ballots = _ballots(session, dossier)
-    waiting = [b for b in ballots if b.status == "open"]
-    if not waiting:
-        return None
-    # The same step may have been voted before (a return from the ministry): this round only.
-    round_started = min(b.created_at for b in waiting)
-    this_round = [b for b in ballots if b.step == waiting[0].step and b.created_at >= round_started]
-    return OpenVote(
-        step=waiting[0].step,
-        title=waiting[0].title,
-        voted=[b.assignee.full_name for b in this_round if b.status == "done" and b.assignee],
-        waiting=[b.assignee.full_name for b in waiting if b.assignee],
-    )
 
 
 def _absent_data(version: ProcessVersion, item: WorkItem) -> dict[str, Any]:
@@ -100,7 +65,7 @@ def _close(session: Session, actor: Actor, dossier_id: int, comment: Any) -> Dos
     if not can_close_votes(actor, dossier):
         raise PermissionDeniedError("only the council's chair may close a vote")
     text = str(validate_form(REASON_SCHEMA, {"comment": comment})["comment"]).strip()
-    waiting = [b for b in _ballots(session, dossier) if b.status == "open"]
+    waiting = [b for b in ballots_of(session, dossier) if b.status == "open"]
     if not waiting:
         raise ConflictError("no vote is under way on this dossier", code="no_open_vote")
     dossier = session.get_one(
@@ -118,9 +83,13 @@ def _close(session: Session, actor: Actor, dossier_id: int, comment: Any) -> Dos
     process = load_process(session, instance)
     context = engine_context(session, dossier)
     steps: list[AutomatedStep] = []
+    # A secret vote is counted from its ballot box: the engine's ballots only say who voted.
+    counts = council_session.sealed_counts_for_close(session, dossier, waiting[0].step)
     try:
-        for ballot in waiting:
-            steps += process.complete(ballot.task_id, {**_absent_data(version, ballot), **context})
+        with sealed_counts(counts):
+            for ballot in waiting:
+                data = {**_absent_data(version, ballot), **context}
+                steps += process.complete(ballot.task_id, data)
     except TaskNotReadyError as exc:
         raise ConflictError("someone voted at the same time; try again", code="stale") from exc
     except ProcessRuntimeError as exc:
@@ -144,5 +113,6 @@ def _close(session: Session, actor: Actor, dossier_id: int, comment: Any) -> Dos
         at=now,
     )
     finish_turn(session, dossier, instance, process, steps, None, now)
+    council_session.after_turn(session, actor, dossier, None, {}, steps, now)
     session.flush()
     return detail_of(session, dossier, version)

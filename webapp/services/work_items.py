@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 from webapp.db import utcnow
 from webapp.models import Dossier, Event, ProcessInstance, ProcessVersion, User, WorkItem
 from webapp.permissions import Actor, can_do_work_item
+from webapp.services import council_session
 from webapp.services.attachments import Upload, check_upload, store_attachments
+from webapp.services.ballot_box import SEALED
 from webapp.services.concurrency import conflicts_as_409
 from webapp.services.dossier_effects import (
     apply_dossier_edits,
@@ -37,6 +39,7 @@ from webapp.services.instances import load_process, save_process
 from webapp.services.nominees_in_play import nominee_ids_in_play, nominee_ids_out_of_play
 from webapp.services.process_versions import definition_of, form_schema
 from workflows import ProcessRuntimeError, TaskNotReadyError
+from workflows.operations import sealed_counts
 
 # Form fields that change the dossier itself and are not handed to the engine.
 DOSSIER_EDIT_FIELDS = frozenset({"nominees", "title", "track", "simplified_reason"})
@@ -251,6 +254,9 @@ def complete_work_item(
         check_upload(upload)
     with conflicts_as_409():
         detail, event = _complete(session, actor, item_id, data)
+    if uploads and SEALED in (event.data or {}).values():
+        # A file kept under a secret ballot's line could say what the member chose.
+        raise InvalidDataError("a secret ballot takes no files", {"attachments": "not allowed"})
     _store_step_files(session, actor, detail.dossier, uploads, reports, event)
     return detail
 
@@ -324,11 +330,16 @@ def _complete(
     )
     if schema.get("x-edits-dossier"):
         apply_dossier_edits(session, dossier, values)
+    # A secret ballot: from here on only THAT the member voted; the choices are in the box.
+    ballot = council_session.take_ballot(session, dossier, item, schema, values)
+    if ballot is not None:
+        values = ballot.values
     engine_data = {k: copy.deepcopy(v) for k, v in values.items() if k not in DOSSIER_EDIT_FIELDS}
     engine_data.update(engine_context(session, dossier))
     process = load_process(session, instance)
     try:
-        steps = process.complete(item.task_id, engine_data)
+        with sealed_counts(ballot.sealed_counts if ballot else None):
+            steps = process.complete(item.task_id, engine_data)
     except TaskNotReadyError as exc:
         raise ConflictError(
             "this step has already been completed", code="already_completed"
@@ -357,6 +368,7 @@ def _complete(
     )
     apply_step_data(dossier, values)
     finish_turn(session, dossier, instance, process, steps, item.decision, now)
+    council_session.after_turn(session, actor, dossier, item, values, steps, now)
     session.flush()
     return detail_of(session, dossier, version), event
 
