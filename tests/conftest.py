@@ -33,6 +33,12 @@ from webapp.services.actors import actor_for_user
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_POSTGRES_URL") else [])
 # Emptied after every test; the organisation, users, tokens and process versions stay.
 PER_TEST_TABLES = [
+    "message_subscription",
+    "round_list_item",
+    "round_event",
+    "round_entry",
+    "round_instance",
+    "award_round",
     "ballot_count",
     "ballot_box",
     "council_session",

@@ -40,6 +40,7 @@ from webapp.services.errors import (
 from webapp.services.form_validation import validate_form
 from webapp.services.history import history_of, record, record_automated
 from webapp.services.instances import new_instance
+from webapp.services.nominee_details import check_dossier_details
 from webapp.services.process_versions import definition_of, deployed_version
 from webapp.services.settings import settings_of
 from webapp.services.status_sentence import Outcome, outcome_of
@@ -112,8 +113,16 @@ def creator_unit_id(actor: Actor) -> int | None:
     return None
 
 
-def start_dossier(session: Session, actor: Actor, payload: Any) -> Dossier:
-    """Create a dossier for the actor's unit and start its process on the deployed version."""
+def start_dossier(
+    session: Session,
+    actor: Actor,
+    payload: Any,
+    *,
+    process_key: str | None = None,
+    context: dict[str, Any] | None = None,
+) -> Dossier:
+    """Create a dossier for the actor's unit and start its process on the deployed version
+    (of `process_key` when given, e.g. a round's proposal; `context` adds starting data)."""
     if not can_start_dossier(actor):
         raise PermissionDeniedError("only unit officers start dossiers")
     unit_id = creator_unit_id(actor)
@@ -122,8 +131,9 @@ def start_dossier(session: Session, actor: Actor, payload: Any) -> Dossier:
     data = validate_form(DOSSIER_SCHEMA, payload)
     if data.get("movement_id") is not None and session.get(Movement, data["movement_id"]) is None:
         raise InvalidDataError("unknown movement", {"movement_id": "is not a known movement"})
+    check_dossier_details(session, data)
     settings = settings_of(session)
-    version = deployed_version(session, settings.process_key)
+    version = deployed_version(session, process_key or settings.process_key)
     now = utcnow()
     dossier = Dossier(
         title=data["title"].strip(),
@@ -131,6 +141,7 @@ def start_dossier(session: Session, actor: Actor, payload: Any) -> Dossier:
         track=data["track"],
         procedure=data["procedure"],
         simplified_reason=data.get("simplified_reason"),
+        simplified_case=data.get("simplified_case"),
         movement_id=data.get("movement_id"),
         status="in_progress",
         unit_id=unit_id,
@@ -153,7 +164,7 @@ def start_dossier(session: Session, actor: Actor, payload: Any) -> Dossier:
     refresh_search_text(dossier)
     try:
         process, steps = RunningProcess.start(
-            definition_of(version), engine_context(session, dossier)
+            definition_of(version), {**engine_context(session, dossier), **(context or {})}
         )
     except ProcessRuntimeError as exc:
         raise ProcessFailedError(exc.element_id, str(exc)) from exc

@@ -14,6 +14,7 @@ from webapp.models import Dossier, ProcessInstance, WorkItem
 from webapp.permissions import Actor
 from webapp.services.dossier_effects import apply_automated, apply_status
 from webapp.services.history import record_automated
+from webapp.services.rounds.messaging import after_turn
 from webapp.services.work_item_sync import sync_work_items
 from workflows import AutomatedStep, RunningProcess
 
@@ -36,8 +37,11 @@ def finish_turn(
     now: datetime,
 ) -> None:
     """Record the automated steps, take their results into the dossier, set its status after
-    `decision`, and open or cancel work items to match the tasks now waiting."""
+    `decision`, open or cancel work items to match the tasks now waiting, and deliver the
+    messages the turn threw."""
     record_automated(session, dossier, steps, now)
     apply_automated(dossier, steps)
     apply_status(dossier, decision, process.status(), now)
     sync_work_items(session, dossier, instance, process.ready_human_tasks(), now)
+    # Messages the turn threw reach their round (or dossiers) in this same transaction.
+    after_turn(session, instance, process, now)

@@ -8,8 +8,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from webapp.models import AppSetting, Movement, OrgUnit, ProcessVersion, Role, RoleAssignment, User
+from webapp.services import award_rules_catalog
 from webapp.services.auth import hash_password
 from webapp.services.process_versions import create_version, deploy_version, read_bundle_dir
+from webapp.services.rounds.shipped import install_round_processes
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - the documented demo password
 DEMO_FLAG = "demo_data"
@@ -102,6 +104,8 @@ def seed_demo(session: Session, bpmn_dir: Path, process_key: str) -> bool:
     """Install roles, the shipped process and the demo organisation on an empty database."""
     ensure_roles(session)
     install_shipped_process(session, bpmn_dir, process_key)
+    install_round_processes(session, bpmn_dir)
+    award_rules_catalog.ensure_defaults(session)
     if session.scalar(select(func.count()).select_from(User)):
         return False
     units: dict[str, OrgUnit] = {}

@@ -1,0 +1,162 @@
+"""What the application records when a message reaches a round or a dossier."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.models import Dossier, ProcessInstance, Round, RoundEntry, RoundEvent, RoundInstance
+from webapp.services.dossier_effects import apply_automated, apply_status
+from webapp.services.history import record, record_automated
+from webapp.services.work_item_sync import sync_work_items
+from workflows import AutomatedStep, RunningProcess, ThrownMessage
+
+PROPOSAL_MESSAGE = "proposal_ready"
+RESULT_MESSAGE = "round_result"
+DECISION_MESSAGE = "final_decision"
+INTAKE_CLOSED_MESSAGE = "intake_closed"
+_RESULTS = frozenset({"passed", "failed"})
+
+
+def round_event(
+    session: Session,
+    round_: Round,
+    action: str,
+    *,
+    actor_id: int | None = None,
+    step: str | None = None,
+    data: dict[str, Any] | None = None,
+    at: datetime,
+) -> RoundEvent:
+    """Append one line to the round's history."""
+    event = RoundEvent(
+        round_id=round_.id, action=action, actor_id=actor_id, step=step, data=data, at=at
+    )
+    session.add(event)
+    return event
+
+
+def sync_round_step(round_: Round, process: RunningProcess) -> None:
+    """Where the round stands: its waiting step, and intake / closed / finished."""
+    status = process.status()
+    if status.completed:
+        round_.status, round_.step, round_.step_title = "finished", None, None
+        return
+    ready = process.ready_human_tasks()
+    waiting = {w.name for w in process.waiting_messages()}
+    if INTAKE_CLOSED_MESSAGE in waiting:
+        round_.status = "intake"
+    elif round_.status == "intake":
+        round_.status = "closed"
+    if ready:
+        round_.step, round_.step_title = ready[0].element_id, ready[0].name
+    else:
+        element = next(iter(process.waiting_messages()), None)
+        info = process.definition.diagram.element(element.element_id) if element else None
+        round_.step = element.element_id if element else None
+        round_.step_title = (info.name if info else None) or round_.step
+
+
+def round_received(
+    session: Session,
+    holder: RoundInstance,
+    process: RunningProcess,
+    message: ThrownMessage,
+    element_id: str | None,
+    now: datetime,
+) -> None:
+    """A proposal reached its round: the entry is received, the history says so."""
+    round_ = session.get_one(Round, holder.round_id)
+    payload = message.payload if isinstance(message.payload, dict) else {}
+    if message.name == PROPOSAL_MESSAGE:
+        entry = session.scalar(
+            select(RoundEntry).where(
+                RoundEntry.round_id == round_.id,
+                RoundEntry.dossier_id == payload.get("dossier_id"),
+            )
+        )
+        if entry is not None:
+            entry.status = "received"
+            entry.received_at = now
+    round_event(
+        session,
+        round_,
+        message.name,
+        step=element_id,
+        data={k: v for k, v in payload.items() if k in {"dossier_id", "round_id"}},
+        at=now,
+    )
+    sync_round_step(round_, process)
+
+
+def _submission(session: Session, round_id: int, award_form: str) -> dict[str, Any]:
+    cache: dict[tuple[int, str], dict[str, Any]] = session.info.setdefault("round_submissions", {})
+    if (round_id, award_form) not in cache:
+        for event in session.scalars(
+            select(RoundEvent).where(RoundEvent.round_id == round_id, RoundEvent.action == "signed")
+        ):
+            data = event.data or {}
+            cache[(round_id, str(data.get("award_form")))] = data
+    return cache.get((round_id, award_form), {})
+
+
+def _apply_result(session: Session, dossier: Dossier, payload: dict[str, Any]) -> None:
+    per_nominee = payload.get("nominees") or {}
+    for nominee in dossier.nominees:
+        result = per_nominee.get(str(nominee.id))
+        if not isinstance(result, dict) or result.get("result") not in _RESULTS:
+            continue
+        nominee.result = result["result"]
+        nominee.council_agree = result.get("agree")
+        nominee.council_disagree = result.get("disagree")
+        nominee.council_members = result.get("members")
+    signed = _submission(session, int(payload.get("round_id") or 0), dossier.award_form)
+    if signed.get("submission_number"):
+        dossier.submission_number = signed["submission_number"]
+        when = signed.get("submission_date")
+        dossier.submission_date = date.fromisoformat(when) if isinstance(when, str) else None
+
+
+def _apply_decision(dossier: Dossier, payload: dict[str, Any]) -> None:
+    awarded = {str(i) for i in payload.get("awarded") or []}
+    for nominee in dossier.nominees:
+        if nominee.result == "passed":
+            nominee.result = "awarded" if str(nominee.id) in awarded else "refused"
+            if nominee.result == "awarded":
+                nominee.decision_number = payload.get("decision_number")
+
+
+def dossier_received(
+    session: Session,
+    dossier: Dossier,
+    holder: ProcessInstance,
+    process: RunningProcess,
+    steps: list[AutomatedStep],
+    message: ThrownMessage,
+    element_id: str | None,
+    now: datetime,
+) -> None:
+    """A result reached its dossier: nominees take their results, then the usual turn effects."""
+    payload = message.payload if isinstance(message.payload, dict) else {}
+    if message.name == RESULT_MESSAGE:
+        _apply_result(session, dossier, payload)
+    elif message.name == DECISION_MESSAGE:
+        _apply_decision(dossier, payload)
+    info = process.definition.diagram.element(element_id) if element_id else None
+    summary = {k: v for k, v in payload.items() if k in {"round_id", "passed", "decision_number"}}
+    record(
+        session,
+        dossier,
+        "automated",
+        step=element_id,
+        step_title=(info.name if info else None) or message.name,
+        data=summary or None,
+        at=now,
+    )
+    record_automated(session, dossier, steps, now)
+    apply_automated(dossier, steps)
+    apply_status(dossier, None, process.status(), now)
+    sync_work_items(session, dossier, holder, process.ready_human_tasks(), now)

@@ -1,0 +1,533 @@
+"""Round use cases: open, join with a dossier, close intake, compile, conclude, sign.
+
+The round's own process (award_round) decides the order; these functions check who may act and
+what they give, hand the step to the engine, and let `messaging.after_turn` deliver what the
+turn threw. Services flush, never commit: the view commits once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from webapp.db import utcnow
+from webapp.models import (
+    Dossier,
+    Movement,
+    Nominee,
+    OrgUnit,
+    ProcessInstance,
+    Round,
+    RoundEntry,
+    RoundEvent,
+    RoundInstance,
+    RoundListItem,
+)
+from webapp.permissions import Actor
+from webapp.services.actors import units_below
+from webapp.services.dossier_schema import AWARD_FORMS
+from webapp.services.dossiers import start_dossier
+from webapp.services.errors import (
+    ConflictError,
+    InvalidDataError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProcessFailedError,
+)
+from webapp.services.rounds.arrivals import INTAKE_CLOSED_MESSAGE, round_event, sync_round_step
+from webapp.services.rounds.messaging import after_turn
+from webapp.services.rounds.movements import OFFICE_ROLE, parse_date
+from webapp.services.rounds.round_instances import (
+    PROPOSAL_PROCESS_KEY,
+    load_round_process,
+    save_round_process,
+    start_round_process,
+)
+from workflows import HumanTask, ProcessRuntimeError, TaskNotReadyError, ThrownMessage
+
+KINDS = ("so_ket", "tong_ket", "chuyen_de")
+CHAIR_ROLE = "council_chair"
+DIRECTOR_ROLE = "director"
+RESULTS = ("passed", "failed")
+# The steps of the shipped round diagram these use cases complete (an edited diagram keeps them).
+COMPILE_STEP = "compile_lists"
+COUNCIL_STEP = "council_session"
+SIGN_STEP = "sign_submissions"
+
+
+def may(actor: Actor, role: str, unit_id: int) -> bool:
+    """Whether the actor holds `role` over `unit_id` (administrators always may)."""
+    return actor.is_admin or unit_id in actor.scopes.get(role, frozenset())
+
+
+def office_unit(actor: Actor) -> int | None:
+    """The unit whose Office the actor is (their own unit first)."""
+    granted = actor.grants.get(OFFICE_ROLE, frozenset())
+    if actor.unit_id in granted:
+        return actor.unit_id
+    return min(granted) if granted else (actor.unit_id if actor.is_admin else None)
+
+
+def get_round(session: Session, actor: Actor, round_id: int) -> Round:
+    """The round, if the actor may see it (its unit is within their reach)."""
+    round_ = session.get(Round, round_id)
+    if round_ is None or not (actor.is_admin or round_.unit_id in actor.visible_units):
+        raise NotFoundError(f"round {round_id} not found")
+    return round_
+
+
+def list_rounds(session: Session, actor: Actor, movement_id: int | None = None) -> list[Round]:
+    """The rounds the actor may see, newest first."""
+    query = select(Round).options(joinedload(Round.movement)).order_by(Round.id.desc())
+    if not actor.is_admin:
+        query = query.where(Round.unit_id.in_(actor.visible_units or {-1}))
+    if movement_id is not None:
+        query = query.where(Round.movement_id == movement_id)
+    return list(session.scalars(query))
+
+
+def open_rounds_for(session: Session, actor: Actor, now: datetime | None = None) -> list[Round]:
+    """Rounds a unit officer may join now: taking proposals, deadline not passed, above them."""
+    now = now or utcnow()
+    query = select(Round).where(Round.status == "intake", Round.intake_deadline >= now)
+    rounds = list(session.scalars(query.order_by(Round.intake_deadline, Round.id)))
+    mine = actor.scopes.get("unit_officer", frozenset())
+    return [r for r in rounds if actor.is_admin or _below(session, mine, r.unit_id)]
+
+
+def _below(session: Session, units: frozenset[int], top: int) -> bool:
+    return bool(units) and bool(
+        session.scalar(
+            select(func.count()).where(OrgUnit.id.in_(units), OrgUnit.id.in_(units_below(top)))
+        )
+    )
+
+
+def open_round(session: Session, actor: Actor, payload: dict[str, Any]) -> Round:
+    """The Office opens a round in a movement: kind, award forms, deadline, optional quota."""
+    unit_id = office_unit(actor)
+    if unit_id is None or not may(actor, OFFICE_ROLE, unit_id):
+        raise PermissionDeniedError("only the Office opens rounds")
+    errors: dict[str, str] = {}
+    name = payload.get("name")
+    name = name.strip() if isinstance(name, str) else ""
+    if not name or len(name) > 300:
+        errors["name"] = "is required (at most 300 characters)"
+    movement = None
+    with contextlib.suppress(TypeError, ValueError):
+        movement = session.get(Movement, int(payload.get("movement_id") or 0))
+    if movement is None:
+        errors["movement_id"] = "is not a known movement"
+    kind = payload.get("kind")
+    if kind not in KINDS:
+        errors["kind"] = f"must be one of: {', '.join(KINDS)}"
+    forms = payload.get("award_forms") or []
+    if not isinstance(forms, list) or not forms or any(f not in AWARD_FORMS for f in forms):
+        errors["award_forms"] = f"choose at least one of: {', '.join(AWARD_FORMS)}"
+    deadline = _deadline(payload.get("intake_deadline"), errors)
+    quota = _quota(payload.get("quota"), forms if isinstance(forms, list) else [], errors)
+    if errors:
+        raise InvalidDataError("the round is not valid", errors)
+    assert movement is not None
+    assert deadline is not None
+    now = utcnow()
+    round_ = Round(
+        movement_id=movement.id,
+        unit_id=unit_id,
+        name=name,
+        kind=kind,
+        award_forms=list(dict.fromkeys(forms)),
+        intake_deadline=deadline,
+        quota=quota,
+        status="intake",
+        created_by_id=actor.user_id,
+        created_at=now,
+    )
+    session.add(round_)
+    session.flush()
+    holder, process = start_round_process(
+        session, round_, {"round_id": round_.id, "award_forms": round_.award_forms}, now
+    )
+    round_event(session, round_, "opened", actor_id=actor.user_id, at=now)
+    sync_round_step(round_, process)
+    after_turn(session, holder, process, now)
+    session.flush()
+    return round_
+
+
+def _deadline(value: Any, errors: dict[str, str]) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        errors["intake_deadline"] = "must be a date and time (yyyy-mm-ddThh:mm)"
+        return None
+    return parsed
+
+
+def _quota(value: Any, forms: list[str], errors: dict[str, str]) -> dict[str, Any] | None:
+    if value in (None, "", {}):
+        return None
+    ok = isinstance(value, dict) and all(
+        isinstance(per, dict)
+        and all(f in forms and isinstance(n, int) and 0 <= n <= 10000 for f, n in per.items())
+        for per in value.values()
+    )
+    if not ok:
+        errors["quota"] = "must give, per unit, a whole number per award form of the round"
+        return None
+    return {str(unit): dict(per) for unit, per in value.items()}
+
+
+def join_round(session: Session, actor: Actor, round_id: int, payload: Any) -> Dossier:
+    """Create a unit's dossier in a round: it runs the round's proposal process, and its proposal
+    reaches this round (and no other) once the Office accepts it. A round whose intake closed or
+    whose deadline passed refuses it with the reason."""
+    round_ = session.get(Round, round_id)
+    if round_ is None:
+        raise InvalidDataError("unknown round", {"round_id": "is not a known round"})
+    now = utcnow()
+    if round_.status != "intake":
+        raise InvalidDataError(
+            "the round no longer takes proposals", {"round_id": "intake is closed"}
+        )
+    if round_.intake_deadline < now:
+        raise InvalidDataError(
+            "the round's deadline has passed", {"round_id": "the deadline for proposals has passed"}
+        )
+    data = dict(payload) if isinstance(payload, dict) else {}
+    if data.get("award_form") not in round_.award_forms:
+        raise InvalidDataError(
+            "this award form is not in the round",
+            {"award_form": f"must be one of the round's: {', '.join(round_.award_forms)}"},
+        )
+    data["movement_id"] = round_.movement_id
+    dossier = start_dossier(
+        session, actor, data, process_key=PROPOSAL_PROCESS_KEY, context={"round_id": round_.id}
+    )
+    if not _below(session, frozenset({dossier.unit_id}), round_.unit_id):
+        raise InvalidDataError(
+            "the round is not for this unit", {"round_id": "is not open to your unit"}
+        )
+    _check_quota(session, round_, dossier)
+    session.add(RoundEntry(round_id=round_.id, dossier_id=dossier.id, joined_at=now))
+    round_event(
+        session, round_, "joined", actor_id=actor.user_id, data={"dossier_id": dossier.id}, at=now
+    )
+    session.flush()
+    return dossier
+
+
+def _check_quota(session: Session, round_: Round, dossier: Dossier) -> None:
+    limit = ((round_.quota or {}).get(str(dossier.unit_id)) or {}).get(dossier.award_form)
+    if limit is None:
+        return
+    already = session.scalar(
+        select(func.count(Nominee.id))
+        .join(RoundEntry, RoundEntry.dossier_id == Nominee.dossier_id)
+        .join(Dossier, Dossier.id == Nominee.dossier_id)
+        .where(
+            RoundEntry.round_id == round_.id,
+            Dossier.unit_id == dossier.unit_id,
+            Dossier.award_form == dossier.award_form,
+        )
+    )
+    if (already or 0) + len(dossier.nominees) > limit:
+        raise InvalidDataError(
+            "over the round's quota",
+            {"nominees": f"the round takes at most {limit} nominees of your unit for this form"},
+        )
+
+
+def _load(session: Session, round_: Round) -> tuple[RoundInstance, Any]:
+    holder = session.scalar(select(RoundInstance).where(RoundInstance.round_id == round_.id))
+    if holder is None:
+        raise NotFoundError(f"round {round_.id} has no process")
+    return holder, load_round_process(session, holder)
+
+
+def close_intake(session: Session, actor: Actor, round_id: int) -> Round:
+    """The Office ends intake (at the deadline or earlier); dossiers not yet accepted are late."""
+    round_ = get_round(session, actor, round_id)
+    if not may(actor, OFFICE_ROLE, round_.unit_id):
+        raise PermissionDeniedError("only the Office closes intake")
+    return _close(session, round_, actor.user_id, utcnow())
+
+
+def close_due_intakes(session: Session, now: datetime | None = None) -> list[int]:
+    """Close the intake of every round whose deadline has passed (the scheduler's job)."""
+    now = now or utcnow()
+    due = session.scalars(
+        select(Round).where(Round.status == "intake", Round.intake_deadline < now)
+    ).all()
+    return [_close(session, r, None, now).id for r in due]
+
+
+def _close(session: Session, round_: Round, actor_id: int | None, now: datetime) -> Round:
+    holder, process = _load(session, round_)
+    waiting = [w for w in process.waiting_messages() if w.name == INTAKE_CLOSED_MESSAGE]
+    if not waiting:
+        raise ConflictError("the round's intake is already closed", code="intake_closed")
+    message = ThrownMessage(INTAKE_CLOSED_MESSAGE, {"round_id": round_.id}, waiting[0].correlations)
+    try:
+        process.receive(message)
+    except ProcessRuntimeError as exc:
+        raise ProcessFailedError(exc.element_id, str(exc)) from exc
+    save_round_process(holder, process, now)
+    round_.intake_closed_at = now
+    late = session.scalars(
+        select(RoundEntry).where(RoundEntry.round_id == round_.id, RoundEntry.status == "joined")
+    ).all()
+    for entry in late:
+        entry.status = "late"
+        entry.reason = "intake_closed"
+    round_event(
+        session,
+        round_,
+        "intake_closed",
+        actor_id=actor_id,
+        data={"late": [e.dossier_id for e in late]},
+        at=now,
+    )
+    sync_round_step(round_, process)
+    after_turn(session, holder, process, now)
+    session.flush()
+    return round_
+
+
+def _complete_step(
+    session: Session,
+    round_: Round,
+    step: str,
+    data: dict[str, Any],
+    now: datetime,
+    assignee: str | None = None,
+) -> None:
+    holder, process = _load(session, round_)
+    task = _ready(process.ready_human_tasks(), step, assignee)
+    try:
+        process.complete(task.task_id, data)
+    except TaskNotReadyError as exc:
+        raise ConflictError("this step has already been done", code="already_completed") from exc
+    except ProcessRuntimeError as exc:
+        raise ProcessFailedError(exc.element_id, str(exc)) from exc
+    save_round_process(holder, process, now)
+    sync_round_step(round_, process)
+    after_turn(session, holder, process, now)
+
+
+def _ready(tasks: list[HumanTask], step: str, assignee: str | None) -> HumanTask:
+    for task in tasks:
+        if task.element_id == step and (assignee is None or task.assignee == assignee):
+            return task
+    raise ConflictError(f"the round is not waiting at {step}", code="not_waiting")
+
+
+def compile_lists(session: Session, actor: Actor, round_id: int) -> dict[str, list[RoundListItem]]:
+    """One list per award form: nominees of every received dossier, by unit then dossier, each
+    with its unit. Kept in round_list_item and handed to the council."""
+    round_ = get_round(session, actor, round_id)
+    if not may(actor, OFFICE_ROLE, round_.unit_id):
+        raise PermissionDeniedError("only the Office compiles the lists")
+    now = utcnow()
+    rows = session.execute(
+        select(Nominee.id, Nominee.dossier_id, Dossier.award_form, Dossier.unit_id)
+        .join(Dossier, Dossier.id == Nominee.dossier_id)
+        .join(RoundEntry, RoundEntry.dossier_id == Dossier.id)
+        .join(OrgUnit, OrgUnit.id == Dossier.unit_id)
+        .where(
+            RoundEntry.round_id == round_.id,
+            RoundEntry.status == "received",
+            Nominee.result == "pending",
+        )
+        .order_by(Dossier.award_form, OrgUnit.code, Dossier.id, Nominee.position, Nominee.id)
+    ).all()
+    session.query(RoundListItem).filter(RoundListItem.round_id == round_.id).delete()
+    lists: dict[str, list[RoundListItem]] = {}
+    for row in rows:
+        items = lists.setdefault(row.award_form, [])
+        item = RoundListItem(
+            round_id=round_.id,
+            award_form=row.award_form,
+            position=len(items) + 1,
+            nominee_id=row.id,
+            dossier_id=row.dossier_id,
+            unit_id=row.unit_id,
+        )
+        items.append(item)
+    session.add_all([item for items in lists.values() for item in items])
+    dossier_ids = sorted({row.dossier_id for row in rows})
+    round_event(
+        session,
+        round_,
+        "compiled",
+        actor_id=actor.user_id,
+        step=COMPILE_STEP,
+        data={form: len(items) for form, items in lists.items()},
+        at=now,
+    )
+    _complete_step(
+        session,
+        round_,
+        COMPILE_STEP,
+        {"dossier_ids": dossier_ids, "award_forms": sorted(lists)},
+        now,
+    )
+    session.flush()
+    return lists
+
+
+def record_conclusion(
+    session: Session, actor: Actor, round_id: int, results: dict[str, Any]
+) -> Round:
+    """The chair records the council's conclusion for every nominee of the lists.
+
+    `results` maps nominee id -> "passed" | "failed", or -> {"result", "agree", "disagree",
+    "members"}. The secret ballot and attendance of the council session plug in here later:
+    they produce the same per-nominee results.
+    """
+    round_ = get_round(session, actor, round_id)
+    if not may(actor, CHAIR_ROLE, round_.unit_id):
+        raise PermissionDeniedError("only the council's chair records its conclusion")
+    items = list(session.scalars(select(RoundListItem).where(RoundListItem.round_id == round_.id)))
+    errors: dict[str, str] = {}
+    per_dossier: dict[str, dict[str, Any]] = {}
+    passed: dict[str, int] = {}
+    forms: set[str] = set()
+    for item in items:
+        given = results.get(str(item.nominee_id)) if isinstance(results, dict) else None
+        entry = given if isinstance(given, dict) else {"result": given}
+        if entry.get("result") not in RESULTS:
+            errors[f"results.{item.nominee_id}"] = "must be passed or failed"
+            continue
+        tally = {k: entry.get(k) for k in ("agree", "disagree", "members")}
+        if any(v is not None and (not isinstance(v, int) or v < 0) for v in tally.values()):
+            errors[f"results.{item.nominee_id}"] = "counts must be whole numbers"
+            continue
+        item.result = entry["result"]
+        per_dossier.setdefault(str(item.dossier_id), {})[str(item.nominee_id)] = {
+            "result": item.result,
+            **{k: v for k, v in tally.items() if v is not None},
+        }
+        if item.result == "passed":
+            passed[str(item.dossier_id)] = passed.get(str(item.dossier_id), 0) + 1
+            forms.add(item.award_form)
+    if errors:
+        raise InvalidDataError("the conclusion is incomplete", errors)
+    now = utcnow()
+    round_event(
+        session,
+        round_,
+        "concluded",
+        actor_id=actor.user_id,
+        step=COUNCIL_STEP,
+        data={"passed": sum(passed.values()), "nominees": len(items)},
+        at=now,
+    )
+    _complete_step(
+        session,
+        round_,
+        COUNCIL_STEP,
+        {"results": per_dossier, "passed": passed, "award_forms": sorted(forms)},
+        now,
+    )
+    session.flush()
+    return round_
+
+
+def sign_submission(
+    session: Session, actor: Actor, round_id: int, award_form: str, payload: dict[str, Any]
+) -> Round:
+    """The Director signs the round's tờ trình for one award form; after the last one the round
+    sends every dossier its results (in this same transaction)."""
+    round_ = get_round(session, actor, round_id)
+    if not may(actor, DIRECTOR_ROLE, round_.unit_id):
+        raise PermissionDeniedError("only the Director signs the submission")
+    errors: dict[str, str] = {}
+    number = payload.get("submission_number")
+    if not isinstance(number, str) or not number.strip() or len(number) > 50:
+        errors["submission_number"] = "is required (at most 50 characters)"
+    when = parse_date(payload, "submission_date", errors)
+    if when is None and "submission_date" not in errors:
+        errors["submission_date"] = "is required"
+    if errors:
+        raise InvalidDataError("the submission is not valid", errors)
+    assert isinstance(number, str)
+    assert isinstance(when, date)
+    now = utcnow()
+    data = {
+        "award_form": award_form,
+        "submission_number": number.strip(),
+        "submission_date": when.isoformat(),
+    }
+    round_event(
+        session, round_, "signed", actor_id=actor.user_id, step=SIGN_STEP, data=data, at=now
+    )
+    _complete_step(session, round_, SIGN_STEP, data, now, assignee=award_form)
+    session.flush()
+    return round_
+
+
+@dataclass(frozen=True)
+class RoundDetail:
+    """A round with what its page shows."""
+
+    round: Round
+    holder: RoundInstance | None
+    entries: list[RoundEntry]
+    lists: dict[str, list[RoundListItem]]
+    history: list[RoundEvent]
+    ready: list[HumanTask]
+    dossier_steps: dict[int, str]
+
+
+def round_detail(session: Session, actor: Actor, round_id: int) -> RoundDetail:
+    """The round, its dossiers, its compiled lists, its history and its waiting steps."""
+    round_ = get_round(session, actor, round_id)
+    holder = session.scalar(select(RoundInstance).where(RoundInstance.round_id == round_.id))
+    ready = load_round_process(session, holder).ready_human_tasks() if holder else []
+    entries = list(
+        session.scalars(
+            select(RoundEntry)
+            .where(RoundEntry.round_id == round_.id)
+            .options(joinedload(RoundEntry.dossier).joinedload(Dossier.unit))
+            .order_by(RoundEntry.id)
+        )
+    )
+    lists: dict[str, list[RoundListItem]] = {}
+    for item in session.scalars(
+        select(RoundListItem)
+        .where(RoundListItem.round_id == round_.id)
+        .options(selectinload(RoundListItem.nominee), selectinload(RoundListItem.unit))
+        .order_by(RoundListItem.award_form, RoundListItem.position)
+    ):
+        lists.setdefault(item.award_form, []).append(item)
+    history = list(
+        session.scalars(
+            select(RoundEvent)
+            .where(RoundEvent.round_id == round_.id)
+            .options(joinedload(RoundEvent.actor))
+            .order_by(RoundEvent.id)
+        )
+    )
+    return RoundDetail(round_, holder, entries, lists, history, ready, {})
+
+
+def round_of_dossier(session: Session, dossier_id: int) -> Round | None:
+    """The round a dossier joined, if any (for the dossier page's line)."""
+    return session.scalar(
+        select(Round)
+        .join(RoundEntry, RoundEntry.round_id == Round.id)
+        .where(RoundEntry.dossier_id == dossier_id)
+    )
+
+
+def dossier_instance(session: Session, dossier_id: int) -> ProcessInstance | None:
+    """The process instance of a dossier (tests and pages read its revision)."""
+    return session.scalar(select(ProcessInstance).where(ProcessInstance.dossier_id == dossier_id))
