@@ -66,4 +66,8 @@ def refusal_message(exc: InvalidDataError) -> str:
             "the administrator (technical detail: %(reason)s).",
             reason=exc.fields.get("process", exc.message),
         )
+    if exc.code == "missing_documents":
+        from webapp.award_rules_text import missing_documents_message
+
+        return missing_documents_message(exc)
     return _("The step could not be completed: %(reason)s", reason=exc.message)

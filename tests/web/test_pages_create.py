@@ -156,24 +156,40 @@ def test_create_and_submit_sends_the_dossier_to_the_unit_head(api, client, app):
     assert dossier["code"] in client.get("/work").get_data(as_text=True)
 
 
-def test_simplified_procedure_without_grounds_is_refused_beside_the_field(client, app):
+def test_simplified_procedure_without_its_case_is_refused_beside_the_field(client, app):
     login(client, "canbo_ns")
-    response = post(client, form_data(procedure="simplified", simplified_reason="  "))
+    response = post(client, form_data(procedure="simplified", simplified_reason="Đột xuất"))
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert error_of(page, "simplified_reason")
+    assert error_of(page, "simplified_case")
     assert not error_of(page, "title")
+    assert dossier_count(app) == 0
+    # A code that is not on the list is refused as well.
+    response = post(client, form_data(procedure="simplified", simplified_case="made_up"))
+    assert response.status_code == 422
+    assert error_of(response.get_data(as_text=True), "simplified_case")
     assert dossier_count(app) == 0
 
 
-def test_simplified_procedure_with_grounds_is_kept(api, client, app):
+def test_simplified_procedure_with_its_case_is_kept(api, client, app):
     login(client, "canbo_ns")
+    page = client.get(URL).get_data(as_text=True)
+    # The administrator's list of Law 06/2022 Art. 85 cases is offered.
+    assert 'value="art85_ad_hoc"' in page
+    assert 'value="art85_state_secret"' in page
     reason = "Thành tích đột xuất trong phòng, chống dịch Covid-19"
-    response = post(client, form_data(procedure="simplified", simplified_reason=reason))
+    response = post(
+        client,
+        form_data(procedure="simplified", simplified_case="art85_ad_hoc", simplified_reason=reason),
+    )
     assert response.status_code == 302
     with database(app).transaction(write=False) as session:
         dossier = session.scalars(select(Dossier)).one()
-        assert (dossier.procedure, dossier.simplified_reason) == ("simplified", reason)
+        assert (dossier.procedure, dossier.simplified_case, dossier.simplified_reason) == (
+            "simplified",
+            "art85_ad_hoc",
+            reason,
+        )
 
 
 def test_a_renamed_program_is_refused_and_nothing_is_stored(client, app, uploads):
@@ -320,6 +336,7 @@ def test_the_payload_is_the_api_body(app):
     with app.test_request_context("/dossiers/new", method="POST"):
         payload = dossier_payload(NewDossierForm(data))
     assert payload["simplified_reason"] is None  # only the simplified procedure keeps it
+    assert payload["simplified_case"] is None
     assert payload["nominees"][0] == {
         "kind": "individual",
         "name": "Nguyễn Thị Hằng",
@@ -329,5 +346,8 @@ def test_the_payload_is_the_api_body(app):
         "birth_date": "1985-03-12",
         "staff_category": "frontline",
         "posthumous": False,
+        "unit": None,
+        "death_date": None,
+        "next_of_kin": None,
     }
-    assert set(payload["nominees"][1]) == {"kind", "name", "position", "achievement"}
+    assert set(payload["nominees"][1]) == {"kind", "name", "position", "achievement", "org_unit_id"}

@@ -3,6 +3,7 @@ the security audit trail."""
 
 from webapp.admin import (  # noqa: F401 - routes on bp
     audit,
+    award_rules,
     compare,
     forms_editor,
     home,

@@ -107,6 +107,10 @@ def nominee_json(nominee: Nominee) -> dict[str, Any]:
         "staff_category": nominee.staff_category,
         "posthumous": nominee.posthumous,
         "achievement": nominee.achievement,
+        "unit": nominee.work_unit,
+        "death_date": iso_date(nominee.death_date),
+        "next_of_kin": nominee.next_of_kin,
+        "org_unit_id": nominee.org_unit_id,
         "result": nominee.result,
         "council": council,
         "decision": decision,
@@ -154,6 +158,7 @@ def dossier_json(detail: DossierDetail) -> dict[str, Any]:
     body.update(
         {
             "simplified_reason": dossier.simplified_reason,
+            "simplified_case": dossier.simplified_case,
             "process": process_ref_json(detail.version),
             "submission": {
                 "number": dossier.submission_number,

@@ -29,12 +29,13 @@ from webapp.dossiers.create_forms import (
     dossier_payload,
     dossier_values,
     has_report_errors,
+    load_choices,
     read_reports,
 )
 from webapp.field_messages import refusal_message
 from webapp.permissions import can_start_dossier
 from webapp.request_db import db_session
-from webapp.services import dossier_intake, work_items
+from webapp.services import award_rules_catalog, dossier_intake, nominee_details, work_items
 from webapp.services.attachments import MAX_FILE_BYTES
 from webapp.services.errors import InvalidDataError, PermissionDeniedError
 from webapp.services.form_validation import FormInvalidError
@@ -55,6 +56,7 @@ def new() -> ResponseReturnValue:
     if request.method == "GET":
         return _page(NewDossierForm())
     form = NewDossierForm(CombinedMultiDict((request.files, request.form)))
+    _choices(form)
     valid = form.validate()
     # Every file is checked even when other fields are wrong: all messages show at once.
     reports, accepted = read_reports(form)
@@ -109,14 +111,25 @@ def _limits() -> dict[str, int]:
     }
 
 
+def _choices(form: NewDossierForm) -> list[Any]:
+    """The current cases of the simplified procedure and the units, offered in the form."""
+    session = db_session()
+    return load_choices(
+        form,
+        award_rules_catalog.simplified_cases(session, active_only=True),
+        nominee_details.organisation_units(session),
+    )
+
+
 def _page(
     form: NewDossierForm, accepted: dict[int, str] | None = None, *, invalid: bool = False
 ) -> str:
     """The form (`invalid`: sent back with errors), and the limits the page's script checks."""
     unit = dossier_intake.creating_unit(db_session(), page_actor())
+    units = _choices(form)
     context: dict[str, Any] = {
         "form": form,
-        "blank_row": blank_row(),
+        "blank_row": blank_row(units=units),
         "unit": unit,
         "resend": accepted or {},
         "invalid": invalid,
@@ -137,6 +150,7 @@ def correct_dossier(detail: work_items.WorkItemDetail, *, done_key: str) -> Resp
     if request.method == "GET":
         return _correct_page(detail, CorrectDossierForm(data=dossier_values(dossier)), decisions)
     form = CorrectDossierForm(CombinedMultiDict((request.files, request.form)))
+    _choices(form)
     draft = request.form.get("action") == "draft"
     decision = request.form.get("decision")
     valid = form.validate()
@@ -192,9 +206,10 @@ def _correct_page(
     session = db_session()
     dossier = detail.dossier
     reports = dossier_intake.current_reports(session, dossier)
+    units = _choices(form)
     context: dict[str, Any] = {
         "form": form,
-        "blank_row": blank_row(CorrectNomineeForm),
+        "blank_row": blank_row(CorrectNomineeForm, units),
         "unit": dossier.unit,
         "resend": accepted or {},
         "invalid": invalid,

@@ -8,7 +8,7 @@ carries its nominee's id, the award form stays as created, and a comment says wh
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -48,8 +48,18 @@ DATE_FORMAT = "%d/%m/%Y"
 MAX_NOMINEES = 200
 ACCEPT = ".pdf,.doc,.docx,.png,.jpg,.jpeg"
 NOT_GIVEN = _l("— not given —")
+NOT_CHOSEN = _l("— choose —")
 
-INDIVIDUAL_ONLY = ("gender", "birth_date", "staff_category", "posthumous")
+INDIVIDUAL_ONLY = (
+    "gender",
+    "birth_date",
+    "staff_category",
+    "posthumous",
+    "unit",
+    "death_date",
+    "next_of_kin",
+)
+COLLECTIVE_ONLY = ("org_unit_id",)
 
 
 def _choices(labels: Mapping[str, Any]) -> list[SelectChoice]:
@@ -71,7 +81,8 @@ class NomineeForm(Form):
         validators=[InputRequired()],
     )
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    position = StringField(_l("Position, unit"), validators=[Optional(), Length(max=300)])
+    position = StringField(_l("Position"), validators=[Optional(), Length(max=300)])
+    unit = StringField(_l("Unit"), validators=[Optional(), Length(max=300)])
     gender = SelectField(
         _l("Gender"),
         choices=_choices({"": NOT_GIVEN, "male": _l("Male"), "female": _l("Female")}),
@@ -94,6 +105,28 @@ class NomineeForm(Form):
         validators=[Optional()],
     )
     posthumous = BooleanField(_l("Posthumous award"))
+    death_date = DateField(
+        _l("Date of death"),
+        format=DATE_FORMAT,
+        widget=TextInput(),
+        validators=[Optional()],
+        invalid_value_message=_l("Enter a valid date (dd/mm/yyyy)."),
+        description=_l("For a posthumous award."),
+        render_kw={"placeholder": "dd/mm/yyyy", "inputmode": "numeric", "autocomplete": "off"},
+    )
+    next_of_kin = StringField(
+        _l("Relative who receives the award"),
+        validators=[Optional(), Length(max=300)],
+        description=_l("For a posthumous award: name and relationship."),
+    )
+    # Choices are the organisation's units, set per request (`load_choices`).
+    org_unit_id = SelectField(
+        _l("Organisation unit"),
+        choices=[],
+        validate_choice=True,
+        validators=[Optional()],
+        description=_l("The unit this collective is."),
+    )
     achievement = TextAreaField(
         _l("Summary of achievements"),
         validators=[Optional(), Length(max=8000)],
@@ -108,9 +141,10 @@ class NomineeForm(Form):
     def validate(self, extra_validators: Mapping[str, Any] | None = None) -> bool:
         """Validate the row; a collective's hidden individual fields are ignored, not checked."""
         valid: bool = super().validate(extra_validators)
-        if self.kind.data != "collective":
+        ignored = INDIVIDUAL_ONLY if self.kind.data == "collective" else COLLECTIVE_ONLY
+        if valid:
             return valid
-        for name in INDIVIDUAL_ONLY:
+        for name in ignored:
             self[name].errors = []
         return not self.errors
 
@@ -119,6 +153,15 @@ class NomineeForm(Form):
         zone = ZoneInfo(current_app.config["TIME_ZONE"])
         if field.data and field.data > datetime.now(zone).date():
             raise ValidationError(str(_l("The date of birth cannot be in the future.")))
+
+    def validate_death_date(self, field: Field) -> None:
+        """A date of death lies in the past, and not before the date of birth."""
+        zone = ZoneInfo(current_app.config["TIME_ZONE"])
+        if field.data and field.data > datetime.now(zone).date():
+            raise ValidationError(str(_l("The date of death cannot be in the future.")))
+        born = self.birth_date.data
+        if field.data and born and field.data < born:
+            raise ValidationError(str(_l("The date of death cannot be before the date of birth.")))
 
 
 class NewDossierForm(BaseForm):
@@ -147,21 +190,36 @@ class NewDossierForm(BaseForm):
         default="regular",
         validators=[InputRequired()],
     )
-    # Not Optional(): the inline validator below must run when the box is empty.
+    # Not Optional(): the inline validator below must run when nothing is chosen. Choices are
+    # the administrator's current list of Law 06/2022 Art. 85 cases (`load_choices`).
+    simplified_case = SelectField(
+        _l("Case of the simplified procedure"),
+        choices=[],
+        validate_choice=False,
+        description=_l(
+            "The case of Article 85 of the Law on Emulation and Commendation this "
+            "dossier falls under."
+        ),
+    )
     simplified_reason = TextAreaField(
-        _l("Grounds for the simplified procedure"),
-        validators=[Length(max=2000)],
-        description=_l("Which condition of the simplified procedure this dossier meets."),
+        _l("Details of the case (optional)"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("What makes the achievement fit the case, in a few words."),
         render_kw={"rows": 2},
     )
     nominees = FieldList(
         FormField(NomineeForm), label=_l("Nominees"), min_entries=1, max_entries=MAX_NOMINEES
     )
 
-    def validate_simplified_reason(self, field: Field) -> None:
-        """The simplified procedure needs its legal grounds."""
-        if self.procedure.data == "simplified" and not (field.data or "").strip():
-            raise ValidationError(str(_l("Give the grounds for the simplified procedure.")))
+    def validate_simplified_case(self, field: Field) -> None:
+        """The simplified procedure names its case, one of the list offered."""
+        if self.procedure.data != "simplified":
+            return
+        offered = {choice.value for choice in field.choices or [] if choice.value}
+        if not field.data:
+            raise ValidationError(str(_l("Choose the case of the simplified procedure.")))
+        if field.data not in offered:
+            raise ValidationError(str(_l("Choose one of the cases listed.")))
 
 
 class CorrectNomineeForm(NomineeForm):
@@ -191,9 +249,31 @@ class CorrectDossierForm(NewDossierForm):
     )
 
 
-def blank_row(row_form: type[NomineeForm] = NomineeForm) -> NomineeForm:
+def blank_row(
+    row_form: type[NomineeForm] = NomineeForm, units: Sequence[SelectChoice] = ()
+) -> NomineeForm:
     """An empty nominee row, numbered `__index__`, that the page's script copies for new rows."""
-    return row_form(prefix="nominees-__index__-")
+    row = row_form(prefix="nominees-__index__-")
+    row.org_unit_id.choices = list(units)
+    return row
+
+
+def load_choices(
+    form: NewDossierForm, cases: Sequence[Any], units: Sequence[Any]
+) -> list[SelectChoice]:
+    """Offer the current simplified-procedure cases (and, on a dossier that keeps a retired
+    one, that one too) and the organisation's units; returns the unit choices."""
+    chosen = form.simplified_case.data
+    offered = [SelectChoice(c.code, c.label) for c in cases]
+    form.simplified_case.choices = [SelectChoice("", str(NOT_CHOSEN)), *offered]
+    if chosen and chosen not in {c.code for c in cases} and form.simplified_case.object_data:
+        form.simplified_case.choices.append(SelectChoice(chosen, chosen))
+    unit_choices = [SelectChoice("", str(NOT_GIVEN))] + [
+        SelectChoice(str(u.id), u.name) for u in units
+    ]
+    for entry in form.nominees.entries:
+        entry.form.org_unit_id.choices = unit_choices
+    return unit_choices
 
 
 def dossier_values(dossier: Any) -> dict[str, Any]:
@@ -203,6 +283,7 @@ def dossier_values(dossier: Any) -> dict[str, Any]:
         "track": dossier.track,
         "procedure": dossier.procedure,
         "simplified_reason": dossier.simplified_reason,
+        "simplified_case": dossier.simplified_case or "",
         "nominees": [
             {
                 "id": n.id,
@@ -214,6 +295,10 @@ def dossier_values(dossier: Any) -> dict[str, Any]:
                 "staff_category": n.staff_category or "",
                 "posthumous": n.posthumous,
                 "achievement": n.achievement,
+                "unit": n.work_unit,
+                "death_date": n.death_date,
+                "next_of_kin": n.next_of_kin,
+                "org_unit_id": str(n.org_unit_id) if n.org_unit_id else "",
             }
             for n in sorted(dossier.nominees, key=lambda n: n.position)
         ],
@@ -260,6 +345,12 @@ def nominee_payload(row: NomineeForm) -> dict[str, Any]:
         data["birth_date"] = row.birth_date.data.isoformat() if row.birth_date.data else None
         data["staff_category"] = row.staff_category.data or None
         data["posthumous"] = bool(row.posthumous.data)
+        data["unit"] = _text(row.unit.data)
+        data["death_date"] = row.death_date.data.isoformat() if row.death_date.data else None
+        data["next_of_kin"] = _text(row.next_of_kin.data)
+    else:
+        chosen = row.org_unit_id.data
+        data["org_unit_id"] = int(chosen) if chosen and str(chosen).isdigit() else None
     return data
 
 
@@ -273,6 +364,7 @@ def dossier_payload(form: NewDossierForm) -> dict[str, Any]:
         "track": form.track.data,
         "procedure": form.procedure.data,
         "simplified_reason": _text(form.simplified_reason.data) if simplified else None,
+        "simplified_case": (form.simplified_case.data or None) if simplified else None,
         "nominees": [nominee_payload(entry.form) for entry in form.nominees.entries],
     }
 

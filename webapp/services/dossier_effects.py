@@ -10,11 +10,20 @@ from sqlalchemy.orm import Session
 from webapp.models import Dossier, Nominee
 from webapp.services.council import council_members
 from webapp.services.errors import InvalidDataError
+from webapp.services.nominee_details import check_dossier_details
 from webapp.services.nominees_in_play import nominee_ids_in_play
 from webapp.services.text_search import fold
 from workflows import AutomatedStep, InstanceStatus
 
-NOMINEE_FIELDS = ("kind", "name", "gender", "staff_category", "achievement")
+NOMINEE_FIELDS = (
+    "kind",
+    "name",
+    "gender",
+    "staff_category",
+    "achievement",
+    "next_of_kin",
+    "org_unit_id",
+)
 RETURN_DECISIONS = frozenset({"return"})
 AWARD_DECISION = "award"
 
@@ -40,17 +49,23 @@ def fill_nominee(nominee: Nominee, data: dict[str, Any]) -> None:
         nominee.birth_date = _date(data["birth_date"])
     if "posthumous" in data:
         nominee.posthumous = bool(data["posthumous"])
+    if "unit" in data:
+        nominee.work_unit = data["unit"]
+    if "death_date" in data:
+        nominee.death_date = _date(data["death_date"])
 
 
 def apply_dossier_edits(session: Session, dossier: Dossier, data: dict[str, Any]) -> None:
     """Corrections made at the preparing step: header fields and the nominee list."""
-    for name in ("title", "track", "procedure", "simplified_reason"):
+    check_dossier_details(session, data)
+    for name in ("title", "track", "procedure", "simplified_reason", "simplified_case"):
         if data.get(name) is not None:
             setattr(dossier, name, data[name])
-    if dossier.procedure == "simplified" and not (dossier.simplified_reason or "").strip():
+    simplified = dossier.procedure == "simplified"
+    if simplified and not (dossier.simplified_case or (dossier.simplified_reason or "").strip()):
         raise InvalidDataError(
-            "the simplified procedure needs its reason",
-            {"simplified_reason": "is required when procedure is simplified"},
+            "the simplified procedure needs its case",
+            {"simplified_case": "is required when procedure is simplified"},
         )
     rows = data.get("nominees")
     if rows is None:

@@ -31,6 +31,12 @@ NOMINEE_SCHEMA: dict[str, Any] = {
         "staff_category": {"type": ["string", "null"], "enum": ["manager", "frontline", None]},
         "posthumous": {"type": "boolean"},
         "achievement": {"type": ["string", "null"], "maxLength": 8000},
+        # For the report templates: the individual's unit, a posthumous award's date of death
+        # and receiving relative, the organisation unit a collective is.
+        "unit": {"type": ["string", "null"], "maxLength": 300},
+        "death_date": {"type": ["string", "null"], "format": "date"},
+        "next_of_kin": {"type": ["string", "null"], "maxLength": 300},
+        "org_unit_id": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_ID},
     },
 }
 
@@ -44,17 +50,26 @@ DOSSIER_SCHEMA: dict[str, Any] = {
         "track": {"type": "string", "enum": list(TRACKS)},
         "procedure": {"type": "string", "enum": list(PROCEDURES)},
         "simplified_reason": {"type": ["string", "null"], "maxLength": 2000},
+        "simplified_case": {"type": ["string", "null"], "maxLength": 40},
         "movement_id": {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_ID},
         "nominees": {"type": "array", "minItems": 1, "maxItems": 200, "items": NOMINEE_SCHEMA},
     },
     "allOf": [
         {
+            # The simplified procedure names its case of the current list; a client that still
+            # sends only the free-text reason (the older contract) is accepted.
             "if": {"properties": {"procedure": {"const": "simplified"}}, "required": ["procedure"]},
             "then": {
-                "required": ["simplified_reason"],
-                "properties": {
-                    "simplified_reason": {"type": "string", "minLength": 1, "pattern": r"\S"}
-                },
+                "anyOf": [
+                    {
+                        "required": ["simplified_case"],
+                        "properties": {"simplified_case": {"type": "string", "minLength": 1}},
+                    },
+                    {
+                        "required": ["simplified_reason"],
+                        "properties": {"simplified_reason": {"type": "string", "pattern": r"\S"}},
+                    },
+                ]
             },
         }
     ],

@@ -17,6 +17,7 @@ from webapp.models import Dossier, Event, ProcessInstance, ProcessVersion, User,
 from webapp.permissions import Actor, can_do_work_item
 from webapp.services import council_session
 from webapp.services.attachments import Upload, check_upload, store_attachments
+from webapp.services.award_rules_catalog import require_documents_at_check
 from webapp.services.ballot_box import SEALED
 from webapp.services.concurrency import conflicts_as_409
 from webapp.services.dossier_effects import (
@@ -42,7 +43,9 @@ from workflows import ProcessRuntimeError, TaskNotReadyError
 from workflows.operations import sealed_counts
 
 # Form fields that change the dossier itself and are not handed to the engine.
-DOSSIER_EDIT_FIELDS = frozenset({"nominees", "title", "track", "simplified_reason"})
+DOSSIER_EDIT_FIELDS = frozenset(
+    {"nominees", "title", "track", "simplified_reason", "simplified_case"}
+)
 REPORT_KIND = "achievement_report"
 
 
@@ -253,7 +256,7 @@ def complete_work_item(
     for upload in [*uploads, *(report.upload for report in reports)]:
         check_upload(upload)
     with conflicts_as_409():
-        detail, event = _complete(session, actor, item_id, data)
+        detail, event = _complete(session, actor, item_id, data, {u.kind for u in uploads})
     if uploads and SEALED in (event.data or {}).values():
         # A file kept under a secret ballot's line could say what the member chose.
         raise InvalidDataError("a secret ballot takes no files", {"attachments": "not allowed"})
@@ -308,7 +311,7 @@ def check_turn(actor: Actor, item: WorkItem) -> None:
 
 
 def _complete(
-    session: Session, actor: Actor, item_id: int, data: Any
+    session: Session, actor: Actor, item_id: int, data: Any, adding: frozenset[str] | set[str]
 ) -> tuple[DossierDetail, Event]:
     item = _visible_item(session, actor, item_id, lock=True)
     check_turn(actor, item)
@@ -330,6 +333,8 @@ def _complete(
     )
     if schema.get("x-edits-dossier"):
         apply_dossier_edits(session, dossier, values)
+    # The Office's check cannot approve while an enforced document is missing (rules lists).
+    require_documents_at_check(session, dossier, item.step, values.get("decision"), adding=adding)
     # A secret ballot: from here on only THAT the member voted; the choices are in the box.
     ballot = council_session.take_ballot(session, dossier, item, schema, values)
     if ballot is not None:

@@ -41,6 +41,8 @@
     const kind = row.querySelector('select[name$="-kind"]');
     const individual = row.querySelector('[data-individual-only]');
     if (kind && individual) { individual.hidden = kind.value === 'collective'; }
+    const collective = row.querySelector('[data-collective-only]');
+    if (kind && collective) { collective.hidden = kind.value !== 'collective'; }
   }
 
   function showProcedure() {

@@ -1,0 +1,124 @@
+"""The Office's check enforces the documents the rules require for the dossier's procedure and
+award form; what is not enforced, and repeated or duplicate nominees, show as warnings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from sqlalchemy import delete
+
+from tests.conftest import actor_named
+from tests.web.pages import login, submit
+from webapp.models import DocumentRequirement, Dossier
+from webapp.request_db import database
+from webapp.services import award_rules_catalog as catalog
+from webapp.services.attachments import Upload, store_attachments
+
+PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+SIMPLIFIED = {"procedure": "simplified", "simplified_case": "art85_ad_hoc"}
+
+
+def set_requirements(app: Flask, rows: list[tuple[str, str, str, bool, bool]]) -> None:
+    with database(app).transaction() as session:
+        catalog.save_requirements(
+            session,
+            actor_named(session, "admin"),
+            [
+                {"procedure": p, "award_form": f, "kind": k, "per_nominee": n, "enforced": e}
+                for p, f, k, n, e in rows
+            ],
+        )
+
+
+@pytest.fixture
+def enforced(app: Flask) -> Iterator[None]:
+    """Regular: a report per nominee; simplified: the unit's memo and a report per nominee."""
+    set_requirements(
+        app,
+        [
+            ("regular", "*", "achievement_report", True, True),
+            ("simplified", "*", "submission", False, True),
+            ("simplified", "*", "achievement_report", True, True),
+        ],
+    )
+    yield
+    with database(app).transaction() as session:
+        session.execute(delete(DocumentRequirement))
+        catalog.ensure_defaults(session)
+
+
+def at_check(api, **overrides):
+    dossier = api.start(**overrides)
+    api.do("canbo_ns", dossier["id"], "prepare_dossier", {"decision": "submit"})
+    api.do("truongphong_ns", dossier["id"], "approve_at_unit", {"decision": "approve"})
+    return dossier
+
+
+def attach(app: Flask, dossier_id: int, kind: str, *, per_nominee: bool) -> None:
+    """The unit's files, as its officer attached them."""
+    with database(app).transaction() as session:
+        dossier = session.get_one(Dossier, dossier_id)
+        nominees = dossier.nominees if per_nominee else [None]
+        store_attachments(
+            session,
+            actor_named(session, "canbo_ns"),
+            dossier,
+            [
+                Upload(f"{kind}.pdf", PDF, kind=kind, nominee_id=n.id if n else None)
+                for n in nominees
+            ],
+        )
+
+
+def test_the_api_refuses_the_approval_naming_each_missing_document(api, app, enforced):
+    dossier = at_check(api)
+    response = api.complete("vanphong", dossier["id"], "check_dossier", {"decision": "approve"})
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == "missing_documents"
+    assert set(response.json["error"]["fields"]) == {"attachments.achievement_report"}
+    assert "Nguyễn Thị Hằng" in response.json["error"]["fields"]["attachments.achievement_report"]
+    assert api.dossier(dossier["id"])["current"][0]["step"] == "check_dossier"
+    # Returning for supplement is still possible without the documents.
+    api.do("vanphong", dossier["id"], "check_dossier", {"decision": "return", "comment": "Thiếu"})
+
+
+def test_the_check_page_says_in_vietnamese_which_documents_are_missing(api, app, client, enforced):
+    dossier = at_check(api)
+    [item] = api.items("vanphong", dossier["id"], "check_dossier")
+    login(client, "vanphong")
+    response = submit(client, f"/work/{item['id']}", {"decision": "approve", "action": "submit"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "còn thiếu tài liệu bắt buộc" in html
+    assert "Báo cáo thành tích (của Nguyễn Thị Hằng, Phòng Quản lý ngân sách)" in html
+    assert api.dossier(dossier["id"])["current"][0]["step"] == "check_dossier"
+
+
+def test_with_the_documents_the_office_approves(api, app, enforced):
+    dossier = at_check(api)
+    attach(app, dossier["id"], "achievement_report", per_nominee=True)
+    after = api.do("vanphong", dossier["id"], "check_dossier", {"decision": "approve"})
+    assert {c["step"] for c in after["current"]} == {"council_vote"}
+
+
+def test_a_simplified_dossier_requires_its_own_set(api, app, enforced):
+    dossier = at_check(api, **SIMPLIFIED)
+    attach(app, dossier["id"], "achievement_report", per_nominee=True)
+    response = api.complete("vanphong", dossier["id"], "check_dossier", {"decision": "approve"})
+    assert response.status_code == 422
+    assert set(response.json["error"]["fields"]) == {"attachments.submission"}
+    attach(app, dossier["id"], "submission", per_nominee=False)
+    after = api.do("vanphong", dossier["id"], "check_dossier", {"decision": "approve"})
+    assert [c["step"] for c in after["current"]] == ["sign_submission"]
+
+
+def test_shipped_requirements_warn_at_the_check_without_blocking(api, client):
+    dossier = at_check(api)
+    [item] = api.items("vanphong", dossier["id"], "check_dossier")
+    login(client, "vanphong")
+    html = client.get(f"/work/{item['id']}").get_data(as_text=True)
+    assert 'id="check-warnings"' in html
+    assert "Tờ trình chưa được đính kèm" in html
+    api.do("vanphong", dossier["id"], "check_dossier", {"decision": "approve"})
