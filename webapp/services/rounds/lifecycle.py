@@ -29,7 +29,7 @@ from webapp.models import (
     RoundListItem,
 )
 from webapp.permissions import Actor
-from webapp.services.actors import units_below
+from webapp.services.actors import ancestors, units_below
 from webapp.services.dossier_schema import AWARD_FORMS
 from webapp.services.dossiers import start_dossier
 from webapp.services.errors import (
@@ -73,10 +73,19 @@ def office_unit(actor: Actor) -> int | None:
     return min(granted) if granted else (actor.unit_id if actor.is_admin else None)
 
 
+def round_units(session: Session, actor: Actor) -> set[int]:
+    """Units whose rounds the actor sees: those they reach, and those above them (a unit's
+    officers see the Department's rounds they may join)."""
+    units: set[int] = set(actor.visible_units)
+    for unit_id in actor.visible_units:
+        units.update(ancestors(session, unit_id))
+    return units
+
+
 def get_round(session: Session, actor: Actor, round_id: int) -> Round:
-    """The round, if the actor may see it (its unit is within their reach)."""
+    """The round, if the actor may see it."""
     round_ = session.get(Round, round_id)
-    if round_ is None or not (actor.is_admin or round_.unit_id in actor.visible_units):
+    if round_ is None or not (actor.is_admin or round_.unit_id in round_units(session, actor)):
         raise NotFoundError(f"round {round_id} not found")
     return round_
 
@@ -85,7 +94,7 @@ def list_rounds(session: Session, actor: Actor, movement_id: int | None = None) 
     """The rounds the actor may see, newest first."""
     query = select(Round).options(joinedload(Round.movement)).order_by(Round.id.desc())
     if not actor.is_admin:
-        query = query.where(Round.unit_id.in_(actor.visible_units or {-1}))
+        query = query.where(Round.unit_id.in_(round_units(session, actor) or {-1}))
     if movement_id is not None:
         query = query.where(Round.movement_id == movement_id)
     return list(session.scalars(query))
