@@ -316,6 +316,7 @@ function ConditionExpression({ element, id }) {
       children: strings.conditionMissing
     });
   }
+  const hint = conditionHint(text, fieldsBefore(element, services.config.conditionFields || {}), strings);
   return jsxs('div', {
     children: [
       jsx(TextAreaEntry, {
@@ -333,9 +334,38 @@ function ConditionExpression({ element, id }) {
         id: 'award-condition-check',
         role: 'status',
         'aria-live': 'polite',
-        children: status
+        children: hint ? [ status, hint ] : status
       })
     ]
+  });
+}
+
+/**
+ * A note when a `name == literal` condition names no field of the forms before the gateway, a
+ * warning when it names a value that is not one of the field's answers (the engine accepts
+ * both; the flow would never be taken).
+ */
+function conditionHint(text, fields, strings) {
+  const test = parseFieldTest(text);
+  if (!test || !fields.length) {
+    return null;
+  }
+  const field = fields.find((f) => f.name === test.name);
+  let message = null;
+  let kind = 'is-refused';
+  if (!field) {
+    // It may be the dossier's own data (award_form, procedure...): a note, not a refusal.
+    message = strings.conditionUnknownField.replace('{name}', test.name);
+    kind = 'is-pending';
+  } else if (!field.options.some((o) => literal(o.value) === literal(test.value))) {
+    message = strings.conditionUnknownValue
+      .replace('{value}', String(test.value))
+      .replace('{field}', field.label);
+  }
+  return message && jsx('div', {
+    class: `award-condition-check ${kind}`,
+    'data-condition-hint': 'true',
+    children: message
   });
 }
 

@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from lxml import etree
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
 from tests.e2e.conftest import fresh_app, log_in, serving, shot
@@ -203,6 +203,11 @@ def click_element(page: Page, element_id: str, at: tuple[float, float] | None = 
     expect(selected).to_have_count(1)
 
 
+def verdict(condition: Locator) -> Locator:
+    """The server's verdict on the condition, in the panel's condition group."""
+    return condition.locator(".award-condition-check[data-accepted]")
+
+
 def modeler_xml(page: Page) -> str:
     """The diagram as the modeler would save it now."""
     return page.evaluate(
@@ -240,7 +245,7 @@ def give_condition(page: Page, flow_id: str, name: str, value_label: str) -> Non
     type_into(page, "name", name)
     condition = page.locator("#modeler-properties [data-group-id='group-award-condition']")
     expect(condition).to_be_visible()
-    expect(condition.locator(".award-condition-check")).to_have_attribute("data-accepted", "empty")
+    expect(verdict(condition)).to_have_attribute("data-accepted", "empty")
     field = entry(page, "award-condition-field")
     expect(
         field.locator("option", has_text="Quyết định (bước Phó Giám đốc xem xét)")
@@ -250,7 +255,7 @@ def give_condition(page: Page, flow_id: str, name: str, value_label: str) -> Non
     expect(condition.locator("[data-condition-reading]")).to_have_text(
         f"Đi theo luồng này khi: Quyết định = {value_label}"
     )
-    expect(condition.locator(".award-condition-check")).to_have_attribute("data-accepted", "true")
+    expect(verdict(condition)).to_have_attribute("data-accepted", "true")
 
 
 # --- the test ----------------------------------------------------------------------------------
@@ -297,11 +302,19 @@ def test_an_approve_return_branch_built_in_the_browser_sends_each_dossier_its_wa
     # An expression written by hand is checked live; the sandbox's refusal reads in Vietnamese.
     condition = page.locator("#modeler-properties [data-group-id='group-award-condition']")
     type_into(page, "award-condition-expression", "decision.__class__ == 'x'")
-    check = condition.locator(".award-condition-check")
+    check = verdict(condition)
     expect(check).to_have_attribute("data-accepted", "false")
     expect(check).to_contain_text("bị từ chối")
     expect(check).to_contain_text("“__class__”")
     expect(entry(page, "award-condition-field")).to_have_value("")
+    # A value the field does not have is accepted by the engine, but the panel warns.
+    type_into(page, "award-condition-expression", 'decision == "retrun"')
+    expect(check).to_have_attribute("data-accepted", "true")
+    expect(condition.locator("[data-condition-hint]")).to_have_text(
+        "“retrun” không phải là một câu trả lời của “Quyết định”: luồng này sẽ không bao giờ "
+        "được đi theo."
+    )
+    page.evaluate("document.getElementById('modeler-page').modeler.get('commandStack').undo()")
     # Undo puts the picked condition back, in the panel too.
     page.evaluate("document.getElementById('modeler-page').modeler.get('commandStack').undo()")
     expect(entry(page, "award-condition-expression")).to_have_value('decision == "return"')
@@ -421,7 +434,7 @@ def test_a_timer_and_a_rule_task_decision_are_set_in_the_panel(
     expect(entry(page, "award-condition-field").locator("option:checked")).to_have_text(
         "(biểu thức viết bên dưới)"
     )
-    expect(condition.locator(".award-condition-check")).to_have_attribute("data-accepted", "true")
+    expect(verdict(condition)).to_have_attribute("data-accepted", "true")
     click_element(page, "f_sign_approve")
     expect(entry(page, "award-default-flow")).to_be_checked()
     expect(entry(page, "award-condition-expression")).to_have_count(0)

@@ -204,6 +204,13 @@ def _page_strings() -> dict[str, str]:
             "the default flow."
         ),
         "conditionCheckFailed": _("The expression could not be checked."),
+        "conditionUnknownField": _(
+            "“{name}” is not a field of the forms of the steps before this gateway. Check its "
+            "spelling: a name the dossier's data does not have stops the dossier with an error."
+        ),
+        "conditionUnknownValue": _(
+            "“{value}” is not one of the answers of “{field}”: this flow is never taken."
+        ),
         "decision": _("Decision (rule table)"),
         "decisionHelp": _(
             "The decision of this version's rule tables the step evaluates with the dossier's "
