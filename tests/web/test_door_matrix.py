@@ -183,6 +183,14 @@ DOORS: dict[tuple[str, str], Door] = {
     # A bare button: the CSRF check comes first, for everyone (it reveals nothing).
     ("work.claim", "POST"): Door(page_for_all(400), lambda w: {"item_id": w.ballot}),
     ("work.release", "POST"): Door(page_for_all(400), lambda w: {"item_id": w.claimed_ballot}),
+    ("work.council_votes", "GET"): Door(page_for_all(200)),
+    ("work.council_page", "GET"): Door(
+        dossier_page(403, admin=200, giamdoc=200, vanphong=200),
+        lambda w: {"dossier_id": w.dossier},
+    ),
+    ("work.council_page", "POST"): Door(
+        dossier_page(403, admin=422, vanphong=422), lambda w: {"dossier_id": w.dossier}
+    ),
     # --- dossiers
     ("dossiers.tracking", "GET"): Door(page_for_all(200)),
     ("dossiers.tracking_csv", "GET"): Door(page_for_all(200)),
@@ -240,6 +248,12 @@ DOORS: dict[tuple[str, str], Door] = {
     ("admin.rules", "POST"): Door(admin_page(400), _version(_draft, name="award_rules.dmn")),
     # --- administration: the security audit trail
     ("admin.audit", "GET"): Door(admin_page(200)),
+    ("admin.award_rules", "GET"): Door(admin_page(200)),
+    ("admin.award_rules_basis", "POST"): Door(admin_page(400), lambda w: {"key": "repeat_periods"}),
+    ("admin.award_rules_case", "POST"): Door(admin_page(400), lambda w: {"case_id": 1}),
+    ("admin.award_rules_case_add", "POST"): Door(admin_page(400)),
+    ("admin.award_rules_repeat", "POST"): Door(admin_page(400)),
+    ("admin.award_rules_requirements", "POST"): Door(admin_page(400)),
     # --- administration: people
     ("admin.roles", "GET"): Door(admin_page(200)),
     ("admin.roles", "POST"): Door(admin_page(422)),

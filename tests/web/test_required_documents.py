@@ -122,3 +122,17 @@ def test_shipped_requirements_warn_at_the_check_without_blocking(api, client):
     assert 'id="check-warnings"' in html
     assert "Tờ trình chưa được đính kèm" in html
     api.do("vanphong", dossier["id"], "check_dossier", {"decision": "approve"})
+
+
+def test_the_same_nominee_proposed_twice_is_warned_about_on_the_check_page(api, client):
+    first = api.start()
+    second = at_check(api)
+    [item] = api.items("vanphong", second["id"], "check_dossier")
+    login(client, "vanphong")
+    html = client.get(f"/work/{item['id']}").get_data(as_text=True)
+    assert (
+        f"Nguyễn Thị Hằng cũng được đề nghị trong hồ sơ {first['code']} "
+        "(Bằng khen của Bộ trưởng Bộ Tài chính) của cùng phong trào."
+    ) in html
+    # A warning, not a refusal.
+    api.do("vanphong", second["id"], "check_dossier", {"decision": "approve"})
