@@ -3,15 +3,18 @@ award form; what is not enforced, and repeated or duplicate nominees, show as wa
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from tests.conftest import actor_named
 from tests.web.pages import login, submit
-from webapp.models import DocumentRequirement, Dossier
+from webapp.models import Attachment, DocumentRequirement, Dossier
 from webapp.request_db import database
 from webapp.services import award_rules_catalog as catalog
 from webapp.services.attachments import Upload, store_attachments
@@ -136,3 +139,35 @@ def test_the_same_nominee_proposed_twice_is_warned_about_on_the_check_page(api, 
     ) in html
     # A warning, not a refusal.
     api.do("vanphong", second["id"], "check_dossier", {"decision": "approve"})
+
+
+def test_the_unit_attaches_the_documents_in_its_editor_and_the_check_passes(
+    api, app, client, enforced
+):
+    login(client, "canbo_ns")
+    data = {
+        "title": "Đề nghị tặng Bằng khen Thủ tướng theo thủ tục đơn giản",
+        "award_form": "bk_ttg",
+        "track": "ad_hoc",
+        "procedure": "simplified",
+        "simplified_case": "art85_ad_hoc",
+        "nominees-0-kind": "individual",
+        "nominees-0-name": "Trần Văn Đông",
+        "nominees-0-report": (io.BytesIO(PDF), "bao-cao-tom-tat.pdf"),
+        "submission_file": (io.BytesIO(PDF), "to-trinh.pdf"),
+        "action": "submit",
+    }
+    response = submit(client, "/dossiers/new", data, content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    [dossier] = api.get("/api/v1/dossiers", "vanphong").json["items"]
+    kinds = {a.kind for a in attachments_of_dossier(app, dossier["id"])}
+    assert kinds == {"achievement_report", "submission"}
+    api.do("truongphong_ns", dossier["id"], "approve_at_unit", {"decision": "approve"})
+    after = api.do("vanphong", dossier["id"], "check_dossier", {"decision": "approve"})
+    assert [c["step"] for c in after["current"]] == ["sign_submission"]
+
+
+def attachments_of_dossier(app: Flask, dossier_id: int) -> list[Any]:
+    with database(app).transaction(write=False) as session:
+        rows = session.scalars(select(Attachment).where(Attachment.dossier_id == dossier_id))
+        return [SimpleNamespace(kind=a.kind) for a in rows]

@@ -30,6 +30,7 @@ from webapp.dossiers.create_forms import (
     dossier_values,
     has_report_errors,
     load_choices,
+    read_documents,
     read_reports,
 )
 from webapp.field_messages import refusal_message
@@ -60,13 +61,14 @@ def new() -> ResponseReturnValue:
     valid = form.validate()
     # Every file is checked even when other fields are wrong: all messages show at once.
     reports, accepted = read_reports(form)
+    documents = read_documents(form)
     if not valid or has_report_errors(form):
         return _page(form, accepted, invalid=True), 422
     submit = request.form.get("action") == "submit"
     session = db_session()
     try:
         created = dossier_intake.create_dossier(
-            session, actor, dossier_payload(form), reports, submit=submit
+            session, actor, dossier_payload(form), reports, submit=submit, documents=documents
         )
         session.commit()
     except InvalidDataError as exc:
@@ -155,6 +157,7 @@ def correct_dossier(detail: work_items.WorkItemDetail, *, done_key: str) -> Resp
     decision = request.form.get("decision")
     valid = form.validate()
     reports, accepted = read_reports(form)
+    documents = read_documents(form)
     decision_error = not draft and decision not in {choice.value for choice in decisions}
     if not valid or has_report_errors(form) or decision_error:
         return _correct_page(
@@ -165,10 +168,17 @@ def correct_dossier(detail: work_items.WorkItemDetail, *, done_key: str) -> Resp
     try:
         if draft:
             edits = {k: v for k, v in payload.items() if k not in {"comment", "decision"}}
-            work_items.save_dossier_draft(session, actor, item.id, edits, reports=reports)
+            work_items.save_dossier_draft(
+                session, actor, item.id, edits, reports=reports, uploads=documents
+            )
         else:
             work_items.complete_work_item(
-                session, actor, item.id, {**payload, "decision": decision}, reports=reports
+                session,
+                actor,
+                item.id,
+                {**payload, "decision": decision},
+                reports=reports,
+                uploads=documents,
             )
         session.commit()
     except InvalidDataError as exc:

@@ -210,6 +210,17 @@ class NewDossierForm(BaseForm):
     nominees = FieldList(
         FormField(NomineeForm), label=_l("Nominees"), min_entries=1, max_entries=MAX_NOMINEES
     )
+    # The dossier's own documents, typed so that the Office's check finds what the rules ask.
+    submission_file = FileField(
+        _l("The unit's submission memo"),
+        description=_l("PDF, DOC, DOCX, PNG or JPEG, up to 10 MB."),
+        render_kw={"accept": ACCEPT},
+    )
+    certification_file = FileField(
+        _l("Certification or other evidence"),
+        description=_l("For example a certification of an initiative or of an ad-hoc achievement."),
+        render_kw={"accept": ACCEPT},
+    )
 
     def validate_simplified_case(self, field: Field) -> None:
         """The simplified procedure names its case, one of the list offered."""
@@ -399,9 +410,32 @@ def read_reports(form: NewDossierForm) -> tuple[list[NomineeReport], dict[int, s
     return reports, accepted
 
 
+DOCUMENT_FIELDS = {"submission_file": "submission", "certification_file": "certification"}
+
+
+def read_documents(form: NewDossierForm) -> list[Upload]:
+    """The dossier's own files (memo, certification), checked, each of its kind; a refused file
+    gets its message beside its input."""
+    uploads: list[Upload] = []
+    for name, kind in DOCUMENT_FIELDS.items():
+        field = form[name]
+        file = field.data
+        if not isinstance(file, FileStorage) or not file.filename:
+            continue
+        upload = Upload(file.filename, file.read(), kind=kind, field=name)
+        try:
+            check_upload(upload)
+        except InvalidDataError as exc:
+            _add_error(field, upload_message(exc.code))
+            continue
+        uploads.append(upload)
+    return uploads
+
+
 def has_report_errors(form: NewDossierForm) -> bool:
-    """Whether a row's file was refused."""
-    return any(entry.form.report.errors for entry in form.nominees.entries)
+    """Whether a row's file (or one of the dossier's own files) was refused."""
+    own = any(form[name].errors for name in DOCUMENT_FIELDS)
+    return own or any(entry.form.report.errors for entry in form.nominees.entries)
 
 
 def _field_at(form: NewDossierForm, path: str) -> Field | None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from webapp.models import Attachment, Dossier, Event, OrgUnit, User, WorkItem
 from webapp.permissions import Actor, can_do_work_item
-from webapp.services.attachments import check_upload, store_attachments
+from webapp.services.attachments import Upload, check_upload, store_attachments
 from webapp.services.dossier_effects import RETURN_DECISIONS
 from webapp.services.dossiers import creator_unit_id, start_dossier
 from webapp.services.errors import ConflictError, InvalidDataError
@@ -95,6 +95,7 @@ def create_dossier(
     reports: Sequence[NomineeReport],
     *,
     submit: bool,
+    documents: Sequence[Upload] = (),
 ) -> CreatedDossier:
     """Start a dossier with its nominees' achievement reports; with `submit`, also send it on.
 
@@ -105,6 +106,9 @@ def create_dossier(
     """
     nominees = payload.get("nominees")
     check_reports(reports, len(nominees) if isinstance(nominees, list) else 0)
+    # The dossier's own typed files (memo, certification) are checked before anything else too.
+    for document in documents:
+        check_upload(document)
     dossier = start_dossier(session, actor, payload)
     by_position = sorted(dossier.nominees, key=lambda n: n.position)
     uploads = [
@@ -112,7 +116,7 @@ def create_dossier(
             report.upload, kind=REPORT_KIND, nominee_id=by_position[report.index].id
         )
         for report in reports
-    ]
+    ] + list(documents)
     own = _own_open_item(session, actor, dossier)
     if submit:
         if own is None:
