@@ -46,6 +46,7 @@ def create_app(config_object: Any) -> Flask:
         i18n,
         login_limits,
         process_map,
+        rounds,
         status_text,
         vendor_assets,
         web_context,
@@ -71,6 +72,7 @@ def create_app(config_object: Any) -> Flask:
     app.register_blueprint(work.bp)
     app.register_blueprint(dossiers.bp)
     app.register_blueprint(process_map.bp)
+    app.register_blueprint(rounds.bp)
     app.register_blueprint(vendor_assets.bp)
     app.register_blueprint(admin.bp)
     web_context.register(app)

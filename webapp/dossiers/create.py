@@ -36,10 +36,12 @@ from webapp.dossiers.create_forms import (
 from webapp.field_messages import refusal_message
 from webapp.permissions import can_start_dossier
 from webapp.request_db import db_session
+from webapp.round_text import round_refusals
 from webapp.services import award_rules_catalog, dossier_intake, nominee_details, work_items
 from webapp.services.attachments import MAX_FILE_BYTES
 from webapp.services.errors import InvalidDataError, PermissionDeniedError
 from webapp.services.form_validation import FormInvalidError
+from webapp.services.rounds import lifecycle
 from webapp.step_forms import choices_of
 from webapp.web_edge import page_actor
 
@@ -68,12 +70,18 @@ def new() -> ResponseReturnValue:
     session = db_session()
     try:
         created = dossier_intake.create_dossier(
-            session, actor, dossier_payload(form), reports, submit=submit, documents=documents
+            session,
+            actor,
+            dossier_payload(form),
+            reports,
+            submit=submit,
+            round_id=_round_id(),
+            documents=documents,
         )
         session.commit()
     except InvalidDataError as exc:
         session.rollback()
-        for message in attach_service_errors(form, exc):
+        for message in round_refusals(exc) or attach_service_errors(form, exc):
             flash(_("The dossier could not be created: %(reason)s", reason=message), "danger")
         return _page(form, accepted, invalid=True), 422
     code = created.dossier.code
@@ -102,6 +110,11 @@ def new() -> ResponseReturnValue:
     else:
         flash(_("Dossier %(code)s was created and submitted.", code=code), "success")
     return redirect(url_for("work.inbox"))
+
+
+def _round_id() -> int | None:
+    """The round the dossier joins (from the page's choice or the round page's link)."""
+    return request.values.get("round_id", type=int) or None
 
 
 def _limits() -> dict[str, int]:
@@ -136,6 +149,8 @@ def _page(
         "resend": accepted or {},
         "invalid": invalid,
         "mode": "create",
+        "open_rounds": lifecycle.open_rounds_for(db_session(), page_actor()),
+        "round_id": _round_id(),
         **_limits(),
     }
     return render_template("dossiers/new.html", **context)

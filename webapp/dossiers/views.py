@@ -35,6 +35,7 @@ from webapp.i18n import local
 from webapp.permissions import can_close_votes
 from webapp.request_db import db_session
 from webapp.services import attachments, council_closing, dossier_trail, dossiers, tracking_export
+from webapp.services.rounds.lifecycle import round_of_dossier
 from webapp.status_text import dossier_status, status_text
 from webapp.url_converters import query_int, query_page
 from webapp.web_edge import page_actor
@@ -330,6 +331,7 @@ def render_dossier_page(
         path=dossier_trail.dossier_path(
             detail.dossier, detail.version, detail.open_items, context["history"]
         ),
+        dossier_round=round_of_dossier(session, detail.dossier.id),
         **context,
     ), status
 

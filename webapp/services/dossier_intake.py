@@ -22,6 +22,7 @@ from webapp.services.attachments import Upload, check_upload, store_attachments
 from webapp.services.dossier_effects import RETURN_DECISIONS
 from webapp.services.dossiers import creator_unit_id, start_dossier
 from webapp.services.errors import ConflictError, InvalidDataError
+from webapp.services.rounds.lifecycle import join_round
 from webapp.services.work_items import REPORT_KIND, NomineeReport, complete_work_item
 
 __all__ = [
@@ -95,6 +96,7 @@ def create_dossier(
     reports: Sequence[NomineeReport],
     *,
     submit: bool,
+    round_id: int | None = None,
     documents: Sequence[Upload] = (),
 ) -> CreatedDossier:
     """Start a dossier with its nominees' achievement reports; with `submit`, also send it on.
@@ -109,7 +111,10 @@ def create_dossier(
     # The dossier's own typed files (memo, certification) are checked before anything else too.
     for document in documents:
         check_upload(document)
-    dossier = start_dossier(session, actor, payload)
+    if round_id is None:
+        dossier = start_dossier(session, actor, payload)
+    else:  # a proposal in a round runs the round's proposal process
+        dossier = join_round(session, actor, round_id, payload)
     by_position = sorted(dossier.nominees, key=lambda n: n.position)
     uploads = [
         dataclasses.replace(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -171,13 +171,14 @@ def open_round(session: Session, actor: Actor, payload: dict[str, Any]) -> Round
 
 def _deadline(value: Any, errors: dict[str, str]) -> datetime | None:
     if isinstance(value, datetime):
-        return value
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
     try:
         parsed = datetime.fromisoformat(str(value))
     except ValueError:
         errors["intake_deadline"] = "must be a date and time (yyyy-mm-ddThh:mm)"
         return None
-    return parsed
+    # A deadline without a time zone is read as UTC (pages send Vietnam's time with its zone).
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _quota(value: Any, forms: list[str], errors: dict[str, str]) -> dict[str, Any] | None:
@@ -197,33 +198,28 @@ def _quota(value: Any, forms: list[str], errors: dict[str, str]) -> dict[str, An
 def join_round(session: Session, actor: Actor, round_id: int, payload: Any) -> Dossier:
     """Create a unit's dossier in a round: it runs the round's proposal process, and its proposal
     reaches this round (and no other) once the Office accepts it. A round whose intake closed or
-    whose deadline passed refuses it with the reason."""
+    whose deadline passed refuses it with the reason (code "round_refused", `fields["reason"]`)."""
     round_ = session.get(Round, round_id)
     if round_ is None:
-        raise InvalidDataError("unknown round", {"round_id": "is not a known round"})
+        raise _refused("unknown", "round_id", "is not a known round")
     now = utcnow()
     if round_.status != "intake":
-        raise InvalidDataError(
-            "the round no longer takes proposals", {"round_id": "intake is closed"}
-        )
+        raise _refused("closed", "round_id", "intake is closed")
     if round_.intake_deadline < now:
-        raise InvalidDataError(
-            "the round's deadline has passed", {"round_id": "the deadline for proposals has passed"}
-        )
+        raise _refused("deadline", "round_id", "the deadline for proposals has passed")
     data = dict(payload) if isinstance(payload, dict) else {}
     if data.get("award_form") not in round_.award_forms:
-        raise InvalidDataError(
-            "this award form is not in the round",
-            {"award_form": f"must be one of the round's: {', '.join(round_.award_forms)}"},
+        raise _refused(
+            "award_form",
+            "award_form",
+            f"must be one of the round's: {', '.join(round_.award_forms)}",
         )
     data["movement_id"] = round_.movement_id
     dossier = start_dossier(
         session, actor, data, process_key=PROPOSAL_PROCESS_KEY, context={"round_id": round_.id}
     )
     if not _below(session, frozenset({dossier.unit_id}), round_.unit_id):
-        raise InvalidDataError(
-            "the round is not for this unit", {"round_id": "is not open to your unit"}
-        )
+        raise _refused("unit", "round_id", "is not open to your unit")
     _check_quota(session, round_, dossier)
     session.add(RoundEntry(round_id=round_.id, dossier_id=dossier.id, joined_at=now))
     round_event(
@@ -231,6 +227,14 @@ def join_round(session: Session, actor: Actor, round_id: int, payload: Any) -> D
     )
     session.flush()
     return dossier
+
+
+def _refused(reason: str, field: str, message: str) -> InvalidDataError:
+    return InvalidDataError(
+        f"the round refuses this proposal: {message}",
+        {field: message, "reason": reason},
+        code="round_refused",
+    )
 
 
 def _check_quota(session: Session, round_: Round, dossier: Dossier) -> None:
@@ -248,9 +252,8 @@ def _check_quota(session: Session, round_: Round, dossier: Dossier) -> None:
         )
     )
     if (already or 0) + len(dossier.nominees) > limit:
-        raise InvalidDataError(
-            "over the round's quota",
-            {"nominees": f"the round takes at most {limit} nominees of your unit for this form"},
+        raise _refused(
+            "quota", "nominees", f"the round takes at most {limit} of your unit's nominees"
         )
 
 

@@ -1,0 +1,5 @@
+"""The rounds blueprint."""
+
+from flask import Blueprint
+
+bp = Blueprint("rounds", __name__)
