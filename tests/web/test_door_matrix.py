@@ -157,6 +157,39 @@ def _shipped(w: World) -> int:
     return 1
 
 
+_ROUNDS: dict[int, int] = {}
+
+
+def _round(w: World) -> int:
+    """A round of Bắc Ninh opened by its Office (once per world)."""
+    if id(w) not in _ROUNDS:
+        from datetime import timedelta
+
+        from webapp.db import utcnow
+        from webapp.services.rounds import lifecycle, movements
+
+        assert w.api is not None
+        with database(w.api.client.application).transaction() as session:
+            office = actor_named(session, "vanphong")
+            movement = movements.create_movement(
+                session, office, {"code": f"DOOR-{id(w)}", "name": "Phong trào"}
+            )
+            deadline = (utcnow() + timedelta(days=3)).isoformat()
+            opened = lifecycle.open_round(
+                session,
+                office,
+                {
+                    "name": "Tổng kết",
+                    "movement_id": movement.id,
+                    "kind": "tong_ket",
+                    "award_forms": ["bk_btc"],
+                    "intake_deadline": deadline,
+                },
+            )
+            _ROUNDS[id(w)] = opened.id
+    return _ROUNDS[id(w)]
+
+
 # The CSRF refusal differs with the kind of form: a bare button aborts with the 400 page; a form
 # with fields is sent back with its messages (422); the people buttons redirect with a warning
 # (302); the modeler's JSON calls answer 400 JSON.
@@ -214,6 +247,49 @@ DOORS: dict[tuple[str, str], Door] = {
     ("process_map.data", "GET"): Door(page_for_all(200)),
     ("process_map.diagram", "GET"): Door(page_for_all(200)),
     ("process_map.dossiers", "GET"): Door(page_for_all(200), lambda w: {"step": "council_vote"}),
+    # --- rounds: movements and rounds are listed to everyone; the Office (and the administrator)
+    # creates them, so a POST without its token is 422 for them and 403 for anyone else. A
+    # round of Bắc Ninh is seen by its department, the units below and the Ministry above; its
+    # buttons without their token send the round's page back (422) to whoever sees it.
+    ("rounds.movement_list", "GET"): Door(page_for_all(200)),
+    ("rounds.movement_list", "POST"): Door(
+        {
+            **dict.fromkeys(ACCOUNTS, 403),
+            "admin": 422,
+            "vanphong": 422,
+            "vanphong_hn": 422,
+            None: LOGIN,
+        }
+    ),
+    ("rounds.round_list", "GET"): Door(page_for_all(200)),
+    ("rounds.round_list", "POST"): Door(
+        {
+            **dict.fromkeys(ACCOUNTS, 403),
+            "admin": 422,
+            "vanphong": 422,
+            "vanphong_hn": 422,
+            None: LOGIN,
+        }
+    ),
+    ("rounds.show", "GET"): Door(
+        {**page_for_all(200), "vanphong_hn": 404}, lambda w: {"round_id": _round(w)}
+    ),
+    ("rounds.diagram", "GET"): Door(
+        {**page_for_all(200), "vanphong_hn": 404}, lambda w: {"round_id": _round(w)}
+    ),
+    ("rounds.close", "POST"): Door(
+        {**page_for_all(422), "vanphong_hn": 404}, lambda w: {"round_id": _round(w)}
+    ),
+    ("rounds.compile_lists", "POST"): Door(
+        {**page_for_all(422), "vanphong_hn": 404}, lambda w: {"round_id": _round(w)}
+    ),
+    ("rounds.conclusion", "POST"): Door(
+        {**page_for_all(422), "vanphong_hn": 404}, lambda w: {"round_id": _round(w)}
+    ),
+    ("rounds.sign", "POST"): Door(
+        {**page_for_all(422), "vanphong_hn": 404},
+        lambda w: {"round_id": _round(w), "award_form": "bk_btc"},
+    ),
     # --- administration: the home page listing the sections
     ("admin.home", "GET"): Door(admin_page(200)),
     # --- administration: processes
