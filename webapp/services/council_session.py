@@ -321,3 +321,40 @@ def _meeting_date(value: Any) -> date:
         raise InvalidDataError(
             "the meeting date is not a date", {"meeting_date": "is not a date (YYYY-MM-DD)"}
         ) from exc
+
+
+@dataclass(frozen=True)
+class VoteUnderWay:
+    """A dossier whose council is voting, as the secretary's list shows it."""
+
+    dossier_id: int
+    code: str | None
+    title: str
+    voted: int
+    members: int
+
+
+def votes_under_way(session: Session, actor: Actor) -> list[VoteUnderWay]:
+    """The dossiers whose council vote is under way where the actor is secretary or chair."""
+    units = set(actor.scopes.get(COUNCIL_SECRETARY_ROLE, frozenset())) | set(
+        actor.scopes.get(COUNCIL_CHAIR_ROLE, frozenset())
+    )
+    query = (
+        select(Dossier)
+        .join(WorkItem, WorkItem.dossier_id == Dossier.id)
+        .where(WorkItem.status == "open", WorkItem.assignee_id.is_not(None))
+        .distinct()
+        .order_by(Dossier.id)
+    )
+    if not actor.is_admin:
+        query = query.where(Dossier.unit_id.in_(units or {-1}))
+    out = []
+    for dossier in session.scalars(query):
+        vote = open_vote(session, dossier)
+        if vote is not None:
+            out.append(
+                VoteUnderWay(
+                    dossier.id, dossier.code, dossier.title, len(vote.voted), len(vote.members)
+                )
+            )
+    return out

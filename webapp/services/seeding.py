@@ -22,6 +22,7 @@ ROLES = {
     "office": "Văn phòng Sở",
     "council_member": "Thành viên Hội đồng Thi đua - Khen thưởng",
     "council_chair": "Chủ tịch Hội đồng Thi đua - Khen thưởng",
+    "council_secretary": "Thư ký Hội đồng Thi đua - Khen thưởng",
     "director": "Giám đốc Sở",
     "ministry_officer": "Chuyên viên Vụ Thi đua - Khen thưởng, Bộ Tài chính",
     "minister": "Bộ trưởng Bộ Tài chính",
@@ -43,7 +44,8 @@ DEMO_USERS = [
     ("truongphong_ns", "Lê Thị Thu Hà", "BN-QLNS", [("unit_head", "BN-QLNS")]),
     ("canbo_dn", "Phạm Quốc Huy", "BN-TCDN", [("unit_officer", "BN-TCDN")]),
     ("truongphong_dn", "Đỗ Minh Tuấn", "BN-TCDN", [("unit_head", "BN-TCDN")]),
-    ("vanphong", "Ngô Thị Lan", "BN", [("office", "BN")]),
+    # The Office is the council's secretariat: its officer records the council's sessions.
+    ("vanphong", "Ngô Thị Lan", "BN", [("office", "BN"), ("council_secretary", "BN")]),
     (
         "giamdoc",
         "Nguyễn Văn Đức",

@@ -1,0 +1,108 @@
+"""The council's session pages: the secretary records the meeting and who is present; the
+secretary and the chair follow who has voted (never what anyone chose)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from wtforms import BooleanField, DateField, SelectMultipleField, StringField, widgets
+from wtforms.validators import DataRequired, Length, Optional
+
+from webapp.forms import BaseForm
+from webapp.request_db import db_session
+from webapp.services import council_session
+from webapp.services.errors import ConflictError, InvalidDataError, PermissionDeniedError
+from webapp.web_edge import page_actor
+from webapp.work.views import bp
+
+
+class MeetingForm(BaseForm):
+    """The meeting: when, where (or online), and the members present."""
+
+    meeting_date = DateField(_l("Meeting date"), validators=[DataRequired()])
+    place = StringField(
+        _l("Place"),
+        validators=[Optional(), Length(max=council_session.MAX_PLACE)],
+        description=_l("The meeting room, or leave empty for an online meeting."),
+    )
+    online = BooleanField(_l("Online meeting"))
+    present = SelectMultipleField(
+        _l("Members present"),
+        choices=[],
+        widget=widgets.ListWidget(prefix_label=False),
+        option_widget=widgets.CheckboxInput(),
+        description=_l(
+            "Members not ticked are absent: they send a written opinion on their ballot, "
+            "which counts in the tally."
+        ),
+    )
+
+
+def _refusal(exc: InvalidDataError) -> str:
+    if "place" in exc.fields:
+        return _("Say where the council meets, or tick “Online meeting”.")
+    if "present" in exc.fields:
+        return _("Only the council's members can be recorded as present.")
+    return _("The meeting date is not a valid date.")
+
+
+@bp.get("/council")
+@login_required
+def council_votes() -> ResponseReturnValue:
+    """The council votes under way that the secretary (or the chair) follows."""
+    votes = council_session.votes_under_way(db_session(), page_actor())
+    return render_template("work/council_votes.html", votes=votes)
+
+
+@bp.route("/council/<int:dossier_id>", methods=["GET", "POST"])
+@login_required
+def council_page(dossier_id: int) -> ResponseReturnValue:
+    """The council's session on one dossier."""
+    session = db_session()
+    actor = page_actor()
+    view = council_session.session_view(session, actor, dossier_id)
+    council = view.council
+    form = MeetingForm(request.form if request.method == "POST" else None)
+    form.present.choices = list(view.members)
+    status = 200
+    if request.method == "POST" and not view.can_record:
+        raise PermissionDeniedError("only the council's secretary records its session")
+    if request.method == "POST":
+        if form.validate():
+            try:
+                council_session.record_meeting(
+                    session,
+                    actor,
+                    dossier_id,
+                    meeting_date=form.meeting_date.data,
+                    place=form.place.data,
+                    online=form.online.data,
+                    present=list(form.present.data or []),
+                )
+            except ConflictError:
+                session.rollback()
+                flash(_("No vote is under way on this dossier."), "danger")
+                status = 409
+            except InvalidDataError as exc:
+                session.rollback()
+                flash(_refusal(exc), "danger")
+                status = 422
+            else:
+                session.commit()
+                flash(_("The meeting and the attendance are recorded."), "success")
+                return redirect(url_for("work.council_page", dossier_id=dossier_id))
+        else:
+            status = 422
+    elif council is not None and council.meeting_date is not None:
+        form.meeting_date.data = council.meeting_date
+        form.place.data = council.place
+        form.online.data = council.online
+        form.present.data = [
+            m for m, state in (council.attendance or {}).items() if state == "present"
+        ]
+    return render_template(
+        "work/council_session.html", view=view, council=council, form=form
+    ), status
