@@ -114,6 +114,7 @@ def seed_sample_dossiers(session: Session) -> int:
         "Đề nghị khen thưởng theo thủ tục đơn giản",
         [("individual", "Phạm Thu Trang")],
         procedure="simplified",
+        simplified_case="art85_ad_hoc",
         simplified_reason="Thành tích đột xuất, xuất sắc, phục vụ kịp thời yêu cầu chính trị",
     )
     _do(session, fourth, "canbo_dn", "prepare_dossier", {"decision": "submit"})
