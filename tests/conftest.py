@@ -33,6 +33,9 @@ from webapp.services.actors import actor_for_user
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_POSTGRES_URL") else [])
 # Emptied after every test; the organisation, users, tokens and process versions stay.
 PER_TEST_TABLES = [
+    "signature_check",
+    "issued_number",
+    "document_register",
     "message_subscription",
     "round_list_item",
     "round_event",

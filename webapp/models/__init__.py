@@ -6,6 +6,7 @@ from webapp.models.dossier import Attachment, Dossier, Movement, Nominee
 from webapp.models.moves import InstanceMove
 from webapp.models.org import ApiToken, OrgUnit, Role, RoleAssignment, User
 from webapp.models.process import ProcessInstance, ProcessVersion
+from webapp.models.registers import DocumentRegister, IssuedNumber, SignatureCheck
 from webapp.models.rounds import (
     MessageSubscription,
     Round,
@@ -26,10 +27,12 @@ __all__ = [
     "BallotBox",
     "BallotCount",
     "CouncilSession",
+    "DocumentRegister",
     "DocumentRequirement",
     "Dossier",
     "Event",
     "InstanceMove",
+    "IssuedNumber",
     "MessageSubscription",
     "Movement",
     "Nominee",
@@ -45,6 +48,7 @@ __all__ = [
     "RoundInstance",
     "RoundListItem",
     "RuleSetBasis",
+    "SignatureCheck",
     "SimplifiedCase",
     "User",
     "WorkItem",
