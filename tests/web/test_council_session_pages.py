@@ -73,3 +73,40 @@ def test_the_tally_and_the_conclusion_show_on_the_session_page(api, client):
     assert 'id="council-tally"' in page
     assert "5/5" in page
     assert "Nhất trí" in page
+
+
+def test_the_ballot_page_says_secret_and_written_opinion(app, api, client):
+    did, _ids = _secret_vote(api)
+    login(client, "vanphong")
+    submit(
+        client,
+        f"/council/{did}",
+        {"meeting_date": "2026-12-05", "online": "y", "present": MEMBERS[:4]},
+    )
+    absent = app.test_client()
+    login(absent, "hoidong4")
+    [ballot] = api.items("hoidong4", did, "council_vote")
+    page = absent.get(f"/work/{ballot['id']}").get_data(as_text=True)
+    assert 'id="written-opinion"' in page
+    assert 'id="secret-ballot"' in page
+    assert 'name="comment"' not in page  # a remark could say what the member chose
+    assert 'name="attachments"' not in page
+    present = app.test_client()
+    login(present, "hoidong1")
+    [own] = api.items("hoidong1", did, "council_vote")
+    page = present.get(f"/work/{own['id']}").get_data(as_text=True)
+    assert 'id="secret-ballot"' in page
+    assert 'id="written-opinion"' not in page
+
+
+def test_an_open_ballot_page_keeps_its_remark_and_files(app, api, client):
+    dossier = api.start()
+    did = dossier["id"]
+    api.do("canbo_ns", did, "prepare_dossier", {"decision": "submit"})
+    api.do("truongphong_ns", did, "approve_at_unit", {"decision": "approve"})
+    api.do("vanphong", did, "check_dossier", {"decision": "approve"})
+    login(client, "hoidong1")
+    [ballot] = api.items("hoidong1", did, "council_vote")
+    page = client.get(f"/work/{ballot['id']}").get_data(as_text=True)
+    assert 'name="comment"' in page
+    assert 'id="secret-ballot"' not in page

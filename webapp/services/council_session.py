@@ -358,3 +358,26 @@ def votes_under_way(session: Session, actor: Actor) -> list[VoteUnderWay]:
                 )
             )
     return out
+
+
+@dataclass(frozen=True)
+class BallotKind:
+    """What a member's ballot page says: secret or open, a vote or a written opinion."""
+
+    secret: bool
+    written: bool
+
+
+def ballot_kind(session: Session, item: WorkItem, schema: dict[str, Any]) -> BallotKind | None:
+    """How the member's ballot `item` is cast, or None when the item is not a ballot."""
+    if item.assignee_id is None or not _nominee_maps(schema):
+        return None
+    dossier = item.dossier
+    council = current_session(session, dossier_subject(dossier))
+    if council is not None and council.step == item.step:
+        secret = council.secret
+    else:
+        secret = ballot_box.rules_say_secret(session, dossier)
+    attendance = (council.attendance if council else None) or {}
+    member = item.assignee.username if item.assignee else ""
+    return BallotKind(secret=secret, written=attendance.get(member) == ABSENT)

@@ -27,7 +27,7 @@ from webapp.field_messages import file_refusal_message, refusal_message
 from webapp.forms import ActionForm
 from webapp.permissions import can_do_work_item
 from webapp.request_db import db_session
-from webapp.services import attachments, work_items
+from webapp.services import attachments, council_session, work_items
 from webapp.services.errors import (
     ConflictError,
     InvalidDataError,
@@ -224,6 +224,7 @@ def item(item_id: int) -> ResponseReturnValue:
         form=form,
         schema=schema,
         attachment_errors=attachment_errors,
+        ballot=council_session.ballot_kind(session, work_item, schema),
         **context,
     ), status
 
