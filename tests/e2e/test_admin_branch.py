@@ -126,6 +126,7 @@ def app(tmp_path: Path) -> Flask:
 
 @pytest.fixture
 def url(app: Flask) -> Iterator[str]:
+    """The app served; a test asks for it before `page`, so the page closes first."""
     with serving(app) as base:
         yield base
 
@@ -262,7 +263,7 @@ def give_condition(page: Page, flow_id: str, name: str, value_label: str) -> Non
 
 
 def test_an_approve_return_branch_built_in_the_browser_sends_each_dossier_its_way(
-    page: Page, app: Flask, url: str
+    app: Flask, url: str, page: Page
 ) -> None:
     assert BUNDLE.exists(), "the modeler bundle is missing: run `make assets` (npm run build)"
     log_in(page, url, "admin")
@@ -394,7 +395,7 @@ def test_an_approve_return_branch_built_in_the_browser_sends_each_dossier_its_wa
 
 
 def test_a_timer_and_a_rule_task_decision_are_set_in_the_panel(
-    page: Page, app: Flask, url: str
+    app: Flask, url: str, page: Page
 ) -> None:
     log_in(page, url, "admin")
     page.goto(f"{url}/admin/processes/{KEY}/versions/1/modeler")
@@ -479,3 +480,4 @@ def test_a_timer_and_a_rule_task_decision_are_set_in_the_panel(
     page.evaluate("document.getElementById('modeler-page').modeler.get('commandStack').undo()")
     expect(kind).to_have_value("duration")
     expect(entry(page, "award-timer-value")).to_have_value("P3D")
+    expect(check).to_have_attribute("data-accepted", "true")
