@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from webapp.models import (
@@ -308,12 +308,19 @@ def _same_person(a: Nominee, b: Nominee) -> bool:
 
 
 def _candidates(session: Session, dossier: Dossier) -> list[tuple[Nominee, Dossier]]:
+    """Nominees of other dossiers that may be the same: a dossier whose folded search text holds
+    one of the names (narrowed in SQL), or a collective of the same organisation unit."""
     names = {fold(n.name) for n in dossier.nominees}
     units = {n.org_unit_id for n in dossier.nominees if n.org_unit_id}
+    wanted = [Dossier.search_text.contains(name, autoescape=True) for name in names if name]
+    if units:
+        wanted.append(Nominee.org_unit_id.in_(units))
+    if not wanted:
+        return []
     rows = session.execute(
         select(Nominee, Dossier)
         .join(Dossier, Dossier.id == Nominee.dossier_id)
-        .where(Dossier.id != dossier.id)
+        .where(Dossier.id != dossier.id, or_(*wanted))
     ).all()
     return [
         (n, d)
