@@ -108,8 +108,16 @@ def test_bad_values_come_back_named_in_vietnamese(client, app, restore):
     )
     assert date.status_code == 422
     assert "Ngày có hiệu lực là bắt buộc." in date.get_data(as_text=True)
+    unknown = client.post(
+        f"{URL}/requirements",
+        data={"csrf_token": token, "row-0-procedure": "regular", "row-0-award_form": "*",
+              "row-0-kind": "selfie"},
+    )  # fmt: skip
+    assert unknown.status_code == 422
+    assert "Dòng 1, Tài liệu không hợp lệ." in unknown.get_data(as_text=True)
     with database(app).transaction(write=False) as session:
         assert session.get(RepeatAwardPeriod, "bk_ttg").years == 5
+        assert len(catalog.requirements(session)) == 4
         assert session.get(RuleSetBasis, "simplified_cases").legal_basis.startswith("Luật Thi đua")
 
 
@@ -131,6 +139,11 @@ def test_the_requirements_and_periods_are_saved_from_the_page(client, app, resto
             "row-1-award_form": "hcld_3",
             "row-1-kind": "submission",
             "row-1-enforced": "on",
+            # A row ticked for removal goes.
+            "row-2-procedure": "regular",
+            "row-2-award_form": "*",
+            "row-2-kind": "minutes",
+            "row-2-delete": "on",
         },
     )
     assert response.status_code == 302

@@ -148,11 +148,10 @@ def _requirement_rows() -> list[dict[str, Any]]:
     )
     for index in indexes:
         prefix = f"row-{index}-"
-        if form.get(prefix + "delete") == "on":
-            continue
-        if index == -1 or (prefix + "kind") not in form:
-            continue
-        if not form.get(prefix + "kind") and form.get(prefix + "new") == "1":
+        removed = form.get(prefix + "delete") == "on"
+        # The blank row for adding one is left out while no document is chosen in it.
+        unused = form.get(prefix + "new") == "1" and not form.get(prefix + "kind")
+        if removed or unused:
             continue
         rows.append(
             {
