@@ -53,6 +53,7 @@ test: env assets translations browser lint
 
 bench: env
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.rounds
 
 # Re-resolve the pinned dependencies (needs network); commit requirements.lock afterwards.
 lock:

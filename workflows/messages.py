@@ -66,15 +66,16 @@ def _message_definitions(definition: Any) -> list[Any]:
     return [definition] if isinstance(definition, BaseMessageDefinition) else []
 
 
-def waiting(workflow: BpmnWorkflow) -> list[WaitingMessage]:
-    """Every message catch the instance is waiting at, with its expected correlations."""
+def waiting(workflow: BpmnWorkflow, with_correlations: bool = True) -> list[WaitingMessage]:
+    """Every message catch the instance is waiting at, with its expected correlations (not
+    evaluated when `with_correlations` is false: only names and elements are wanted)."""
     found: list[WaitingMessage] = []
     engine = workflow.script_engine
     for task in workflow.get_tasks(state=TaskState.WAITING):
         spec = task.task_spec
         for definition in _message_definitions(getattr(spec, "event_definition", None)):
             correlations: Correlations = {}
-            for prop in definition.correlation_properties:
+            for prop in definition.correlation_properties if with_correlations else ():
                 try:
                     value = engine.environment.evaluate(prop.retrieval_expression, task.data)
                 except Exception:  # noqa: S112 - a property the data cannot give is not expected

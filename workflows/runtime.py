@@ -138,9 +138,9 @@ class RunningProcess:
         """The messages the last turns threw that nobody in this instance caught."""
         return messages.take_thrown(self._workflow)
 
-    def waiting_messages(self) -> list[messages.WaitingMessage]:
+    def waiting_messages(self, with_correlations: bool = True) -> list[messages.WaitingMessage]:
         """The messages this instance waits for, with the correlation values it expects."""
-        return messages.waiting(self._workflow)
+        return messages.waiting(self._workflow, with_correlations)
 
     def receive(self, message: messages.ThrownMessage) -> list[AutomatedStep]:
         """Deliver a message thrown by another instance, then run what follows."""

@@ -94,6 +94,9 @@ class RoundListItem(Base):
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id"))
     result: Mapped[str | None] = mapped_column(String(20))  # passed | failed once concluded
+    agree: Mapped[int | None] = mapped_column(Integer)
+    disagree: Mapped[int | None] = mapped_column(Integer)
+    members: Mapped[int | None] = mapped_column(Integer)
 
     nominee = relationship("Nominee")
     unit = relationship("OrgUnit")

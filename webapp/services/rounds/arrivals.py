@@ -8,7 +8,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.models import Dossier, ProcessInstance, Round, RoundEntry, RoundEvent, RoundInstance
+from webapp.models import (
+    Dossier,
+    ProcessInstance,
+    Round,
+    RoundEntry,
+    RoundEvent,
+    RoundInstance,
+    RoundListItem,
+)
 from webapp.services.dossier_effects import apply_automated, apply_status
 from webapp.services.history import record, record_automated
 from webapp.services.work_item_sync import sync_work_items
@@ -103,17 +111,36 @@ def _submission(session: Session, round_id: int, award_form: str) -> dict[str, A
     return cache.get((round_id, award_form), {})
 
 
+def _round_results(session: Session, round_id: int) -> dict[int, dict[int, RoundListItem]]:
+    """The concluded list items of a round by dossier, read once per request (a round sends
+    every dossier its results in one transaction)."""
+    cache: dict[int, dict[int, dict[int, RoundListItem]]] = session.info.setdefault(
+        "round_results", {}
+    )
+    if round_id not in cache:
+        by_dossier: dict[int, dict[int, RoundListItem]] = {}
+        for item in session.scalars(
+            select(RoundListItem).where(
+                RoundListItem.round_id == round_id, RoundListItem.result.is_not(None)
+            )
+        ):
+            by_dossier.setdefault(item.dossier_id, {})[item.nominee_id] = item
+        cache[round_id] = by_dossier
+    return cache[round_id]
+
+
 def _apply_result(session: Session, dossier: Dossier, payload: dict[str, Any]) -> None:
-    per_nominee = payload.get("nominees") or {}
+    round_id = int(payload.get("round_id") or 0)
+    items = _round_results(session, round_id).get(dossier.id, {})
     for nominee in dossier.nominees:
-        result = per_nominee.get(str(nominee.id))
-        if not isinstance(result, dict) or result.get("result") not in _RESULTS:
+        item = items.get(nominee.id)
+        if item is None or item.result not in _RESULTS:
             continue
-        nominee.result = result["result"]
-        nominee.council_agree = result.get("agree")
-        nominee.council_disagree = result.get("disagree")
-        nominee.council_members = result.get("members")
-    signed = _submission(session, int(payload.get("round_id") or 0), dossier.award_form)
+        nominee.result = item.result
+        nominee.council_agree = item.agree
+        nominee.council_disagree = item.disagree
+        nominee.council_members = item.members
+    signed = _submission(session, round_id, dossier.award_form)
     if signed.get("submission_number"):
         dossier.submission_number = signed["submission_number"]
         when = signed.get("submission_date")

@@ -409,7 +409,6 @@ def record_conclusion(
         raise PermissionDeniedError("only the council's chair records its conclusion")
     items = list(session.scalars(select(RoundListItem).where(RoundListItem.round_id == round_.id)))
     errors: dict[str, str] = {}
-    per_dossier: dict[str, dict[str, Any]] = {}
     passed: dict[str, int] = {}
     forms: set[str] = set()
     for item in items:
@@ -423,10 +422,11 @@ def record_conclusion(
             errors[f"results.{item.nominee_id}"] = "counts must be whole numbers"
             continue
         item.result = entry["result"]
-        per_dossier.setdefault(str(item.dossier_id), {})[str(item.nominee_id)] = {
-            "result": item.result,
-            **{k: v for k, v in tally.items() if v is not None},
-        }
+        item.agree, item.disagree, item.members = (
+            tally["agree"],
+            tally["disagree"],
+            tally["members"],
+        )
         if item.result == "passed":
             passed[str(item.dossier_id)] = passed.get(str(item.dossier_id), 0) + 1
             forms.add(item.award_form)
@@ -446,7 +446,9 @@ def record_conclusion(
         session,
         round_,
         COUNCIL_STEP,
-        {"results": per_dossier, "passed": passed, "award_forms": sorted(forms)},
+        # The engine carries counts only; each nominee's result stays in round_list_item and
+        # reaches its dossier when the round sends the results.
+        {"passed": passed, "award_forms": sorted(forms)},
         now,
     )
     session.flush()

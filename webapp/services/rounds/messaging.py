@@ -154,7 +154,7 @@ def _deliver(
     else:
         holder = session.get_one(ProcessInstance, receiver_id)
         process = load_process(session, holder)
-    waiting_at = {w.name: w.element_id for w in process.waiting_messages()}
+    waiting_at = {w.name: w.element_id for w in process.waiting_messages(False)}
     try:
         steps = process.receive(message)
     except ProcessRuntimeError as exc:
