@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 
 from webapp.request_db import database
 from webapp.services import sample_dossiers, seeding, timers
+from webapp.services.rounds.lifecycle import close_due_intakes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,9 +73,14 @@ def run_timers_command() -> None:
     """Fire the timers that are due (run it every minute from cron or a worker)."""
     with database().transaction() as session:
         fired = timers.run_due_timers(session)
+    # A round whose deadline for proposals passed stops taking them (its own transaction).
+    with database().transaction() as session:
+        closed = close_due_intakes(session)
     # This command runs every minute: it is also where the planner's statistics stay fresh.
     database().optimize()
     click.echo(f"{fired} dossier(s) advanced by timers")
+    if closed:
+        click.echo(f"intake closed for {len(closed)} round(s) past their deadline")
 
 
 def register(app: Flask) -> None:

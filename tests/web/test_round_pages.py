@@ -286,3 +286,15 @@ def test_the_chair_and_the_director_are_told_which_field_is_missing(client, app)
             "failed",
         ]
         assert session.get_one(Round, round_id).status == "finished"
+
+
+def test_run_timers_closes_the_intake_of_rounds_past_their_deadline(client, app):
+    late = _open_round(app)
+    on_time = _open_round(app)
+    with database(app).transaction() as session:
+        session.get_one(Round, late).intake_deadline = utcnow() - timedelta(minutes=1)
+    output = app.test_cli_runner().invoke(args=["run-timers"]).output
+    assert "intake closed for 1 round(s)" in output
+    with database(app).transaction(write=False) as session:
+        assert session.get_one(Round, late).status == "closed"
+        assert session.get_one(Round, on_time).status == "intake"
