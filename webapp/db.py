@@ -54,11 +54,12 @@ def utcnow() -> datetime:
 
 def make_engine(url: str, echo: bool = False) -> Engine:
     """Create the SQLAlchemy engine; SQLite gets WAL, foreign keys and explicit BEGINs."""
+    # SQL logs never show bound values: a secret ballot's choices (and people's data) stay out.
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_engine(url, echo=echo, hide_parameters=True, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    return create_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -17,17 +17,17 @@ def _share(value: Any) -> Fraction:
 
 
 # The counts of a secret vote's ballot box, handed in by the application for the one engine
-# turn that may count them: the engine's data only knows THAT each member voted.
-_SEALED_COUNTS: ContextVar[Mapping[str, Mapping[str, int]] | None] = ContextVar(
-    "sealed_counts", default=None
-)
+# turn that may count them: the engine's data only knows THAT each member voted. A provider,
+# read only if the tally runs, so that no ballot but the last one reads the running totals.
+SealedCounts = Callable[[], Mapping[str, Mapping[str, int]]]
+_SEALED_COUNTS: ContextVar[SealedCounts | None] = ContextVar("sealed_counts", default=None)
 
 
 @contextmanager
-def sealed_counts(counts: Mapping[str, Mapping[str, int]] | None) -> Iterator[None]:
-    """Within the block, tally_votes counts choices from `counts` (nominee -> choice -> n),
+def sealed_counts(provider: SealedCounts | None) -> Iterator[None]:
+    """Within the block, tally_votes counts choices from `provider()` (nominee -> choice -> n),
     the ballot box of a secret vote, instead of from the ballots; None changes nothing."""
-    token = _SEALED_COUNTS.set(counts)
+    token = _SEALED_COUNTS.set(provider)
     try:
         yield
     finally:
@@ -52,7 +52,8 @@ def tally_votes(
     ballots = {m: b for m, b in (ballots or {}).items() if m in set(members) and b}
     total = len(members)
     voted = len(ballots)
-    sealed = _SEALED_COUNTS.get()
+    provider = _SEALED_COUNTS.get()
+    sealed = provider() if provider is not None else None
     quorum_met = total > 0 and Fraction(voted, total) >= _share(quorum)
     per_nominee: dict[str, dict[str, Any]] = {}
     passed: list[str] = []

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from webapp.models import BallotBox, BallotCount, Dossier, Event
@@ -109,16 +109,21 @@ def cast(session: Session, box: BallotBox, choices: Mapping[str, Any]) -> None:
 
 
 def counts(session: Session, box: BallotBox) -> dict[str, dict[str, int]]:
-    """The box's totals: nominee key -> choice -> number of ballots."""
-    totals: dict[str, dict[str, int]] = {}
+    """The box's totals: nominee key -> choice -> number of ballots (one row per nominee, so
+    that even a debug log of the rows read shows numbers, not choices)."""
     rows = session.execute(
-        select(BallotCount.nominee_key, BallotCount.choice, BallotCount.count).where(
-            BallotCount.box_id == box.id
+        select(
+            BallotCount.nominee_key,
+            func.sum(case((BallotCount.choice == "agree", BallotCount.count), else_=0)),
+            func.sum(case((BallotCount.choice == "disagree", BallotCount.count), else_=0)),
         )
+        .where(BallotCount.box_id == box.id)
+        .group_by(BallotCount.nominee_key)
     )
-    for nominee, choice, count in rows:
-        totals.setdefault(nominee, {})[choice] = count
-    return totals
+    return {
+        nominee: {"agree": int(agree or 0), "disagree": int(disagree or 0)}
+        for nominee, agree, disagree in rows
+    }
 
 
 def close_box(box: BallotBox) -> None:

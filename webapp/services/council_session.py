@@ -9,6 +9,7 @@ the chair concludes, the data of the minutes is kept on the session.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -39,7 +40,7 @@ class Ballot:
     count from in this turn (None for an open vote)."""
 
     values: dict[str, Any]
-    sealed_counts: dict[str, dict[str, int]] | None
+    sealed_counts: Callable[[], dict[str, dict[str, int]]] | None
 
 
 def _nominee_maps(schema: dict[str, Any]) -> list[str]:
@@ -114,18 +115,22 @@ def take_ballot(
     ballot_box.cast(session, box, choices if isinstance(choices, dict) else {})
     # Nothing else of the ballot goes on: a remark could say what the member chose.
     sealed = {name: dict(ballot_box.SEALED) for name in maps}
-    return Ballot(sealed, ballot_box.counts(session, box))
+    return Ballot(sealed, lambda: ballot_box.counts(session, box))
 
 
-def sealed_counts_for_close(session: Session, dossier: Dossier, step: str) -> Any:
+def sealed_counts_for_close(
+    session: Session, dossier: Dossier, step: str
+) -> Callable[[], dict[str, dict[str, int]]] | None:
     """The box's totals when the chair closes a secret vote (None for an open vote)."""
     council = current_session(session, dossier_subject(dossier))
     if council is None or not council.secret:
         if ballot_box.rules_say_secret(session, dossier):
-            return {}  # a secret vote nobody voted in yet: nothing to count
+            return dict  # a secret vote nobody voted in yet: nothing to count
         return None
     box = ballot_box.current_box(session, dossier_subject(dossier), step)
-    return ballot_box.counts(session, box) if box is not None else {}
+    if box is None:
+        return dict
+    return lambda: ballot_box.counts(session, box)
 
 
 def after_turn(
