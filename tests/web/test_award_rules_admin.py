@@ -172,3 +172,29 @@ def test_the_requirements_and_periods_are_saved_from_the_page(client, app, resto
         assert session.get(RepeatAwardPeriod, "bk_btc").years == 3
         # An empty box removes the form's period: no warning for it.
         assert session.get(RepeatAwardPeriod, "bk_ttg") is None
+
+
+def test_a_rule_tables_basis_is_recorded_from_its_page(client, restore):
+    login(client, "admin")
+    rules_url = "/admin/processes/award_nomination/versions/1/rules/award_rules.dmn"
+    page = client.get(rules_url).get_data(as_text=True)
+    assert 'action="/admin/award-rules/basis/award_rules.dmn"' in page
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    saved = client.post(
+        f"{URL}/basis/award_rules.dmn",
+        data={
+            "csrf_token": token,
+            "legal_basis": "Quy chế Hội đồng TĐKT Sở Tài chính năm 2026",
+            "effective_from": "2026-03-01",
+        },
+    )
+    assert saved.status_code == 302
+    again = client.get(rules_url).get_data(as_text=True)
+    assert "Quy chế Hội đồng TĐKT Sở Tài chính năm 2026" in again
+    assert "01/03/2026" in again
+    bogus = client.post(
+        f"{URL}/basis/not-a-rule-set",
+        data={"csrf_token": token, "legal_basis": "x", "effective_from": "2026-03-01"},
+    )
+    assert bogus.status_code == 422
+    assert "Bộ quy tắc không hợp lệ." in bogus.get_data(as_text=True)

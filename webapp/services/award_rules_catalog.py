@@ -43,6 +43,8 @@ DOCUMENT_CHECK_STEP = "check_dossier"
 CHECK_APPROVAL = "approve"
 LAW_2022_IN_FORCE = date(2024, 1, 1)
 _CODE = re.compile(r"^[a-z0-9_]{1,40}$")
+# Any rule table of a process version (a DMN file's name) may carry its basis too.
+_RULE_FILE = re.compile(r"^[\w.-]{1,55}\.dmn$")
 
 DEFAULT_BASES: dict[str, tuple[str, date]] = {
     CASES_KEY: (
@@ -419,7 +421,7 @@ def _text(data: Mapping[str, Any], name: str, limit: int, *, required: bool = Tr
 def set_basis(session: Session, actor: Actor, key: str, data: Mapping[str, Any]) -> RuleSetBasis:
     """Record a rule set's legal basis (text) and effective date (ISO date)."""
     _admin(actor)
-    if key not in DEFAULT_BASES:
+    if key not in DEFAULT_BASES and not _RULE_FILE.match(key):
         raise InvalidDataError("unknown rule set", {"key": "is not a rule set"})
     basis = _text(data, "legal_basis", 500)
     raw = data.get("effective_from")
