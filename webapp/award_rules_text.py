@@ -61,6 +61,14 @@ def warning_text(warning: CheckWarning) -> str:
             "receives the award.",
             name=warning.nominee,
         )
+    if warning.kind == "required_document":
+        document = document_label(warning.document or "")
+        if warning.nominee:
+            document = _("%(document)s (for %(names)s)", document=document, names=warning.nominee)
+        return _(
+            "Required and missing: %(document)s. The dossier cannot be approved without it.",
+            document=document,
+        )
     if warning.nominee:
         return _(
             "%(document)s of %(name)s is not attached.",

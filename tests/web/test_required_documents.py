@@ -91,6 +91,9 @@ def test_the_check_page_says_in_vietnamese_which_documents_are_missing(api, app,
     dossier = at_check(api)
     [item] = api.items("vanphong", dossier["id"], "check_dossier")
     login(client, "vanphong")
+    # Said before the Office tries: the checklist on the step's page.
+    before = client.get(f"/work/{item['id']}").get_data(as_text=True)
+    assert "Bắt buộc nhưng còn thiếu: Báo cáo thành tích (của Nguyễn Thị Hằng)." in before
     response = submit(client, f"/work/{item['id']}", {"decision": "approve", "action": "submit"})
     assert response.status_code == 422
     html = response.get_data(as_text=True)

@@ -287,7 +287,8 @@ def require_documents_at_check(
 @dataclass(frozen=True)
 class CheckWarning:
     """Something the Office should look at before approving; never blocks. `kind` is one of
-    duplicate_in_movement, repeat_award, missing_document, posthumous_data."""
+    duplicate_in_movement, repeat_award, missing_document, required_document (enforced: the
+    approval will be refused), posthumous_data."""
 
     kind: str
     nominee: str | None = None
@@ -374,15 +375,14 @@ def check_warnings(session: Session, dossier: Dossier, today: date) -> list[Chec
         if nominee.posthumous and not (nominee.death_date and nominee.next_of_kin):
             warnings.append(CheckWarning("posthumous_data", nominee.name))
     for missing in missing_documents(session, dossier):
-        if missing.enforced:
-            continue
+        # An enforced one is said first: approving will be refused until it is attached.
+        kind = "required_document" if missing.enforced else "missing_document"
         if missing.nominees:
             warnings.extend(
-                CheckWarning("missing_document", name, document=missing.kind)
-                for name in missing.nominees
+                CheckWarning(kind, name, document=missing.kind) for name in missing.nominees
             )
         else:
-            warnings.append(CheckWarning("missing_document", document=missing.kind))
+            warnings.append(CheckWarning(kind, document=missing.kind))
     return list(dict.fromkeys(warnings))
 
 
