@@ -66,6 +66,14 @@ def refusal_message(exc: InvalidDataError) -> str:
             "the administrator (technical detail: %(reason)s).",
             reason=exc.fields.get("process", exc.message),
         )
+    if exc.code == "message_undeliverable":
+        # A dossier in a round whose intake closed (services/rounds/messaging.py).
+        return _(
+            "The step was not done, so nothing was changed: no round or dossier waits for what "
+            "it sends any more (a round may have closed its intake). Technical detail: "
+            "%(reason)s",
+            reason=exc.message,
+        )
     if exc.code == "missing_documents":
         from webapp.award_rules_text import missing_documents_message
 

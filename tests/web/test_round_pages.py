@@ -298,3 +298,41 @@ def test_run_timers_closes_the_intake_of_rounds_past_their_deadline(client, app)
     with database(app).transaction(write=False) as session:
         assert session.get_one(Round, late).status == "closed"
         assert session.get_one(Round, on_time).status == "intake"
+
+
+def test_the_offices_check_of_a_dossier_whose_round_closed_is_refused_in_vietnamese(client, app):
+    from tests.services.rounds_support import to_office_check
+    from webapp.models import WorkItem
+
+    round_id = _open_round(app)
+    with database(app).transaction() as session:
+        dossier = lifecycle.join_round(
+            session,
+            actor_named(session, "canbo_ns"),
+            round_id,
+            {
+                "title": "Đề nghị tổng kết",
+                "award_form": "bk_btc",
+                "track": "final",
+                "procedure": "regular",
+                "nominees": [{"kind": "individual", "name": "Nguyễn Thị Hằng"}],
+            },
+        )
+        dossier_id = dossier.id
+    with database(app).transaction() as session:
+        to_office_check(session, session.get_one(Dossier, dossier_id))
+    with database(app).transaction() as session:
+        lifecycle.close_intake(session, actor_named(session, "vanphong"), round_id)
+        item_id = session.scalars(
+            select(WorkItem.id).where(
+                WorkItem.dossier_id == dossier_id,
+                WorkItem.step == "check_dossier",
+                WorkItem.status == "open",
+            )
+        ).one()
+    login(client, "vanphong")
+    response = submit(client, f"/work/{item_id}", {"decision": "approve"})
+    assert response.status_code == 422
+    assert "không còn đợt xét hay hồ sơ nào chờ nhận" in response.get_data(as_text=True)
+    with database(app).transaction(write=False) as session:
+        assert session.get_one(WorkItem, item_id).status == "open"

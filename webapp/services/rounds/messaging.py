@@ -19,7 +19,7 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from webapp.models import Dossier, MessageSubscription, ProcessInstance, RoundInstance
-from webapp.services.errors import ConflictError, ProcessFailedError
+from webapp.services.errors import InvalidDataError, ProcessFailedError
 from webapp.services.instances import load_process, save_process
 from webapp.services.rounds import arrivals
 from webapp.services.rounds.round_instances import load_round_process, save_round_process
@@ -33,10 +33,13 @@ MAX_DELIVERIES = 5000
 MAX_HOPS = 20
 
 
-class UndeliverableMessageError(ConflictError):
-    """A thrown message that no instance waits for (with these correlations)."""
+class UndeliverableMessageError(InvalidDataError):
+    """A thrown message that no instance waits for (with these correlations): the step that
+    threw it cannot be done now (e.g. the round closed its intake), so nothing is kept."""
 
-    code = "message_undeliverable"
+    def __init__(self, message: str, name: str):
+        super().__init__(message, {"process": message}, code="message_undeliverable")
+        self.message_name = name
 
 
 class MessageLoopError(ProcessFailedError):
@@ -112,7 +115,8 @@ def route(session: Session, message: ThrownMessage) -> list[tuple[Kind, int]]:
     know has the same value (so a round never takes another round's dossier)."""
     if not message.correlations:
         raise UndeliverableMessageError(
-            f"the message {message.name} carries no correlation: it cannot be routed"
+            f"the message {message.name} carries no correlation: it cannot be routed",
+            message.name,
         )
     keys = [
         and_(
@@ -139,7 +143,8 @@ def route(session: Session, message: ThrownMessage) -> list[tuple[Kind, int]]:
     if not found:
         raise UndeliverableMessageError(
             f"nobody waits for the message {message.name} "
-            f"({_describe(message.correlations)}): the round may have closed its intake"
+            f"({_describe(message.correlations)}): the round may have closed its intake",
+            message.name,
         )
     return sorted(found)
 
