@@ -174,3 +174,21 @@ def attachments_of_dossier(app: Flask, dossier_id: int) -> list[Any]:
     with database(app).transaction(write=False) as session:
         rows = session.scalars(select(Attachment).where(Attachment.dossier_id == dossier_id))
         return [SimpleNamespace(kind=a.kind) for a in rows]
+
+
+def test_the_api_gives_the_check_warnings_with_the_item(api):
+    first = api.start()
+    second = at_check(api)
+    [item] = api.items("vanphong", second["id"], "check_dossier")
+    detail = api.get(f"/api/v1/work-items/{item['id']}", "vanphong").json
+    duplicates = [w for w in detail["check_warnings"] if w["kind"] == "duplicate_in_movement"]
+    assert {(w["nominee"], w["other_dossier"]) for w in duplicates} == {
+        ("Nguyễn Thị Hằng", first["code"]),
+        ("Phòng Quản lý ngân sách", first["code"]),
+    }
+    assert {"kind": "missing_document", "document": "submission"}.items() <= next(
+        w for w in detail["check_warnings"] if w["document"] == "submission"
+    ).items()
+    # Other steps carry none.
+    [prepare] = api.items("canbo_ns", first["id"], "prepare_dossier")
+    assert api.get(f"/api/v1/work-items/{prepare['id']}", "canbo_ns").json["check_warnings"] == []

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import jsonify, request, url_for
+from flask import current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
 from webapp.api import bp
@@ -12,7 +15,7 @@ from webapp.api.edge import current_actor, json_object
 from webapp.api.serializers import dossier_json, inbox_json, work_item_detail_json
 from webapp.db import utcnow
 from webapp.request_db import db_session
-from webapp.services import work_items
+from webapp.services import award_rules_catalog, work_items
 from webapp.services.errors import InvalidDataError
 from webapp.url_converters import MAX_PAGE
 
@@ -65,7 +68,16 @@ def my_work_items() -> ResponseReturnValue:
 def get_work_item(item_id: int) -> dict[str, Any]:
     """One item with its form."""
     actor = current_actor()
-    return work_item_detail_json(work_items.get_work_item(db_session(), actor, item_id))
+    session = db_session()
+    detail = work_items.get_work_item(session, actor, item_id)
+    body = work_item_detail_json(detail)
+    # The Office's check: what to look at before approving (never blocking).
+    today = datetime.now(ZoneInfo(current_app.config["TIME_ZONE"])).date()
+    warnings = award_rules_catalog.warnings_at_step(
+        session, detail.item.step, detail.item.status, detail.dossier, today
+    )
+    body["check_warnings"] = [asdict(w) for w in warnings]
+    return body
 
 
 @bp.post("/work-items/<int:item_id>/claim")

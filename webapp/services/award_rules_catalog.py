@@ -386,6 +386,15 @@ def check_warnings(session: Session, dossier: Dossier, today: date) -> list[Chec
     return list(dict.fromkeys(warnings))
 
 
+def warnings_at_step(
+    session: Session, step: str, status: str, dossier: Dossier, today: date
+) -> list[CheckWarning]:
+    """The check's warnings while a check step is open; none for other steps."""
+    if step != DOCUMENT_CHECK_STEP or status != "open":
+        return []
+    return check_warnings(session, dossier, today)
+
+
 def _awarded_on(nominee: Nominee) -> date | None:
     if nominee.decision_date is not None:
         return nominee.decision_date
