@@ -19,6 +19,7 @@ FIELD_TEXT = {
     "period_end": _l("The end of the period must be a date not before its start."),
     "award_forms": _l("Choose at least one of the award forms listed."),
     "movement_id": _l("Choose a movement."),
+    "round_id": _l("Choose a round that still takes proposals."),
     "kind": _l("Choose the kind of round."),
     "intake_deadline": _l("Enter the deadline as a date and time."),
     "quota": _l("Give whole numbers per unit and award form of the round."),

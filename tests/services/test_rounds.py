@@ -173,3 +173,35 @@ def test_a_quota_per_unit_and_form_refuses_the_nominee_too_many(db):
     with pytest.raises(InvalidDataError) as caught:
         join(db, round_, "canbo_ns", ("C",))
     assert "nominees" in caught.value.fields
+
+
+def test_a_late_dossier_moves_to_the_next_round_and_its_proposal_goes_there(db):
+    from tests.services.rounds_support import complete, to_office_check
+
+    first = open_round(db, "Đợt 1")
+    dossier = join(db, first)
+    to_office_check(db, dossier)
+    lifecycle.close_intake(db, actor_named(db, "vanphong"), first.id)
+    db.commit()
+    second = open_round(db, "Đợt 2")
+    closed = open_round(db, "Đợt đã đóng")
+    lifecycle.close_intake(db, actor_named(db, "vanphong"), closed.id)
+    db.commit()
+    with pytest.raises(PermissionDeniedError):
+        lifecycle.move_late_dossier(db, actor_named(db, "canbo_ns"), dossier.id, second.id)
+    with pytest.raises(InvalidDataError) as caught:
+        lifecycle.move_late_dossier(db, actor_named(db, "vanphong"), dossier.id, closed.id)
+    assert caught.value.fields["round_id"] == "intake is closed"
+
+    lifecycle.move_late_dossier(db, actor_named(db, "vanphong"), dossier.id, second.id)
+    db.commit()
+    complete(db, "vanphong", dossier, "check_dossier", {"decision": "approve"})
+    entry = db.scalar(select(RoundEntry).where(RoundEntry.dossier_id == dossier.id))
+    assert (entry.round_id, entry.status) == (second.id, "received")
+    actions = [
+        e.action for e in db.scalars(select(RoundEvent).where(RoundEvent.round_id == first.id))
+    ]
+    assert "moved_out" in actions
+    assert "proposal_ready" not in actions
+    with pytest.raises(ConflictError):
+        lifecycle.move_late_dossier(db, actor_named(db, "vanphong"), dossier.id, first.id)

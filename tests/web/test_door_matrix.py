@@ -203,6 +203,7 @@ DOORS: dict[tuple[str, str], Door] = {
     ("auth.logout", "POST"): Door(page_for_all(302)),
     ("auth.switch_language", "GET"): Door(public(302), lambda w: {"code": "vi"}),
     ("health.healthz", "GET"): Door(public(200)),
+    ("lookup.status_page", "GET"): Door(public(404), lambda w: {"ma": "KHONG-CO"}),
     ("static", "GET"): Door(public(200), lambda w: {"filename": "app.css"}),
     ("vendor.asset", "GET"): Door(
         public(200), lambda w: {"filename": "bootstrap/dist/css/bootstrap.min.css"}
@@ -286,6 +287,10 @@ DOORS: dict[tuple[str, str], Door] = {
     ("rounds.conclusion", "POST"): Door(
         {**page_for_all(422), "vanphong_hn": 404}, lambda w: {"round_id": _round(w)}
     ),
+    ("rounds.move_late", "POST"): Door(
+        {**page_for_all(422), "vanphong_hn": 404},
+        lambda w: {"round_id": _round(w), "dossier_id": w.dossier},
+    ),
     ("rounds.sign", "POST"): Door(
         {**page_for_all(422), "vanphong_hn": 404},
         lambda w: {"round_id": _round(w), "award_form": "bk_btc"},
@@ -330,6 +335,8 @@ DOORS: dict[tuple[str, str], Door] = {
     ("admin.award_rules_case_add", "POST"): Door(admin_page(400)),
     ("admin.award_rules_repeat", "POST"): Door(admin_page(400)),
     ("admin.award_rules_requirements", "POST"): Door(admin_page(400)),
+    ("admin.registers", "GET"): Door(admin_page(200)),
+    ("admin.registers_set_next", "POST"): Door(admin_page(400)),
     # --- administration: people
     ("admin.roles", "GET"): Door(admin_page(200)),
     ("admin.roles", "POST"): Door(admin_page(422)),
@@ -361,6 +368,7 @@ DOORS: dict[tuple[str, str], Door] = {
     ),
     # --- the API
     ("api.openapi_document", "GET"): Door(public(200), api=True),
+    ("api.public_status", "GET"): Door(public(404), lambda w: {"code": "KHONG-CO"}, api=True),
     # Missing username and password: 422 for everyone (no token needed to ask for one).
     ("api.create_token", "POST"): Door(public(422), api=True, json={}),
     # Each account revokes a throw-away token of its own (see test_door).

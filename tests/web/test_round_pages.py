@@ -336,3 +336,57 @@ def test_the_offices_check_of_a_dossier_whose_round_closed_is_refused_in_vietnam
     assert "không còn đợt xét hay hồ sơ nào chờ nhận" in response.get_data(as_text=True)
     with database(app).transaction(write=False) as session:
         assert session.get_one(WorkItem, item_id).status == "open"
+
+
+def test_the_office_moves_a_late_dossier_to_the_next_round_from_the_page(client, app):
+    from tests.services.rounds_support import to_office_check
+
+    first = _open_round(app)
+    with database(app).transaction() as session:
+        movement_id = session.get_one(Round, first).movement_id
+        dossier_id = lifecycle.join_round(
+            session,
+            actor_named(session, "canbo_ns"),
+            first,
+            {
+                "title": "Đề nghị tổng kết",
+                "award_form": "bk_btc",
+                "track": "final",
+                "procedure": "regular",
+                "nominees": [{"kind": "individual", "name": "Nguyễn Thị Hằng"}],
+            },
+        ).id
+    with database(app).transaction() as session:
+        to_office_check(session, session.get_one(Dossier, dossier_id))
+        office = actor_named(session, "vanphong")
+        lifecycle.close_intake(session, office, first)
+        second = lifecycle.open_round(
+            session,
+            office,
+            {
+                "name": "Đợt bổ sung",
+                "movement_id": movement_id,
+                "kind": "chuyen_de",
+                "award_forms": ["bk_btc"],
+                "intake_deadline": (utcnow() + timedelta(days=3)).isoformat(),
+            },
+        ).id
+    login(client, "vanphong")
+    page = client.get(f"/rounds/{first}").get_data(as_text=True)
+    assert f'id="move-{dossier_id}"' in page
+    token = csrf_token(page)
+    refused = client.post(
+        f"/rounds/{first}/entries/{dossier_id}/move",
+        data={"csrf_token": token, "target_round_id": "999999"},
+    )
+    assert refused.status_code == 422
+    assert "Đợt xét đã chọn không tồn tại." in refused.get_data(as_text=True)
+    moved = client.post(
+        f"/rounds/{first}/entries/{dossier_id}/move",
+        data={"csrf_token": token, "target_round_id": str(second)},
+    )
+    assert moved.status_code == 302
+    with database(app).transaction(write=False) as session:
+        entry = session.scalars(select(RoundEntry).where(RoundEntry.dossier_id == dossier_id)).one()
+        assert (entry.round_id, entry.status) == (second, "joined")
+    assert "Đợt bổ sung" in client.get(f"/dossiers/{dossier_id}").get_data(as_text=True)

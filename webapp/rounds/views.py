@@ -15,7 +15,7 @@ from wtforms import SelectChoice
 from webapp.dossier_view import AWARD_FORM_LABELS
 from webapp.field_messages import refusal_message
 from webapp.request_db import db_session
-from webapp.round_text import apply_errors
+from webapp.round_text import apply_errors, field_text, round_refusals
 from webapp.rounds.blueprint import bp
 from webapp.rounds.forms import (
     KIND_LABELS,
@@ -182,6 +182,13 @@ def render_round(round_id: int, *, status: int = 200, **forms: Any) -> ResponseR
         "may_sign": lifecycle.may(actor, lifecycle.DIRECTOR_ROLE, round_.unit_id),
         "may_join": actor.has_role("unit_officer") and round_.status == "intake",
         "steps": {t.element_id for t in detail.ready},
+        "move_targets": [
+            r
+            for r in lifecycle.list_rounds(db_session(), actor, round_.movement_id)
+            if r.id != round_.id and r.status == "intake"
+        ]
+        if any(e.status == "late" for e in detail.entries)
+        else [],
         "history_labels": {
             "opened": _("Round opened"),
             "joined": _("A dossier joined the round"),
@@ -190,6 +197,7 @@ def render_round(round_id: int, *, status: int = 200, **forms: Any) -> ResponseR
             "compiled": _("Lists compiled"),
             "concluded": _("The council's conclusion recorded"),
             "signed": _("Submission signed"),
+            "moved_out": _("A late dossier moved to another round"),
         },
     }
     return render_template("rounds/show.html", **context), status
@@ -313,4 +321,26 @@ def sign(round_id: int, award_form: str) -> ResponseReturnValue:
             flash(message, "danger")
         return render_round(round_id, status=422, sign_forms={award_form: form})
     flash(_("The submission is signed."), "success")
+    return redirect(url_for("rounds.show", round_id=round_id))
+
+
+@bp.post("/rounds/<int:round_id>/entries/<int:dossier_id>/move")
+@login_required
+def move_late(round_id: int, dossier_id: int) -> ResponseReturnValue:
+    """The Office queues a late dossier for another round of the movement."""
+    form = ActionForm(request.form)
+    if not form.validate():
+        flash(_("The form expired. Please submit it again."), "danger")
+        return render_round(round_id, status=422)
+    session = db_session()
+    target = request.form.get("target_round_id", type=int) or 0
+    try:
+        lifecycle.move_late_dossier(session, page_actor(), dossier_id, target)
+        session.commit()
+    except InvalidDataError as exc:
+        session.rollback()
+        for message in round_refusals(exc) or [field_text("round_id")]:
+            flash(message, "danger")
+        return render_round(round_id, status=422)
+    flash(_("The dossier will go to the chosen round once the Office accepts it."), "success")
     return redirect(url_for("rounds.show", round_id=round_id))

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.models import Dossier, Nominee
+from webapp.models import Dossier, Nominee, RoundEntry
 from webapp.services.council import council_members
 from webapp.services.errors import InvalidDataError
 from webapp.services.nominee_details import check_dossier_details
@@ -93,7 +94,7 @@ def apply_dossier_edits(session: Session, dossier: Dossier, data: dict[str, Any]
 
 def engine_context(session: Session, dossier: Dossier) -> dict[str, Any]:
     """The dossier facts the diagram's conditions and rules read."""
-    return {
+    context = {
         "dossier_id": dossier.id,
         "award_form": dossier.award_form,
         "procedure": dossier.procedure,
@@ -103,6 +104,13 @@ def engine_context(session: Session, dossier: Dossier) -> dict[str, Any]:
         "nominee_ids": nominee_ids_in_play(dossier),
         "council_members": council_members(session, dossier.unit_id),
     }
+    # A dossier in a round sends its proposal to the round it is in now (a late one may move).
+    round_id = session.scalar(
+        select(RoundEntry.round_id).where(RoundEntry.dossier_id == dossier.id)
+    )
+    if round_id is not None:
+        context["round_id"] = round_id
+    return context
 
 
 def apply_step_data(dossier: Dossier, data: dict[str, Any]) -> None:

@@ -257,6 +257,42 @@ def _check_quota(session: Session, round_: Round, dossier: Dossier) -> None:
         )
 
 
+def move_late_dossier(
+    session: Session, actor: Actor, dossier_id: int, round_id: int
+) -> RoundEntry:
+    """The Office queues a late dossier for another round that still takes proposals: its
+    proposal goes there once the Office accepts it. (Refusing it is the check's "refuse".)"""
+    entry = session.scalar(select(RoundEntry).where(RoundEntry.dossier_id == dossier_id))
+    if entry is None:
+        raise NotFoundError(f"dossier {dossier_id} is in no round")
+    source = get_round(session, actor, entry.round_id)
+    if not may(actor, OFFICE_ROLE, source.unit_id):
+        raise PermissionDeniedError("only the Office moves a dossier to another round")
+    if entry.status != "late":
+        raise ConflictError("only a late dossier moves to another round", code="not_late")
+    target = session.get(Round, round_id)
+    now = utcnow()
+    if target is None or target.id == source.id:
+        raise _refused("unknown", "round_id", "is not another known round")
+    if target.status != "intake":
+        raise _refused("closed", "round_id", "intake is closed")
+    if target.intake_deadline < now:
+        raise _refused("deadline", "round_id", "the deadline for proposals has passed")
+    dossier = session.get_one(Dossier, dossier_id)
+    if dossier.award_form not in target.award_forms:
+        raise _refused("award_form", "award_form", "is not an award form of that round")
+    if not _below(session, frozenset({dossier.unit_id}), target.unit_id):
+        raise _refused("unit", "round_id", "is not open to this dossier's unit")
+    _check_quota(session, target, dossier)
+    entry.round_id, entry.status, entry.reason, entry.joined_at = target.id, "joined", None, now
+    data = {"dossier_id": dossier_id, "to": target.id}
+    round_event(session, source, "moved_out", actor_id=actor.user_id, data=data, at=now)
+    data = {"dossier_id": dossier_id, "from": source.id}
+    round_event(session, target, "joined", actor_id=actor.user_id, data=data, at=now)
+    session.flush()
+    return entry
+
+
 def _load(session: Session, round_: Round) -> tuple[RoundInstance, Any]:
     holder = session.scalar(select(RoundInstance).where(RoundInstance.round_id == round_.id))
     if holder is None:
