@@ -40,6 +40,12 @@ class Config:
     RATELIMIT_STRATEGY = "moving-window"
     LOGIN_LIMIT_PER_ACCOUNT = "10 per minute"
     LOGIN_LIMIT_PER_ADDRESS = "30 per minute"
+    # The public status look-up, per client address (same store as the login counters).
+    STATUS_LOOKUP_LIMIT = "30 per minute"
+    # Root certificates (PEM or DER files) whose signers a signed PDF is "trusted" for; with
+    # none, an intact signature reads "signer not trusted". Revocation data is never fetched.
+    SIGNATURE_TRUST_ROOTS: tuple[Path, ...] = ()
+    SIGNATURE_CHECK_SECONDS = 10.0
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     TIME_ZONE = "Asia/Ho_Chi_Minh"
     # Dates that are not working days besides weekends (Tết and other public holidays), ISO dates.
@@ -122,6 +128,9 @@ def from_env(environ: dict[str, str] | None = None) -> Config:
         config.DATABASE_URL = env["DATABASE_URL"]
     if env.get("UPLOAD_DIR"):
         config.UPLOAD_DIR = Path(env["UPLOAD_DIR"])
+    if env.get("SIGNATURE_TRUST_ROOTS"):
+        roots = env["SIGNATURE_TRUST_ROOTS"].split(os.pathsep)
+        config.SIGNATURE_TRUST_ROOTS = tuple(Path(p) for p in roots if p)
     if env.get("SECRET_KEY_FILE") and config.SECRET_KEY_FILE is not None:
         config.SECRET_KEY_FILE = Path(env["SECRET_KEY_FILE"])
     if env.get("SECRET_KEY"):
@@ -130,7 +139,12 @@ def from_env(environ: dict[str, str] | None = None) -> Config:
         config.SECRET_KEY = load_or_create_secret_key(config.SECRET_KEY_FILE)
     if not config.SECRET_KEY:
         raise RuntimeError("SECRET_KEY must be set in production")
-    for text in ("RATELIMIT_STORAGE_URI", "LOGIN_LIMIT_PER_ACCOUNT", "LOGIN_LIMIT_PER_ADDRESS"):
+    for text in (
+        "RATELIMIT_STORAGE_URI",
+        "LOGIN_LIMIT_PER_ACCOUNT",
+        "LOGIN_LIMIT_PER_ADDRESS",
+        "STATUS_LOOKUP_LIMIT",
+    ):
         if env.get(text):
             setattr(config, text, env[text])
     if env.get("TRUSTED_PROXIES"):

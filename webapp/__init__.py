@@ -29,6 +29,8 @@ def create_app(config_object: Any) -> Flask:
         token_lifetime=app.config["API_TOKEN_LIFETIME"],
         upload_dir=app.config["UPLOAD_DIR"],
         bpmn_dir=app.config["BPMN_DIR"],
+        signature_trust_roots=tuple(app.config.get("SIGNATURE_TRUST_ROOTS") or ()),
+        signature_check_seconds=float(app.config.get("SIGNATURE_CHECK_SECONDS", 10.0)),
     )
     app.extensions["service_settings"] = settings
     app.extensions["database"] = Database(
@@ -45,8 +47,10 @@ def create_app(config_object: Any) -> Flask:
         health,
         i18n,
         login_limits,
+        lookup,
         process_map,
         rounds,
+        signature_view,
         status_text,
         vendor_assets,
         web_context,
@@ -73,10 +77,12 @@ def create_app(config_object: Any) -> Flask:
     app.register_blueprint(dossiers.bp)
     app.register_blueprint(process_map.bp)
     app.register_blueprint(rounds.bp)
+    app.register_blueprint(lookup.bp)
     app.register_blueprint(vendor_assets.bp)
     app.register_blueprint(admin.bp)
     web_context.register(app)
     status_text.register(app)
+    signature_view.register(app)
     web_errors.register(app)
 
     @app.errorhandler(HTTPException)

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import actor_named
+from tests.web.pages import login, submit
 from webapp.models import DocumentRegister, IssuedNumber
 from webapp.request_db import database
 from webapp.services import registers
@@ -150,3 +151,40 @@ def test_only_administrators_manage_registers(db):
         registers.set_next_number(db, director, "TTr", "STC", 2026, 58)
     with pytest.raises(PermissionDeniedError):
         registers.list_registers(db, director)
+
+
+def test_admin_page_lists_registers_and_refuses_going_back(client, app):
+    with database(app).transaction() as session:
+        admin = actor_named(session, "admin")
+        registers.set_next_number(session, admin, "TTr", "STC", 2026, 58)
+        registers.issue_number(session, admin, "TTr", "STC", 2026, purpose="test")
+    login(client, "admin")
+    page = client.get("/admin/registers")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert 'data-register="TTr-STC-2026"' in text
+    assert "58/TTr-STC" in text
+    assert '<td class="next-number">59</td>' in text
+
+    refused = submit(
+        client,
+        "/admin/registers",
+        {"doc_type": "TTr", "body": "STC", "year": "2026", "next_number": "58"},
+    )
+    assert refused.status_code == 422
+    body = refused.get_data(as_text=True)
+    assert "Số tiếp theo phải lớn hơn 58" in body
+    moved = submit(
+        client,
+        "/admin/registers",
+        {"doc_type": "TTr", "body": "STC", "year": "2026", "next_number": "70"},
+    )
+    assert moved.status_code == 302
+    with database(app).transaction() as session:
+        issued = registers.issue_number(session, actor_named(session, "admin"), "TTr", "STC", 2026)
+    assert issued.text == "70/TTr-STC"
+
+
+def test_admin_page_is_for_administrators_only(client):
+    login(client, "giamdoc")
+    assert client.get("/admin/registers").status_code == 403

@@ -11,6 +11,7 @@ from webapp.admin import (  # noqa: F401 - routes on bp
     moves,
     people,
     processes,
+    registers,
     trial,
 )
 from webapp.admin.blueprint import bp

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from webapp.db import utcnow
 from webapp.models import Attachment, Dossier
 from webapp.permissions import Actor, can_see_dossier
+from webapp.services import signed_pdfs
 from webapp.services.errors import InvalidDataError, NotFoundError
 from webapp.services.settings import settings_of
 
@@ -258,6 +259,8 @@ def store_attachments(
         session.add(attachment)
         stored.append(attachment)
     session.flush()
+    for attachment, (upload, _kind) in zip(stored, checked, strict=True):
+        signed_pdfs.record_signature_check(session, attachment, upload.data)
     return stored
 
 

@@ -19,6 +19,9 @@ class ServiceSettings:
     token_lifetime: timedelta = timedelta(hours=12)
     upload_dir: Path = Path("instance/uploads")
     bpmn_dir: Path = Path("bpmn")
+    # Signed PDFs: the trusted root certificates' files and the time one check may take.
+    signature_trust_roots: tuple[Path, ...] = ()
+    signature_check_seconds: float = 10.0
 
 
 DEFAULT_SETTINGS = ServiceSettings()
