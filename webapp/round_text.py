@@ -25,6 +25,9 @@ FIELD_TEXT = {
     "quota": _l("Give whole numbers per unit and award form of the round."),
     "submission_number": _l("Enter the submission number (at most 50 characters)."),
     "submission_date": _l("Enter the date signed."),
+    "decision_number": _l("Enter the decision number (at most 50 characters)."),
+    "decision_date": _l("Enter the date of the decision."),
+    "refused": _l("Only nominees the council passed under this award form can be left out."),
 }
 
 

@@ -216,6 +216,9 @@ DOORS: dict[tuple[str, str], Door] = {
     ("work.item", "POST"): Door(dossier_page(403, hoidong1=422), lambda w: {"item_id": w.ballot}),
     # A bare button: the CSRF check comes first, for everyone (it reveals nothing).
     ("work.claim", "POST"): Door(page_for_all(400), lambda w: {"item_id": w.ballot}),
+    ("numbers.take_submission_number", "POST"): Door(
+        page_for_all(400), lambda w: {"item_id": w.ballot}
+    ),
     ("work.release", "POST"): Door(page_for_all(400), lambda w: {"item_id": w.claimed_ballot}),
     ("work.council_votes", "GET"): Door(page_for_all(200)),
     ("work.council_page", "GET"): Door(
@@ -287,6 +290,10 @@ DOORS: dict[tuple[str, str], Door] = {
     ("rounds.conclusion", "POST"): Door(
         {**page_for_all(422), "vanphong_hn": 404}, lambda w: {"round_id": _round(w)}
     ),
+    ("rounds.decide", "POST"): Door(
+        {**page_for_all(422), "vanphong_hn": 404},
+        lambda w: {"round_id": _round(w), "award_form": "bk_btc"},
+    ),
     ("rounds.move_late", "POST"): Door(
         {**page_for_all(422), "vanphong_hn": 404},
         lambda w: {"round_id": _round(w), "dossier_id": w.dossier},
@@ -337,6 +344,7 @@ DOORS: dict[tuple[str, str], Door] = {
     ("admin.award_rules_requirements", "POST"): Door(admin_page(400)),
     ("admin.registers", "GET"): Door(admin_page(200)),
     ("admin.registers_set_next", "POST"): Door(admin_page(400)),
+    ("admin.registers_issue", "POST"): Door(admin_page(400)),
     # --- administration: people
     ("admin.roles", "GET"): Door(admin_page(200)),
     ("admin.roles", "POST"): Door(admin_page(422)),

@@ -390,3 +390,83 @@ def test_the_office_moves_a_late_dossier_to_the_next_round_from_the_page(client,
         entry = session.scalars(select(RoundEntry).where(RoundEntry.dossier_id == dossier_id)).one()
         assert (entry.round_id, entry.status) == (second, "joined")
     assert "Đợt bổ sung" in client.get(f"/dossiers/{dossier_id}").get_data(as_text=True)
+
+
+def test_the_ministry_records_its_decision_for_an_award_form_on_the_round_page(client, app):
+    from tests.services.rounds_support import propose
+
+    round_id = _open_round(app)
+    with database(app).transaction() as session:
+        dossier_id = lifecycle.join_round(
+            session,
+            actor_named(session, "canbo_ns"),
+            round_id,
+            {
+                "title": "Đề nghị tổng kết",
+                "award_form": "bk_btc",
+                "track": "final",
+                "procedure": "regular",
+                "nominees": [
+                    {"kind": "individual", "name": "Nguyễn Thị Hằng"},
+                    {"kind": "individual", "name": "Lê Văn Tám"},
+                ],
+            },
+        ).id
+    with database(app).transaction() as session:
+        propose(session, session.get_one(Dossier, dossier_id))
+    with database(app).transaction() as session:
+        office, chair = actor_named(session, "vanphong"), actor_named(session, "giamdoc")
+        lifecycle.close_intake(session, office, round_id)
+        lifecycle.compile_lists(session, office, round_id)
+        first, second = session.get_one(Dossier, dossier_id).nominees
+        first_id, second_id = first.id, second.id
+        lifecycle.record_conclusion(
+            session, chair, round_id, {str(first_id): "passed", str(second_id): "passed"}
+        )
+        lifecycle.sign_submission(
+            session,
+            chair,
+            round_id,
+            "bk_btc",
+            {"submission_number": "9/TTr-STC", "submission_date": "2026-12-01"},
+        )
+    url = f"/rounds/{round_id}"
+    login(client, "chuyenvien_bo")
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="decide-bk_btc"' in page
+    token = csrf_token(page)
+    refused = client.post(
+        f"{url}/decision/bk_btc",
+        data={"decide-bk_btc-csrf_token": token, "decide-bk_btc-decision_number": "345/QĐ-BTC"},
+    )
+    assert refused.status_code == 422
+    assert 'id="decide-bk_btc-decision_date-error"' in refused.get_data(as_text=True)
+    done = client.post(
+        f"{url}/decision/bk_btc",
+        data={
+            "decide-bk_btc-csrf_token": token,
+            "decide-bk_btc-decision_number": "345/QĐ-BTC",
+            "decide-bk_btc-decision_date": "2026-12-20",
+            "decide-bk_btc-refused": str(second_id),
+        },
+    )
+    assert done.status_code == 302
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="decide-bk_btc"' not in page
+    assert "345/QĐ-BTC" in page
+    with database(app).transaction(write=False) as session:
+        dossier = session.get_one(Dossier, dossier_id)
+        assert [n.result for n in dossier.nominees] == ["awarded", "refused"]
+        assert dossier.status == "partly_awarded"
+    # The Office may not record the Ministry's decision.
+    office_client = as_user(app, "vanphong")
+    token = csrf_token(office_client.get(url).get_data(as_text=True))
+    forbidden = office_client.post(
+        f"{url}/decision/bk_btc",
+        data={
+            "decide-bk_btc-csrf_token": token,
+            "decide-bk_btc-decision_number": "1",
+            "decide-bk_btc-decision_date": "2026-12-20",
+        },
+    )
+    assert forbidden.status_code == 403

@@ -90,3 +90,12 @@ class SignForm(BaseForm):
         _l("Submission number"), validators=[DataRequired(), Length(max=50)]
     )
     submission_date = DateField(_l("Date signed"), validators=[InputRequired()])
+
+
+class DecisionForm(BaseForm):
+    """The Ministry's officer records the decision the Minister signed for one award form."""
+
+    decision_number = StringField(
+        _l("Decision number"), validators=[DataRequired(), Length(max=50)]
+    )
+    decision_date = DateField(_l("Decision date"), validators=[InputRequired()])

@@ -14,6 +14,7 @@ from wtforms import SelectChoice
 
 from webapp.dossier_view import AWARD_FORM_LABELS
 from webapp.field_messages import refusal_message
+from webapp.models import Round
 from webapp.request_db import db_session
 from webapp.round_text import apply_errors, field_text, round_refusals
 from webapp.rounds.blueprint import bp
@@ -21,13 +22,14 @@ from webapp.rounds.forms import (
     KIND_LABELS,
     LEVEL_LABELS,
     ActionForm,
+    DecisionForm,
     MovementForm,
     RoundForm,
     SignForm,
     award_form_choices,
 )
 from webapp.services.errors import InvalidDataError, PermissionDeniedError
-from webapp.services.rounds import lifecycle, movements
+from webapp.services.rounds import decisions, lifecycle, movements
 from webapp.services.rounds.movements import OFFICE_ROLE
 from webapp.services.rounds.round_instances import load_round_process
 from webapp.web_edge import page_actor
@@ -166,6 +168,16 @@ def render_round(round_id: int, *, status: int = 200, **forms: Any) -> ResponseR
     detail = lifecycle.round_detail(db_session(), actor, round_id)
     round_ = detail.round
     sign_forms = forms.pop("sign_forms", {})
+    decision_forms = forms.pop("decision_forms", {})
+    may_decide = lifecycle.may(actor, decisions.MINISTRY_ROLE, round_.unit_id)
+    if may_decide and round_.status == "finished":
+        decided = {
+            e.data.get("award_form") for e in detail.history if e.action == "decided" and e.data
+        }
+        for form_code in round_.award_forms:
+            items = decisions.passed_items(db_session(), round_, form_code)
+            if items and form_code not in decided and form_code not in decision_forms:
+                decision_forms[form_code] = (DecisionForm(prefix=f"decide-{form_code}"), items)
     for task in detail.ready:
         if task.element_id == lifecycle.SIGN_STEP and task.assignee not in sign_forms:
             sign_forms[task.assignee] = SignForm(prefix=f"sign-{task.assignee}")
@@ -175,6 +187,7 @@ def render_round(round_id: int, *, status: int = 200, **forms: Any) -> ResponseR
         "labels": _labels(),
         "button_form": ActionForm(),
         "sign_forms": sign_forms,
+        "decision_forms": decision_forms,
         "conclusion_errors": forms.pop("conclusion_errors", {}),
         "conclusion_values": forms.pop("conclusion_values", {}),
         "may_office": lifecycle.may(actor, OFFICE_ROLE, round_.unit_id),
@@ -198,6 +211,7 @@ def render_round(round_id: int, *, status: int = 200, **forms: Any) -> ResponseR
             "concluded": _("The council's conclusion recorded"),
             "signed": _("Submission signed"),
             "moved_out": _("A late dossier moved to another round"),
+            "decided": _("The Ministry's decision recorded"),
         },
     }
     return render_template("rounds/show.html", **context), status
@@ -344,3 +358,38 @@ def move_late(round_id: int, dossier_id: int) -> ResponseReturnValue:
         return render_round(round_id, status=422)
     flash(_("The dossier will go to the chosen round once the Office accepts it."), "success")
     return redirect(url_for("rounds.show", round_id=round_id))
+
+
+@bp.post("/rounds/<int:round_id>/decision/<award_form>")
+@login_required
+def decide(round_id: int, award_form: str) -> ResponseReturnValue:
+    """The Ministry records the decision for one award form; every dossier of it is told."""
+    form = DecisionForm(request.form, prefix=f"decide-{award_form}")
+    if not form.validate():
+        return render_round(round_id, status=422, decision_forms=_decision_form(award_form, form))
+    session = db_session()
+    payload = {
+        "decision_number": form.decision_number.data,
+        "decision_date": form.decision_date.data,
+        "refused": request.form.getlist(f"decide-{award_form}-refused", type=int),
+    }
+    try:
+        count = decisions.record_ministry_decision(
+            session, page_actor(), round_id, award_form, payload
+        )
+        session.commit()
+    except InvalidDataError as exc:
+        session.rollback()
+        for message in apply_errors(form, exc):
+            flash(message, "danger")
+        return render_round(round_id, status=422, decision_forms=_decision_form(award_form, form))
+    flash(_("The decision is recorded in %(count)s dossier(s).", count=count), "success")
+    return redirect(url_for("rounds.show", round_id=round_id))
+
+
+def _decision_form(award_form: str, form: DecisionForm) -> dict[str, Any]:
+    session = db_session()
+    round_ = session.get(Round, request.view_args["round_id"]) if request.view_args else None
+    if round_ is None:
+        return {}
+    return {award_form: (form, decisions.passed_items(session, round_, award_form))}

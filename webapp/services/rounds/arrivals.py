@@ -149,11 +149,13 @@ def _apply_result(session: Session, dossier: Dossier, payload: dict[str, Any]) -
 
 def _apply_decision(dossier: Dossier, payload: dict[str, Any]) -> None:
     awarded = {str(i) for i in payload.get("awarded") or []}
+    when = payload.get("decision_date")
     for nominee in dossier.nominees:
         if nominee.result == "passed":
             nominee.result = "awarded" if str(nominee.id) in awarded else "refused"
             if nominee.result == "awarded":
                 nominee.decision_number = payload.get("decision_number")
+                nominee.decision_date = date.fromisoformat(when) if isinstance(when, str) else None
 
 
 def dossier_received(

@@ -257,9 +257,7 @@ def _check_quota(session: Session, round_: Round, dossier: Dossier) -> None:
         )
 
 
-def move_late_dossier(
-    session: Session, actor: Actor, dossier_id: int, round_id: int
-) -> RoundEntry:
+def move_late_dossier(session: Session, actor: Actor, dossier_id: int, round_id: int) -> RoundEntry:
     """The Office queues a late dossier for another round that still takes proposals: its
     proposal goes there once the Office accepts it. (Refusing it is the check's "refuse".)"""
     entry = session.scalar(select(RoundEntry).where(RoundEntry.dossier_id == dossier_id))

@@ -149,16 +149,33 @@ def route(session: Session, message: ThrownMessage) -> list[tuple[Kind, int]]:
     return sorted(found)
 
 
+def send_to(
+    session: Session, kind: Kind, instance_id: int, name: str, payload: Any, now: datetime
+) -> None:
+    """Deliver a message the application itself sends (e.g. the Ministry's decision) to one
+    instance, with the correlations that instance expects; then route what it throws in turn."""
+    _holder, process = _load(session, kind, instance_id)
+    waiting = [w for w in process.waiting_messages() if w.name == name]
+    if not waiting:
+        raise UndeliverableMessageError(f"this {kind} does not wait for the message {name}", name)
+    turn = _deliver(
+        session, kind, instance_id, ThrownMessage(name, payload, waiting[0].correlations), 0, now
+    )
+    after_turn(session, turn.holder, turn.process, now)
+
+
+def _load(session: Session, kind: Kind, instance_id: int) -> tuple[Holder, RunningProcess]:
+    if kind == "round":
+        round_holder = session.get_one(RoundInstance, instance_id)
+        return round_holder, load_round_process(session, round_holder)
+    holder = session.get_one(ProcessInstance, instance_id)
+    return holder, load_process(session, holder)
+
+
 def _deliver(
     session: Session, kind: Kind, receiver_id: int, message: ThrownMessage, hops: int, now: datetime
 ) -> _Turn:
-    holder: Holder
-    if kind == "round":
-        holder = session.get_one(RoundInstance, receiver_id)
-        process = load_round_process(session, holder)
-    else:
-        holder = session.get_one(ProcessInstance, receiver_id)
-        process = load_process(session, holder)
+    holder, process = _load(session, kind, receiver_id)
     waiting_at = {w.name: w.element_id for w in process.waiting_messages(False)}
     try:
         steps = process.receive(message)

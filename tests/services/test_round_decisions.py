@@ -1,0 +1,77 @@
+"""The Ministry's decision for a round's award form reaches every dossier of that form."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import actor_named
+from tests.services.rounds_support import join, open_round, propose
+from webapp.models import Dossier
+from webapp.services.errors import ConflictError, InvalidDataError, PermissionDeniedError
+from webapp.services.rounds import decisions, lifecycle
+
+
+def _finished_round(db):
+    round_ = open_round(db, forms=("bk_btc",))
+    a = join(db, round_, "canbo_ns", ("Nguyễn Thị Hằng", "Lê Văn Tám"))
+    b = join(db, round_, "canbo_dn", ("Phạm Quốc Huy",))
+    propose(db, a, "canbo_ns")
+    propose(db, b, "canbo_dn")
+    office, chair = actor_named(db, "vanphong"), actor_named(db, "giamdoc")
+    lifecycle.close_intake(db, office, round_.id)
+    lifecycle.compile_lists(db, office, round_.id)
+    db.commit()
+    with pytest.raises(ConflictError):  # not before the round sends its results
+        decisions.record_ministry_decision(
+            db, actor_named(db, "chuyenvien_bo"), round_.id, "bk_btc", {}
+        )
+    results = {
+        str(a.nominees[0].id): "passed",
+        str(a.nominees[1].id): "passed",
+        str(b.nominees[0].id): "passed",
+    }
+    lifecycle.record_conclusion(db, chair, round_.id, results)
+    payload = {"submission_number": "9/TTr-STC", "submission_date": "2026-12-01"}
+    lifecycle.sign_submission(db, chair, round_.id, "bk_btc", payload)
+    db.commit()
+    return round_, a, b
+
+
+def test_the_decision_awards_every_dossier_of_the_form_but_the_refused_nominee(db):
+    round_, a, b = _finished_round(db)
+    ministry = actor_named(db, "chuyenvien_bo")
+    with pytest.raises(PermissionDeniedError):
+        decisions.record_ministry_decision(db, actor_named(db, "vanphong"), round_.id, "bk_btc", {})
+    with pytest.raises(InvalidDataError) as caught:
+        decisions.record_ministry_decision(db, ministry, round_.id, "bk_btc", {"refused": [0]})
+    assert set(caught.value.fields) == {"decision_number", "decision_date", "refused"}
+
+    decided = decisions.record_ministry_decision(
+        db,
+        ministry,
+        round_.id,
+        "bk_btc",
+        {
+            "decision_number": "345/QĐ-BTC",
+            "decision_date": "2026-12-20",
+            "refused": [a.nominees[1].id],
+        },
+    )
+    db.commit()
+    assert decided == 2
+    a, b = db.get(Dossier, a.id), db.get(Dossier, b.id)
+    db.refresh(a)
+    db.refresh(b)
+    assert [n.result for n in a.nominees] == ["awarded", "refused"]
+    assert a.nominees[0].decision_number == "345/QĐ-BTC"
+    assert (a.status, b.status) == ("partly_awarded", "awarded")
+    # Decided once: the dossiers no longer wait for a decision.
+    with pytest.raises(InvalidDataError) as again:
+        decisions.record_ministry_decision(
+            db,
+            ministry,
+            round_.id,
+            "bk_btc",
+            {"decision_number": "346/QĐ-BTC", "decision_date": "2026-12-21"},
+        )
+    assert again.value.code == "message_undeliverable"
