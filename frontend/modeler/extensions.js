@@ -130,47 +130,63 @@ export function propertyCommands(element, name, value, { moddle, bpmnFactory }) 
   return commands;
 }
 
-// A business-rule task's decision -------------------------------------------------------------
-// <spiffworkflow:calledDecisionId>award_rules</spiffworkflow:calledDecisionId>, a generic element
-// whose text is its value: it is replaced whole (a generic element's text cannot be set in place).
+// Text extensions: <spiffworkflow:calledDecisionId>award_rules</spiffworkflow:calledDecisionId>
+// on a business-rule task, <spiffworkflow:messagePayload>…</spiffworkflow:messagePayload> and
+// <spiffworkflow:messageVariable>…</spiffworkflow:messageVariable> on a message event's
+// definition or a send/receive task. Generic elements whose text is their value: each is
+// replaced whole (a generic element's text cannot be set in place).
 
-function calledDecisionElement(bo) {
-  const values = (bo.extensionElements && bo.extensionElements.values) || [];
-  return values.find((value) => isSpiff(value, 'calledDecisionId'));
+function spiffTextElement(owner, localName) {
+  const values = (owner.extensionElements && owner.extensionElements.values) || [];
+  return values.find((value) => isSpiff(value, localName));
 }
 
-export function readCalledDecision(element) {
-  const node = calledDecisionElement(getBusinessObject(element));
+/** The text of the spiffworkflow:`localName` extension of `owner` (a moddle element). */
+export function readSpiffText(owner, localName) {
+  const node = owner && spiffTextElement(owner, localName);
   return ((node && node.$body) || '').trim();
 }
 
-/** The commands that make `decisionId` the task's decision (remove it when empty). */
-export function calledDecisionCommands(element, decisionId, { moddle, bpmnFactory }) {
-  const bo = getBusinessObject(element);
+/**
+ * The commands that make `value` the text of `owner`'s spiffworkflow:`localName` extension
+ * (remove it when empty); `element` is the shape whose command stack entry this is.
+ */
+export function spiffTextCommands(element, owner, localName, value, { moddle, bpmnFactory }) {
   const commands = [];
-  let extensionElements = bo.extensionElements;
+  let extensionElements = owner.extensionElements;
   if (!extensionElements) {
-    if (!decisionId) {
+    if (!value) {
       return commands;
     }
     extensionElements = bpmnFactory.create('bpmn:ExtensionElements', { values: [] });
-    extensionElements.$parent = bo;
-    commands.push(update(element, bo, { extensionElements }));
+    extensionElements.$parent = owner;
+    commands.push(update(element, owner, { extensionElements }));
   }
   const values = extensionElements.values || [];
-  const old = calledDecisionElement(bo);
+  const old = spiffTextElement(owner, localName);
   let replacement = [];
-  if (decisionId) {
-    const node = moddle.createAny(`${spiffPrefix(bo)}:calledDecisionId`, SPIFF_NS, {});
-    node.$body = decisionId;
+  if (value) {
+    const node = moddle.createAny(`${spiffPrefix(owner)}:${localName}`, SPIFF_NS, {});
+    node.$body = value;
     node.$parent = extensionElements;
     replacement = [ node ];
   }
   const next = old
-    ? values.flatMap((value) => (value === old ? replacement : [ value ]))
+    ? values.flatMap((item) => (item === old ? replacement : [ item ]))
     : [ ...values, ...replacement ];
   commands.push(update(element, extensionElements, { values: next }));
   return commands;
+}
+
+export function readCalledDecision(element) {
+  return readSpiffText(getBusinessObject(element), 'calledDecisionId');
+}
+
+/** The commands that make `decisionId` the task's decision (remove it when empty). */
+export function calledDecisionCommands(element, decisionId, services) {
+  return spiffTextCommands(
+    element, getBusinessObject(element), 'calledDecisionId', decisionId, services
+  );
 }
 
 // Multi-instance ---------------------------------------------------------------------------

@@ -4,7 +4,8 @@
 //   end events: the dossier's outcome
 //   multi-instance tasks: the collection and the element variable
 //   business-rule tasks: the decision they call (a decision of this version's rule tables)
-// and, as groups of their own, a gateway flow's condition (conditions.js) and a timer (timers.js).
+// and, as groups of their own, a gateway flow's condition (conditions.js), a timer (timers.js)
+// and a message's content and routing (messages.js).
 // Preact comes from @bpmn-io/properties-panel (the panel's own copy), never from 'preact'.
 import { jsx } from '@bpmn-io/properties-panel/preact/jsx-runtime';
 import {
@@ -34,6 +35,7 @@ import {
   readProperty
 } from './extensions';
 import { conditionEntries } from './conditions';
+import { messageEntries } from './messages';
 import { timerEntries } from './timers';
 
 const MULTI = 'properties-panel.multi-command-executor';
@@ -301,6 +303,18 @@ export default function AwardPropertiesProvider(propertiesPanel, awardConfig) {
       } else {
         groups.splice(groups.findIndex((g) => g.id === 'general') + 1, 0, group);
       }
+    }
+    const message = messageEntries(element);
+    if (message.length) {
+      // Right after bpmn-js's "Message" group (the message's name), else after "General".
+      const own = groups.findIndex((g) => g.id === 'message');
+      const at = own >= 0 ? own + 1 : groups.findIndex((g) => g.id === 'general') + 1;
+      groups.splice(at, 0, {
+        id: 'award-message',
+        label: awardConfig.strings.messageGroup,
+        shouldOpen: true,
+        entries: message
+      });
     }
     return groups;
   };

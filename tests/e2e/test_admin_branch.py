@@ -481,3 +481,56 @@ def test_a_timer_and_a_rule_task_decision_are_set_in_the_panel(
     expect(kind).to_have_value("duration")
     expect(entry(page, "award-timer-value")).to_have_value("P3D")
     expect(check).to_have_attribute("data-accepted", "true")
+
+
+def test_a_message_events_content_and_routing_are_set_in_the_panel(
+    app: Flask, url: str, page: Page
+) -> None:
+    """The round's proposal diagram: what a throw sends, where a catch puts what it receives,
+    and the correlation that routes the message, each read and changed in the panel."""
+    log_in(page, url, "admin")
+    page.goto(f"{url}/admin/processes/round_proposal/versions/1/modeler")
+    expect(page.locator("#modeler-page[data-ready='true']")).to_be_attached(timeout=20_000)
+    page.locator("#modeler-properties").scroll_into_view_if_needed()
+
+    click_element(page, "send_proposal")
+    payload = entry(page, "award-message-payload")
+    expect(payload).to_have_value('{"round_id": round_id, "dossier_id": dossier_id}')
+    routed = entry(page, "award-correlation-cp_round")
+    expect(routed).to_have_value("round_id")
+    group = page.locator("#modeler-properties [data-group-id='group-award-message']")
+    expect(group).to_contain_text("Định tuyến theo round_id")
+    type_into(page, "award-message-payload", '{"round_id": round_id, "unit": __builtins__}')
+    refusal = page.locator("#award-payload-check .award-condition-check[data-accepted]")
+    expect(refusal).to_have_attribute("data-accepted", "false")
+    expect(refusal).to_contain_text("“__builtins__”")
+    page.evaluate("document.getElementById('modeler-page').modeler.get('commandStack').undo()")
+    expect(payload).to_have_value('{"round_id": round_id, "dossier_id": dossier_id}')
+    expect(refusal).to_have_attribute("data-accepted", "true")
+
+    click_element(page, "wait_round_result")
+    variable = entry(page, "award-message-variable")
+    expect(variable).to_have_value("round_result")
+    type_into(page, "award-message-variable", "round outcome")
+    expect(page.locator("#modeler-properties")).to_contain_text("Chỉ dùng chữ cái, chữ số và dấu _")
+    type_into(page, "award-message-variable", "round_outcome")
+    type_into(page, "award-correlation-cp_dossier", "int(dossier_id)")
+    shot(page, "message_in_the_panel")
+
+    root = etree.fromstring(modeler_xml(page).encode("utf-8"))
+    spiff = {**NS, "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core"}
+    assert root.xpath(
+        "//bpmn:intermediateCatchEvent[@id='wait_round_result']//spiffworkflow:messageVariable"
+        "/text()",
+        namespaces=spiff,
+    ) == ["round_outcome"]
+    assert root.xpath(
+        "//bpmn:intermediateThrowEvent[@id='send_proposal']//spiffworkflow:messagePayload/text()",
+        namespaces=spiff,
+    ) == ['{"round_id": round_id, "dossier_id": dossier_id}']
+    [path] = root.xpath(
+        "//bpmn:correlationProperty[@id='cp_dossier']"
+        "/bpmn:correlationPropertyRetrievalExpression[@messageRef='msg_round_result']/*/text()",
+        namespaces=NS,
+    )
+    assert path == "int(dossier_id)"

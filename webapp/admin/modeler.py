@@ -218,6 +218,22 @@ def _page_strings() -> dict[str, str]:
         ),
         "decisionNone": _("(no decision)"),
         "decisionMissing": _("{value} (not among this version's rule tables)"),
+        "messageGroup": _("Message content"),
+        "messagePayload": _("Content sent"),
+        "messagePayloadHelp": _(
+            "An expression over the dossier's data, sent with the message, e.g. "
+            '{"round_id": round_id, "dossier_id": dossier_id}.'
+        ),
+        "messageVariable": _("Received content goes into"),
+        "messageVariableHelp": _(
+            "The name under which the message's content is put in the dossier's data "
+            "(e.g. round_result)."
+        ),
+        "correlation": _("Routed by {name}"),
+        "correlationHelp": _(
+            "A message reaches only the waiting instances whose value is the same: the "
+            "expression is evaluated on the content sent and on the waiting instance's data."
+        ),
         "timerGroup": _("Timer"),
         "timerKind": _("Kind of timer"),
         "timerKindNone": _("(not set)"),
