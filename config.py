@@ -46,6 +46,9 @@ class Config:
     # none, an intact signature reads "signer not trusted". Revocation data is never fetched.
     SIGNATURE_TRUST_ROOTS: tuple[Path, ...] = ()
     SIGNATURE_CHECK_SECONDS = 10.0
+    # The issuing body's abbreviation in document numbers ("12/TTr-STC"); it changes when the
+    # Department is renamed or merged.
+    REGISTER_BODY = "STC"
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     TIME_ZONE = "Asia/Ho_Chi_Minh"
     # Dates that are not working days besides weekends (Tết and other public holidays), ISO dates.

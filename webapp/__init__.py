@@ -31,6 +31,7 @@ def create_app(config_object: Any) -> Flask:
         bpmn_dir=app.config["BPMN_DIR"],
         signature_trust_roots=tuple(app.config.get("SIGNATURE_TRUST_ROOTS") or ()),
         signature_check_seconds=float(app.config.get("SIGNATURE_CHECK_SECONDS", 10.0)),
+        register_body=str(app.config.get("REGISTER_BODY", "STC")),
     )
     app.extensions["service_settings"] = settings
     app.extensions["database"] = Database(
@@ -48,6 +49,7 @@ def create_app(config_object: Any) -> Flask:
         i18n,
         login_limits,
         lookup,
+        numbers,
         process_map,
         rounds,
         signature_view,
@@ -78,6 +80,7 @@ def create_app(config_object: Any) -> Flask:
     app.register_blueprint(process_map.bp)
     app.register_blueprint(rounds.bp)
     app.register_blueprint(lookup.bp)
+    app.register_blueprint(numbers.bp)
     app.register_blueprint(vendor_assets.bp)
     app.register_blueprint(admin.bp)
     web_context.register(app)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import actor_named
-from tests.web.pages import login, submit
+from tests.web.pages import csrf_token, login, submit
 from webapp.models import DocumentRegister, IssuedNumber
 from webapp.request_db import database
 from webapp.services import registers
@@ -188,3 +188,78 @@ def test_admin_page_lists_registers_and_refuses_going_back(client, app):
 def test_admin_page_is_for_administrators_only(client):
     login(client, "giamdoc")
     assert client.get("/admin/registers").status_code == 403
+
+
+def test_twenty_concurrent_http_requests_get_twenty_consecutive_numbers(app, client):
+    """The same through the administrator's "issue a number by hand" form: 20 browsers (own
+    cookies, own request, own database session) post at once."""
+    with database(app).transaction() as session:
+        registers.set_next_number(session, actor_named(session, "admin"), "TTr", "STC", 2026, 58)
+    browsers = []
+    for _ in range(THREADS):
+        browser = app.test_client()
+        login(browser, "admin")
+        page = browser.get("/admin/registers")
+        browsers.append((browser, csrf_token(page.get_data(as_text=True))))
+    barrier = threading.Barrier(THREADS)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def post(index: int) -> None:
+        browser, token = browsers[index]
+        barrier.wait(timeout=30)
+        response = browser.post(
+            "/admin/registers/issue",
+            data={
+                "csrf_token": token,
+                "doc_type": "TTr",
+                "body": "STC",
+                "year": "2026",
+                "purpose": f"Tờ trình gửi kèm công văn {index}",
+            },
+        )
+        with lock:
+            statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert statuses == [302] * THREADS
+    with database(app).transaction() as session:
+        rows = session.scalars(select(IssuedNumber).order_by(IssuedNumber.number)).all()
+        assert [r.number for r in rows] == list(range(58, 58 + THREADS))
+        assert {r.purpose for r in rows} == {
+            f"Tờ trình gửi kèm công văn {i}" for i in range(THREADS)
+        }
+
+
+def test_issuing_by_hand_needs_what_it_is_for(client):
+    login(client, "admin")
+    token = csrf_token(client.get("/admin/registers").get_data(as_text=True))
+    refused = client.post(
+        "/admin/registers/issue",
+        data={
+            "csrf_token": token,
+            "doc_type": "TTr",
+            "body": "STC",
+            "year": "2026",
+            "purpose": " ",
+        },
+    )
+    assert refused.status_code == 422
+    assert "Dùng cho (văn bản, nội dung) không hợp lệ" in refused.get_data(as_text=True)
+    done = client.post(
+        "/admin/registers/issue",
+        data={
+            "csrf_token": token,
+            "doc_type": "QĐ",
+            "body": "STC",
+            "year": "2026",
+            "purpose": "Quyết định khen thưởng",
+        },
+        follow_redirects=True,
+    )
+    assert "Đã cấp số 1/QĐ-STC." in done.get_data(as_text=True)

@@ -32,6 +32,7 @@ FIELD_LABELS = {
     "year": _l("Year"),
     "next_number": _l("Next number"),
 }
+ISSUE_LABELS = {"purpose": _l("For (document and subject)")}
 
 
 def _this_year() -> int:
@@ -111,4 +112,39 @@ def registers_set_next() -> ResponseReturnValue:
         ),
         "success",
     )
+    return redirect(url_for("admin.registers"))
+
+
+@bp.post("/registers/issue")
+def registers_issue() -> ResponseReturnValue:
+    """Give the next number of a register to a paper made outside the system (recorded with
+    what it is for and by whom)."""
+    if not ActionForm(request.form).validate():
+        abort(400)
+    form = {k: request.form.get(k, "") for k in ("doc_type", "body", "year", "purpose")}
+    purpose = " ".join(form["purpose"].split())
+    session = db_session()
+    year = _whole(form["year"])
+    try:
+        fields = {}
+        if year is None:
+            fields["year"] = "must be a year"
+        if not purpose or len(purpose) > 300:
+            fields["purpose"] = "is required, at most 300 characters"
+        if fields:
+            raise InvalidDataError("cannot issue", fields)
+        actor = page_actor()
+        if not actor.is_admin:  # the blueprint already refuses others; the service trusts callers
+            abort(403)
+        issued = register_service.issue_number(
+            session, actor, form["doc_type"], form["body"].strip(), year or 0, purpose=purpose
+        )
+        session.commit()
+    except InvalidDataError as exc:
+        session.rollback()
+        for field in exc.fields:
+            label = ISSUE_LABELS.get(field) or FIELD_LABELS.get(field, field)
+            flash(_("%(field)s is not valid.", field=label), "danger")
+        return _page(422, form)
+    flash(_("Number %(number)s issued.", number=issued.text), "success")
     return redirect(url_for("admin.registers"))

@@ -22,6 +22,8 @@ class ServiceSettings:
     # Signed PDFs: the trusted root certificates' files and the time one check may take.
     signature_trust_roots: tuple[Path, ...] = ()
     signature_check_seconds: float = 10.0
+    # The issuing body's abbreviation in the numbers the registers give ("12/TTr-STC").
+    register_body: str = "STC"
 
 
 DEFAULT_SETTINGS = ServiceSettings()
