@@ -534,3 +534,9 @@ def test_a_message_events_content_and_routing_are_set_in_the_panel(
         namespaces=NS,
     )
     assert path == "int(dossier_id)"
+    # Saved as a draft, the file passes the check (bpmn-js writes the correlation's expression
+    # as bpmn:messagePath, which SpiffWorkflow reads as it reads bpmn:formalExpression).
+    page.locator("#modeler-save").click()
+    expect(page.locator("#modeler-page[data-state='clean']")).to_be_attached()
+    expect(page.locator("#modeler-status")).to_have_attribute("data-status", "draft")
+    expect(page.locator("#problem-count")).to_have_text("0")
