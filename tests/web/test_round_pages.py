@@ -392,6 +392,32 @@ def test_the_office_moves_a_late_dossier_to_the_next_round_from_the_page(client,
     assert "Đợt bổ sung" in client.get(f"/dossiers/{dossier_id}").get_data(as_text=True)
 
 
+def test_a_dossier_waiting_for_its_round_says_so_on_its_path(client, app):
+    from tests.services.rounds_support import propose
+
+    round_id = _open_round(app)
+    with database(app).transaction() as session:
+        dossier_id = lifecycle.join_round(
+            session,
+            actor_named(session, "canbo_ns"),
+            round_id,
+            {
+                "title": "Đề nghị tổng kết",
+                "award_form": "bk_btc",
+                "track": "final",
+                "procedure": "regular",
+                "nominees": [{"kind": "individual", "name": "Nguyễn Thị Hằng"}],
+            },
+        ).id
+    with database(app).transaction() as session:
+        propose(session, session.get_one(Dossier, dossier_id))
+    login(client, "canbo_ns")
+    page = client.get(f"/dossiers/{dossier_id}").get_data(as_text=True)
+    assert 'id="waiting-round"' in page
+    assert "Đợt xét “Tổng kết năm 2026”" in page
+    assert 'data-state="end"' not in page
+
+
 def test_the_ministry_records_its_decision_for_an_award_form_on_the_round_page(client, app):
     from tests.services.rounds_support import propose
 
