@@ -211,6 +211,8 @@ def test_the_round_page_buttons_refuse_others_and_name_what_is_missing(client, a
     token = csrf_token(client.get(url).get_data(as_text=True))
     assert client.post(f"{url}/conclusion", data={"csrf_token": token}).status_code == 302
     assert client.get(url).status_code == 200
+    with database(app).transaction(write=False) as session:
+        assert session.get_one(Round, round_id).status == "finished"
 
 
 def test_the_chair_and_the_director_are_told_which_field_is_missing(client, app):
