@@ -50,6 +50,10 @@ class ThrowAway:
 
 @pytest.fixture(scope="module")
 def throw_away() -> ThrowAway:
+    return make_throw_away()
+
+
+def make_throw_away() -> ThrowAway:
     """A self-signed certificate made for this test only."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name(
