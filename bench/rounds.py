@@ -27,7 +27,7 @@ from webapp.models import Dossier, OrgUnit, RoleAssignment, Round, RoundEntry, U
 from webapp.permissions import Actor
 from webapp.services import work_items
 from webapp.services.actors import actor_for_user
-from webapp.services.rounds import lifecycle, movements
+from webapp.services.rounds import lifecycle, movements, steps
 
 UNITS = 30
 NOMINEES = 500
@@ -135,9 +135,9 @@ def run(bench: BenchApp) -> dict[str, Any]:
 
     timings: dict[str, float] = {}
     with _timed(timings, "close_intake"), db.transaction() as session:
-        lifecycle.close_intake(session, office, round_id)
+        steps.close_intake(session, office, round_id)
     with _timed(timings, "compile_lists"), db.transaction() as session:
-        lists = lifecycle.compile_lists(session, office, round_id)
+        lists = steps.compile_lists(session, office, round_id)
         listed = sum(len(items) for items in lists.values())
         results = {
             str(item.nominee_id): {
@@ -150,10 +150,10 @@ def run(bench: BenchApp) -> dict[str, Any]:
             for item in items
         }
     with _timed(timings, "record_conclusion"), db.transaction() as session:
-        lifecycle.record_conclusion(session, chair, round_id, results)
+        steps.record_conclusion(session, chair, round_id, results)
     first, last = FORMS
     with db.transaction() as session:
-        lifecycle.sign_submission(
+        steps.sign_submission(
             session,
             chair,
             round_id,
@@ -161,7 +161,7 @@ def run(bench: BenchApp) -> dict[str, Any]:
             {"submission_number": "1/TTr-STC", "submission_date": "2026-12-06"},
         )
     with _timed(timings, "fan_out_results"), db.transaction() as session:
-        lifecycle.sign_submission(
+        steps.sign_submission(
             session,
             chair,
             round_id,

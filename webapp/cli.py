@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 
 from webapp.request_db import database
 from webapp.services import sample_dossiers, seeding, timers
-from webapp.services.rounds.lifecycle import close_due_intakes
+from webapp.services.rounds.steps import close_due_intakes
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,7 +8,7 @@ from tests.conftest import actor_named
 from tests.services.rounds_support import join, open_round, propose
 from webapp.models import Dossier
 from webapp.services.errors import ConflictError, InvalidDataError, PermissionDeniedError
-from webapp.services.rounds import decisions, lifecycle
+from webapp.services.rounds import decisions, steps
 
 
 def _finished_round(db):
@@ -18,8 +18,8 @@ def _finished_round(db):
     propose(db, a, "canbo_ns")
     propose(db, b, "canbo_dn")
     office, chair = actor_named(db, "vanphong"), actor_named(db, "giamdoc")
-    lifecycle.close_intake(db, office, round_.id)
-    lifecycle.compile_lists(db, office, round_.id)
+    steps.close_intake(db, office, round_.id)
+    steps.compile_lists(db, office, round_.id)
     db.commit()
     with pytest.raises(ConflictError):  # not before the round sends its results
         decisions.record_ministry_decision(
@@ -30,9 +30,9 @@ def _finished_round(db):
         str(a.nominees[1].id): "passed",
         str(b.nominees[0].id): "passed",
     }
-    lifecycle.record_conclusion(db, chair, round_.id, results)
+    steps.record_conclusion(db, chair, round_.id, results)
     payload = {"submission_number": "9/TTr-STC", "submission_date": "2026-12-01"}
-    lifecycle.sign_submission(db, chair, round_.id, "bk_btc", payload)
+    steps.sign_submission(db, chair, round_.id, "bk_btc", payload)
     db.commit()
     return round_, a, b
 

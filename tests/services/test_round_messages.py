@@ -27,7 +27,7 @@ from webapp.models import (
 )
 from webapp.services import process_versions
 from webapp.services.errors import ProcessFailedError
-from webapp.services.rounds import lifecycle, messaging
+from webapp.services.rounds import messaging, steps
 from webapp.services.rounds.round_instances import ROUND_PROCESS_KEY
 from webapp.services.rounds.shipped import read_round_bundle
 
@@ -59,11 +59,11 @@ def received(db, round_):
 
 def finish_round(db, round_, results):
     """Close, compile, conclude with `results` (nominee id -> result) and sign every form."""
-    lifecycle.close_intake(db, actor_named(db, "vanphong"), round_.id)
+    steps.close_intake(db, actor_named(db, "vanphong"), round_.id)
     db.commit()
-    lists = lifecycle.compile_lists(db, actor_named(db, "vanphong"), round_.id)
+    lists = steps.compile_lists(db, actor_named(db, "vanphong"), round_.id)
     db.commit()
-    lifecycle.record_conclusion(db, actor_named(db, "giamdoc"), round_.id, results)
+    steps.record_conclusion(db, actor_named(db, "giamdoc"), round_.id, results)
     db.commit()
     for form in sorted(
         {
@@ -73,7 +73,7 @@ def finish_round(db, round_, results):
             if results[str(i.nominee_id)] == "passed"
         }
     ):
-        lifecycle.sign_submission(
+        steps.sign_submission(
             db,
             actor_named(db, "giamdoc"),
             round_.id,
@@ -200,7 +200,7 @@ def test_a_proposal_nobody_waits_for_is_refused_and_nothing_moves(db):
     round_ = open_round(db)
     dossier = join(db, round_)
     to_office_check(db, dossier)
-    lifecycle.close_intake(db, actor_named(db, "vanphong"), round_.id)
+    steps.close_intake(db, actor_named(db, "vanphong"), round_.id)
     db.commit()
     entry = db.scalar(select(RoundEntry).where(RoundEntry.dossier_id == dossier.id))
     assert (entry.status, entry.reason) == ("late", "intake_closed")

@@ -12,7 +12,7 @@ from tests.services.rounds_support import join, movement, open_round, propose
 from webapp.db import utcnow
 from webapp.models import Round, RoundEntry, RoundEvent
 from webapp.services.errors import ConflictError, InvalidDataError, PermissionDeniedError
-from webapp.services.rounds import lifecycle, movements
+from webapp.services.rounds import lifecycle, movements, steps
 
 
 def test_the_office_opens_a_round_that_waits_for_proposals(db):
@@ -88,7 +88,7 @@ def test_a_late_or_closed_round_refuses_a_proposal_with_the_reason(db):
     assert "deadline" in caught.value.fields["round_id"]
     db.rollback()
     closed = open_round(db)
-    lifecycle.close_intake(db, actor_named(db, "vanphong"), closed.id)
+    steps.close_intake(db, actor_named(db, "vanphong"), closed.id)
     db.commit()
     with pytest.raises(InvalidDataError) as caught:
         join(db, closed)
@@ -105,8 +105,8 @@ def test_closing_early_marks_unaccepted_dossiers_late_and_a_second_close_conflic
     waiting = join(db, round_, "canbo_dn", ("Phạm Quốc Huy",))
     propose(db, accepted)
     with pytest.raises(PermissionDeniedError):
-        lifecycle.close_intake(db, actor_named(db, "canbo_ns"), round_.id)
-    lifecycle.close_intake(db, actor_named(db, "vanphong"), round_.id)
+        steps.close_intake(db, actor_named(db, "canbo_ns"), round_.id)
+    steps.close_intake(db, actor_named(db, "vanphong"), round_.id)
     db.commit()
     statuses = dict(
         db.execute(
@@ -116,7 +116,7 @@ def test_closing_early_marks_unaccepted_dossiers_late_and_a_second_close_conflic
     assert statuses == {accepted.id: "received", waiting.id: "late"}
     assert db.get(Round, round_.id).status == "closed"
     with pytest.raises(ConflictError):
-        lifecycle.close_intake(db, actor_named(db, "vanphong"), round_.id)
+        steps.close_intake(db, actor_named(db, "vanphong"), round_.id)
 
 
 def test_the_deadline_closes_intake_for_the_scheduler(db):
@@ -124,7 +124,7 @@ def test_the_deadline_closes_intake_for_the_scheduler(db):
     later = open_round(db, "Đợt sau")
     round_.intake_deadline = utcnow() - timedelta(seconds=1)
     db.commit()
-    assert lifecycle.close_due_intakes(db) == [round_.id]
+    assert steps.close_due_intakes(db) == [round_.id]
     db.commit()
     assert (db.get(Round, round_.id).status, db.get(Round, later.id).status) == ("closed", "intake")
 
@@ -136,11 +136,11 @@ def test_compiling_makes_one_ordered_list_per_award_form_with_every_units_nomine
     ttg = join(db, round_, "canbo_ns", ("Lê Văn Tám",), form="bk_ttg")
     for dossier, officer in ((dn, "canbo_dn"), (ns, "canbo_ns"), (ttg, "canbo_ns")):
         propose(db, dossier, officer)
-    lifecycle.close_intake(db, actor_named(db, "vanphong"), round_.id)
+    steps.close_intake(db, actor_named(db, "vanphong"), round_.id)
     db.commit()
     with pytest.raises(PermissionDeniedError):
-        lifecycle.compile_lists(db, actor_named(db, "giamdoc"), round_.id)
-    lists = lifecycle.compile_lists(db, actor_named(db, "vanphong"), round_.id)
+        steps.compile_lists(db, actor_named(db, "giamdoc"), round_.id)
+    lists = steps.compile_lists(db, actor_named(db, "vanphong"), round_.id)
     db.commit()
     rows = {
         form: [(i.position, i.unit.code, i.nominee.name) for i in items]
@@ -160,7 +160,7 @@ def test_compiling_makes_one_ordered_list_per_award_form_with_every_units_nomine
     assert sum(len(v) for v in detail.lists.values()) == 4
     # The chair must conclude on every nominee.
     with pytest.raises(InvalidDataError) as caught:
-        lifecycle.record_conclusion(
+        steps.record_conclusion(
             db, actor_named(db, "giamdoc"), round_.id, {str(ns.nominees[0].id): "passed"}
         )
     assert f"results.{dn.nominees[0].id}" in caught.value.fields
@@ -181,11 +181,11 @@ def test_a_late_dossier_moves_to_the_next_round_and_its_proposal_goes_there(db):
     first = open_round(db, "Đợt 1")
     dossier = join(db, first)
     to_office_check(db, dossier)
-    lifecycle.close_intake(db, actor_named(db, "vanphong"), first.id)
+    steps.close_intake(db, actor_named(db, "vanphong"), first.id)
     db.commit()
     second = open_round(db, "Đợt 2")
     closed = open_round(db, "Đợt đã đóng")
-    lifecycle.close_intake(db, actor_named(db, "vanphong"), closed.id)
+    steps.close_intake(db, actor_named(db, "vanphong"), closed.id)
     db.commit()
     with pytest.raises(PermissionDeniedError):
         lifecycle.move_late_dossier(db, actor_named(db, "canbo_ns"), dossier.id, second.id)

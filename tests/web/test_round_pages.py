@@ -15,7 +15,7 @@ from tests.web.test_pages_create import form_data
 from webapp.db import utcnow
 from webapp.models import Dossier, Movement, Round, RoundEntry
 from webapp.request_db import database
-from webapp.services.rounds import lifecycle, movements
+from webapp.services.rounds import lifecycle, movements, steps
 
 
 def as_user(app: Flask, username: str):
@@ -152,7 +152,7 @@ def test_a_dossier_created_in_a_round_shows_its_round_on_its_page(client, app):
 def test_a_round_that_closed_refuses_a_new_dossier_with_the_reason(client, app):
     round_id = _open_round(app)
     with database(app).transaction() as session:
-        lifecycle.close_intake(session, actor_named(session, "vanphong"), round_id)
+        steps.close_intake(session, actor_named(session, "vanphong"), round_id)
     login(client, "canbo_ns")
     response = submit(
         client,
@@ -241,8 +241,8 @@ def test_the_chair_and_the_director_are_told_which_field_is_missing(client, app)
         propose(session, session.get_one(Dossier, dossier_id))
     with database(app).transaction() as session:
         office = actor_named(session, "vanphong")
-        lifecycle.close_intake(session, office, round_id)
-        lifecycle.compile_lists(session, office, round_id)
+        steps.close_intake(session, office, round_id)
+        steps.compile_lists(session, office, round_id)
         first, second = session.get_one(Dossier, dossier_id).nominees
         first_id, second_id = first.id, second.id
     url = f"/rounds/{round_id}"
@@ -324,7 +324,7 @@ def test_the_offices_check_of_a_dossier_whose_round_closed_is_refused_in_vietnam
     with database(app).transaction() as session:
         to_office_check(session, session.get_one(Dossier, dossier_id))
     with database(app).transaction() as session:
-        lifecycle.close_intake(session, actor_named(session, "vanphong"), round_id)
+        steps.close_intake(session, actor_named(session, "vanphong"), round_id)
         item_id = session.scalars(
             select(WorkItem.id).where(
                 WorkItem.dossier_id == dossier_id,
@@ -361,7 +361,7 @@ def test_the_office_moves_a_late_dossier_to_the_next_round_from_the_page(client,
     with database(app).transaction() as session:
         to_office_check(session, session.get_one(Dossier, dossier_id))
         office = actor_named(session, "vanphong")
-        lifecycle.close_intake(session, office, first)
+        steps.close_intake(session, office, first)
         second = lifecycle.open_round(
             session,
             office,
@@ -444,14 +444,14 @@ def test_the_ministry_records_its_decision_for_an_award_form_on_the_round_page(c
         propose(session, session.get_one(Dossier, dossier_id))
     with database(app).transaction() as session:
         office, chair = actor_named(session, "vanphong"), actor_named(session, "giamdoc")
-        lifecycle.close_intake(session, office, round_id)
-        lifecycle.compile_lists(session, office, round_id)
+        steps.close_intake(session, office, round_id)
+        steps.compile_lists(session, office, round_id)
         first, second = session.get_one(Dossier, dossier_id).nominees
         first_id, second_id = first.id, second.id
-        lifecycle.record_conclusion(
+        steps.record_conclusion(
             session, chair, round_id, {str(first_id): "passed", str(second_id): "passed"}
         )
-        lifecycle.sign_submission(
+        steps.sign_submission(
             session,
             chair,
             round_id,

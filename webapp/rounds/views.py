@@ -29,7 +29,7 @@ from webapp.rounds.forms import (
     award_form_choices,
 )
 from webapp.services.errors import InvalidDataError, PermissionDeniedError
-from webapp.services.rounds import decisions, lifecycle, movements
+from webapp.services.rounds import decisions, lifecycle, movements, steps
 from webapp.services.rounds.movements import OFFICE_ROLE
 from webapp.services.rounds.round_instances import load_round_process
 from webapp.web_edge import page_actor
@@ -179,7 +179,7 @@ def render_round(round_id: int, *, status: int = 200, **forms: Any) -> ResponseR
             if items and form_code not in decided and form_code not in decision_forms:
                 decision_forms[form_code] = (DecisionForm(prefix=f"decide-{form_code}"), items)
     for task in detail.ready:
-        if task.element_id == lifecycle.SIGN_STEP and task.assignee not in sign_forms:
+        if task.element_id == steps.SIGN_STEP and task.assignee not in sign_forms:
             sign_forms[task.assignee] = SignForm(prefix=f"sign-{task.assignee}")
     context = {
         "detail": detail,
@@ -191,8 +191,8 @@ def render_round(round_id: int, *, status: int = 200, **forms: Any) -> ResponseR
         "conclusion_errors": forms.pop("conclusion_errors", {}),
         "conclusion_values": forms.pop("conclusion_values", {}),
         "may_office": lifecycle.may(actor, OFFICE_ROLE, round_.unit_id),
-        "may_chair": lifecycle.may(actor, lifecycle.CHAIR_ROLE, round_.unit_id),
-        "may_sign": lifecycle.may(actor, lifecycle.DIRECTOR_ROLE, round_.unit_id),
+        "may_chair": lifecycle.may(actor, steps.CHAIR_ROLE, round_.unit_id),
+        "may_sign": lifecycle.may(actor, steps.DIRECTOR_ROLE, round_.unit_id),
         "may_join": actor.has_role("unit_officer") and round_.status == "intake",
         "steps": {t.element_id for t in detail.ready},
         "move_targets": [
@@ -272,16 +272,14 @@ def _act(round_id: int, action: Any, done: str) -> ResponseReturnValue:
 @login_required
 def close(round_id: int) -> ResponseReturnValue:
     """The Office ends intake now (before the deadline or at it)."""
-    return _act(round_id, lifecycle.close_intake, _("Intake is closed."))
+    return _act(round_id, steps.close_intake, _("Intake is closed."))
 
 
 @bp.post("/rounds/<int:round_id>/compile")
 @login_required
 def compile_lists(round_id: int) -> ResponseReturnValue:
     """The Office compiles one list per award form."""
-    return _act(
-        round_id, lifecycle.compile_lists, _("The lists are compiled and sent to the council.")
-    )
+    return _act(round_id, steps.compile_lists, _("The lists are compiled and sent to the council."))
 
 
 @bp.post("/rounds/<int:round_id>/conclusion")
@@ -299,7 +297,7 @@ def conclusion(round_id: int) -> ResponseReturnValue:
         return render_round(round_id, status=422, conclusion_values=values)
     session = db_session()
     try:
-        lifecycle.record_conclusion(session, page_actor(), round_id, values)
+        steps.record_conclusion(session, page_actor(), round_id, values)
         session.commit()
     except InvalidDataError as exc:
         session.rollback()
@@ -327,7 +325,7 @@ def sign(round_id: int, award_form: str) -> ResponseReturnValue:
         "submission_date": form.submission_date.data,
     }
     try:
-        lifecycle.sign_submission(session, page_actor(), round_id, award_form, payload)
+        steps.sign_submission(session, page_actor(), round_id, award_form, payload)
         session.commit()
     except InvalidDataError as exc:
         session.rollback()
