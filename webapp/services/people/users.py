@@ -4,6 +4,7 @@ administrators cannot lock themselves out."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -330,25 +331,7 @@ def deactivate_user(session: Session, actor: Actor, user_id: int) -> User:
     user.active = False
     session.flush()
     _end_access(session, actor, user, audit.USER_DEACTIVATED)
-    held = session.scalars(
-        select(WorkItem)
-        .where(WorkItem.claimed_by_id == user.id, WorkItem.status == "open")
-        .options(joinedload(WorkItem.dossier))
-    )
-    for item in held:
-        item.claimed_by_id = None
-        item.claimed_at = None
-        record(
-            session,
-            item.dossier,
-            "released",
-            actor=actor,
-            step=item.step,
-            step_title=item.title,
-            work_item=item,
-            data={"released_for": user.username, "reason": "user_deactivated"},
-        )
-    session.flush()
+    _release_claims(session, actor, user, "user_deactivated", still_reached={})
     return user
 
 
@@ -421,13 +404,25 @@ def remove_assignment(session: Session, actor: Actor, user_id: int, assignment_i
     session.flush()
     # A claim the user can no longer act on would keep everyone else from the step.
     scopes = actor_for_user(session, user).scopes
+    _release_claims(session, actor, user, "role_removed", still_reached=scopes)
+
+
+def _release_claims(
+    session: Session,
+    actor: Actor,
+    user: User,
+    reason: str,
+    still_reached: Mapping[str, frozenset[int]],
+) -> None:
+    """Give back the open steps `user` had taken, except those their remaining roles still
+    reach (`still_reached`: role -> unit ids), with a line in each dossier's history."""
     held = session.scalars(
         select(WorkItem)
         .where(WorkItem.claimed_by_id == user.id, WorkItem.status == "open")
         .options(joinedload(WorkItem.dossier))
     )
     for item in held:
-        if item.role is not None and item.unit_id in scopes.get(item.role, frozenset()):
+        if item.role is not None and item.unit_id in still_reached.get(item.role, frozenset()):
             continue
         item.claimed_by_id = None
         item.claimed_at = None
@@ -439,6 +434,6 @@ def remove_assignment(session: Session, actor: Actor, user_id: int, assignment_i
             step=item.step,
             step_title=item.title,
             work_item=item,
-            data={"released_for": user.username, "reason": "role_removed"},
+            data={"released_for": user.username, "reason": reason},
         )
     session.flush()
