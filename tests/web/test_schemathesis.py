@@ -74,6 +74,7 @@ def real_ids(app: Flask, tokens: dict[str, str], token_cache: dict[str, str]) ->
     [ballot] = api.items("hoidong1", dossier["id"], "council_vote")
     return {
         "dossier_id": dossier["id"],
+        "code": dossier["code"],
         "item_id": ballot["id"],
         "key": "award_nomination",
         "number": 1,
