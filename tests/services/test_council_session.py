@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 
 from tests.conftest import actor_named
 from webapp.models import CouncilSession, Dossier, OrgUnit, RoleAssignment, User, WorkItem
-from webapp.services import council_closing, council_session, dossiers, work_items
+from webapp.services import council_closing, council_session, dossiers, draft_replay, work_items
 from webapp.services.auth import hash_password
 from webapp.services.errors import ConflictError, InvalidDataError, PermissionDeniedError
 
@@ -214,3 +214,43 @@ def test_no_session_to_record_without_a_vote_under_way(db):
     db.commit()
     with pytest.raises(ConflictError):
         _record(db, dossier.id, PRESENT)
+
+
+def _finish_secret(db, agreeing: int, close_after: int | None = None) -> int:
+    """A Prime Minister's certificate dossier voted by secret ballot, then refused at the
+    centre: `agreeing` of the five members agree with the first nominee, all with the second."""
+    did, (first, second) = _at_vote(db)
+    voters = PRESENT[:close_after] if close_after else PRESENT
+    for i, member in enumerate(voters):
+        votes = {first: "agree" if i < agreeing else "disagree", second: "agree"}
+        _do(db, member, did, "council_vote", {"votes": votes})
+    if close_after:
+        council_closing.close_vote(db, actor_named(db, "giamdoc"), did, "Thành viên vắng")
+        db.commit()
+    _do(db, "giamdoc", did, "conclude_council", {"decision": "confirm"})
+    sign = {"decision": "approve", "submission_number": "12/TTr", "submission_date": "2026-12-05"}
+    _do(db, "giamdoc", did, "sign_submission", sign)
+    _do(db, "chuyenvien_bo", did, "appraise_at_ministry", {"decision": "approve"})
+    _do(db, "chuyenvien_bo", did, "ministry_council", {"decision": "approve"})
+    _do(db, "botruong", did, "sign_ministry_submission", {"decision": "approve"})
+    refuse = {"decision": "refuse", "comment": "Không đủ tiêu chuẩn"}
+    _do(db, "chuyenvien_bo", did, "record_central_result", refuse)
+    return did
+
+
+def test_a_secret_vote_replays_from_its_recorded_tally(db):
+    """Replaying a finished dossier counts a secret vote from the tally it recorded (the
+    ballots hold no choice): the same version decides the same, nothing is stuck."""
+    ids = [_finish_secret(db, 4), _finish_secret(db, 2), _finish_secret(db, 4, close_after=4)]
+    report = draft_replay.replay_on_version(db, actor_named(db, "admin"), "award_nomination", 1)
+    assert {d.dossier_id for d in report.dossiers} == set(ids)
+    assert report.stuck == []
+    assert report.changed == []
+    agrees = {
+        (d.dossier_id, n.name): (n.original_agree, n.replayed_agree, n.replayed_council)
+        for d in report.dossiers
+        for n in d.nominees
+    }
+    assert agrees[(ids[0], "Nguyễn Văn An")] == (4, 4, "passed")
+    assert agrees[(ids[1], "Nguyễn Văn An")] == (2, 2, "failed")
+    assert agrees[(ids[2], "Nguyễn Văn An")] == (4, 4, "passed")  # 4 of 5, one closed absent

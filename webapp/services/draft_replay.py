@@ -13,6 +13,8 @@ steps use, so the replay counts and decides exactly as a real dossier would.
 from __future__ import annotations
 
 import copy
+import dataclasses
+import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from webapp.db import utcnow
 from webapp.models import Dossier, Event, Nominee, ProcessInstance, ProcessVersion, WorkItem
 from webapp.permissions import Actor, can_manage_processes
+from webapp.services.ballot_box import SEALED
 from webapp.services.council import council_members
 from webapp.services.dossier_effects import apply_automated, apply_status, apply_step_data
 from webapp.services.errors import InvalidDataError, PermissionDeniedError
@@ -39,6 +42,7 @@ from workflows import (
     StateLoadError,
     WorkflowError,
 )
+from workflows.operations import sealed_counts
 from workflows.records import HumanTask
 from workflows.state_reading import start_data
 
@@ -157,6 +161,8 @@ class _Recorded:
     comment: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
     absent: tuple[str, ...] = ()
+    # A secret vote's ballots carry no choice: its recorded tally's counts are counted again.
+    sealed_counts: dict[str, dict[str, int]] | None = None
 
 
 def _require_admin(actor: Actor) -> None:
@@ -246,7 +252,10 @@ def _recorded_actions(session: Session, dossier_id: int) -> list[_Recorded]:
     """The dossier's completed steps and closed votes, oldest first."""
     events = session.scalars(
         select(Event)
-        .where(Event.dossier_id == dossier_id, Event.action.in_(("completed", "vote_closed")))
+        .where(
+            Event.dossier_id == dossier_id,
+            Event.action.in_(("completed", "vote_closed", "automated")),
+        )
         .options(joinedload(Event.actor))
         .order_by(Event.id)
     )
@@ -257,17 +266,32 @@ def _recorded_actions(session: Session, dossier_id: int) -> list[_Recorded]:
             )
         )
     )
-    actions = []
+    actions: list[_Recorded] = []
+    vote: list[int] = []  # this vote's ballots and closing, until its tally
+    sealed_vote = False
     for event in events:
         if event.step is None:
             continue
+        if event.action == "automated":
+            tally = (event.data or {}).get("tally")
+            if isinstance(tally, dict) and sealed_vote:
+                counts = _tally_counts(tally)
+                for index in vote:
+                    actions[index] = dataclasses.replace(actions[index], sealed_counts=counts)
+            if isinstance(tally, dict):
+                vote, sealed_vote = [], False
+            continue
         if event.action == "vote_closed":
             absent = (event.data or {}).get("absent") or []
+            vote.append(len(actions))
             actions.append(
                 _Recorded("vote_closed", event.step, absent=tuple(str(a) for a in absent))
             )
             continue
         is_ballot = event.work_item_id in ballots
+        if is_ballot:
+            vote.append(len(actions))
+            sealed_vote = sealed_vote or SEALED in (event.data or {}).values()
         actions.append(
             _Recorded(
                 "completed",
@@ -279,6 +303,14 @@ def _recorded_actions(session: Session, dossier_id: int) -> list[_Recorded]:
             )
         )
     return actions
+
+
+def _tally_counts(tally: dict[str, Any]) -> dict[str, dict[str, int]]:
+    return {
+        str(nominee): {"agree": int(row.get("agree", 0)), "disagree": int(row.get("disagree", 0))}
+        for nominee, row in (tally.get("nominees") or {}).items()
+        if isinstance(row, dict)
+    }
 
 
 def _members_by_action(actions: list[_Recorded], fallback: Any) -> list[Any]:
@@ -431,7 +463,9 @@ def _replay_one(
         for position, action in enumerate(actions):
             if process.status().completed:
                 break
-            _replay_action(process, definition, forms, sandbox, action, members[position], now)
+            counts = action.sealed_counts
+            with sealed_counts(functools.partial(dict, counts) if counts is not None else None):
+                _replay_action(process, definition, forms, sandbox, action, members[position], now)
             done += 1
         if not process.status().completed:
             ready = process.ready_human_tasks()
@@ -556,6 +590,10 @@ def _replay_action(
             raise _StuckError(Stuck(NO_BALLOT, action.step, name, fields=(action.member,)))
         task = mine[0] if mine else task
     schema = forms.get(task.form or "") or {"type": "object"}
+    if action.sealed_counts is not None and action.member is not None:
+        # A secret ballot: only THAT the member voted; the counts come with the whole vote.
+        _complete(process, definition, sandbox, task, dict(action.data), members, now)
+        return
     payload = dict(action.data)
     if action.decision is not None:
         payload["decision"] = action.decision
