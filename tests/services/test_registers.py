@@ -165,6 +165,11 @@ def test_admin_page_lists_registers_and_refuses_going_back(client, app):
     assert 'data-register="TTr-STC-2026"' in text
     assert "58/TTr-STC" in text
     assert '<td class="next-number">59</td>' in text
+    # Every number issued is listed with what it was for, who took it and when.
+    assert 'data-issued="58/TTr-STC"' in text
+    row = text.split('data-issued="58/TTr-STC"')[1].split("</tr>")[0]
+    assert "test" in row
+    assert "Quản trị hệ thống" in row
 
     refused = submit(
         client,

@@ -44,6 +44,7 @@ def _page(status: int = 200, form: dict[str, str] | None = None) -> ResponseRetu
     return render_template(
         "admin/registers.html",
         lines=register_service.list_registers(session, page_actor()),
+        recent=register_service.recent_issued(session, page_actor()),
         doc_types=DOC_TYPE_LABELS,
         default_body=register_service.DEFAULT_BODY,
         year=_this_year(),

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from webapp.db import utcnow
-from webapp.models import DocumentRegister, IssuedNumber
+from webapp.models import DocumentRegister, Dossier, IssuedNumber, User
 from webapp.permissions import Actor
 from webapp.services.errors import InvalidDataError, PermissionDeniedError
 
@@ -182,16 +182,30 @@ def list_registers(session: Session, actor: Actor) -> list[RegisterLine]:
     return lines
 
 
-def issued_numbers(session: Session, actor: Actor, register_id: int) -> list[IssuedNumber]:
-    """What a register gave out, newest first (for the administrator)."""
+@dataclass(frozen=True)
+class IssuedLine:
+    """A number given out, as the administrator's page lists it."""
+
+    issued: IssuedNumber
+    issued_by: str
+    dossier_id: int | None
+    dossier_code: str | None
+
+
+def recent_issued(session: Session, actor: Actor, limit: int = 50) -> list[IssuedLine]:
+    """The numbers given out last, newest first: what for, by whom, when."""
     _admin_only(actor)
-    return list(
-        session.scalars(
-            select(IssuedNumber)
-            .where(IssuedNumber.register_id == register_id)
-            .order_by(IssuedNumber.number.desc())
+    rows = session.execute(
+        select(IssuedNumber, User.full_name, Dossier.id, Dossier.code)
+        .join(User, User.id == IssuedNumber.issued_by_id)
+        .outerjoin(
+            Dossier,
+            (IssuedNumber.subject_kind == "dossier") & (Dossier.id == IssuedNumber.subject_id),
         )
-    )
+        .order_by(IssuedNumber.id.desc())
+        .limit(limit)
+    ).all()
+    return [IssuedLine(issued, name, did, code) for issued, name, did, code in rows]
 
 
 def set_next_number(
