@@ -188,6 +188,7 @@ def render_round(round_id: int, *, status: int = 200, **forms: Any) -> ResponseR
         "button_form": ActionForm(),
         "sign_forms": sign_forms,
         "decision_forms": decision_forms,
+        "dossier_codes": {e.dossier_id: e.dossier.code for e in detail.entries},
         "conclusion_errors": forms.pop("conclusion_errors", {}),
         "conclusion_values": forms.pop("conclusion_values", {}),
         "may_office": lifecycle.may(actor, OFFICE_ROLE, round_.unit_id),
