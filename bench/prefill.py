@@ -309,6 +309,7 @@ def _clone(
         row = dict(source, id=ids.take("nominee"), dossier_id=dossier_id)
         if source["kind"] == "individual":
             row["name"], row["gender"] = _person(rng)
+            row["folded_name"] = fold(row["name"])
             row["job_title"] = rng.choice(POSITIONS)
             row["birth_date"] = date(
                 rng.randint(1965, 1998), rng.randint(1, 12), rng.randint(1, 28)

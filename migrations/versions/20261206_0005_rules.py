@@ -5,6 +5,8 @@ Revises: 0004
 Create Date: 2026-12-06 04:50:00
 """
 
+import unicodedata
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -65,13 +67,40 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("death_date", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("next_of_kin", sa.String(length=300), nullable=True))
         batch_op.add_column(sa.Column("org_unit_id", sa.Integer(), nullable=True))
+        batch_op.add_column(
+            sa.Column("folded_name", sa.String(length=200), server_default="", nullable=False)
+        )
+        batch_op.create_index(batch_op.f("ix_nominee_folded_name"), ["folded_name"], unique=False)
         batch_op.create_foreign_key(
             batch_op.f("fk_nominee_org_unit_id_org_unit"), "org_unit", ["org_unit_id"], ["id"]
+        )
+    _fold_existing_names()
+
+
+def _fold(text: str) -> str:
+    # As webapp.services.text_search.fold, copied so that the migration never changes with it.
+    text = text.replace("đ", "d").replace("Đ", "D")
+    decomposed = unicodedata.normalize("NFD", text)
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return " ".join(stripped.lower().split())
+
+
+def _fold_existing_names() -> None:
+    connection = op.get_bind()
+    nominee = sa.table(
+        "nominee", sa.column("id", sa.Integer), sa.column("name"), sa.column("folded_name")
+    )
+    rows = connection.execute(sa.select(nominee.c.id, nominee.c.name)).all()
+    for row in rows:
+        connection.execute(
+            nominee.update().where(nominee.c.id == row.id).values(folded_name=_fold(row.name or ""))
         )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("nominee", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_nominee_folded_name"))
+        batch_op.drop_column("folded_name")
         batch_op.drop_constraint(batch_op.f("fk_nominee_org_unit_id_org_unit"), type_="foreignkey")
         batch_op.drop_column("org_unit_id")
         batch_op.drop_column("next_of_kin")

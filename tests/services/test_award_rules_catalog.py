@@ -110,6 +110,19 @@ def test_the_same_person_twice_in_a_movement_is_a_warning(db):
     warnings = catalog.check_warnings(db, second, TODAY)
     duplicates = [w for w in warnings if w.kind == "duplicate_in_movement"]
     assert [(w.nominee, w.other_dossier) for w in duplicates] == [("nguyen thi hang", first.code)]
+    # A third proposal: still one warning for the nominee, naming the newest and counting the rest.
+    third_time = new_dossier(db, person, movement_id=movement.id)
+    [warning] = [
+        w for w in catalog.check_warnings(db, third_time, TODAY) if w.kind.startswith("dup")
+    ]
+    assert (warning.other_dossier, warning.others) == (second.code, 1)
+    # A refused dossier no longer counts.
+    second.status = "refused"
+    db.flush()
+    [warning] = [
+        w for w in catalog.check_warnings(db, third_time, TODAY) if w.kind.startswith("dup")
+    ]
+    assert (warning.other_dossier, warning.others) == (first.code, 0)
     # Another person of the same name (another date of birth) is not warned about.
     namesake = {"kind": "individual", "name": "Nguyễn Thị Hằng", "birth_date": "1990-01-01"}
     third = new_dossier(db, namesake, movement_id=movement.id)

@@ -75,6 +75,9 @@ class Nominee(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     kind: Mapped[str] = mapped_column(String(20))  # individual | collective
     name: Mapped[str] = mapped_column(String(200))
+    # The name folded like search text: the Office's check finds the same person typed without
+    # diacritics through this index.
+    folded_name: Mapped[str] = mapped_column(String(200), default="", index=True)
     job_title: Mapped[str | None] = mapped_column(String(300))
     gender: Mapped[str | None] = mapped_column(String(10))
     birth_date: Mapped[date | None] = mapped_column(Date)

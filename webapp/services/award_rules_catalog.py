@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from webapp.models import (
@@ -297,82 +297,155 @@ class CheckWarning:
     year: int | None = None
     years: int | None = None
     document: str | None = None
+    # How many more dossiers than `other_dossier` propose the same nominee.
+    others: int = 0
 
 
-def _same_person(a: Nominee, b: Nominee) -> bool:
+@dataclass(frozen=True)
+class _Person:
+    """What tells two nominees apart, the name folded once."""
+
+    kind: str
+    folded: str
+    birth_date: date | None
+    org_unit_id: int | None
+
+
+def _person(row: Any, folded: dict[str, str]) -> _Person:
+    name = row.name
+    if name not in folded:
+        folded[name] = fold(name)
+    return _Person(row.kind, folded[name], row.birth_date, row.org_unit_id)
+
+
+def _same_person(a: _Person, b: _Person) -> bool:
+    """Whether two nominees are one: a collective by its unit when both have one, else the
+    folded name, unless both dates of birth are known and differ (namesakes)."""
     if a.kind != b.kind:
         return False
     if a.kind == "collective" and a.org_unit_id and b.org_unit_id:
         return a.org_unit_id == b.org_unit_id
-    if fold(a.name) != fold(b.name):
+    if a.folded != b.folded:
         return False
-    # Two people may share a name: a known, different date of birth tells them apart.
     return not (a.birth_date and b.birth_date and a.birth_date != b.birth_date)
 
 
-def _candidates(session: Session, dossier: Dossier) -> list[tuple[Nominee, Dossier]]:
-    """Nominees of other dossiers that may be the same: a dossier whose folded search text holds
-    one of the names (narrowed in SQL), or a collective of the same organisation unit."""
+_LIVE_DOSSIER = Dossier.status.not_in(("refused", "withdrawn"))
+
+
+@dataclass(frozen=True)
+class _Group:
+    """Other dossiers' nominees of one name, kind, date of birth and unit, counted in SQL."""
+
+    person: _Person
+    dossiers: int
+    newest_id: int
+    awarded_on: date | None = None
+
+
+def _grouped(session: Session, dossier: Dossier, reason: Any, *awards: Any) -> list[_Group]:
+    """The nominees of other dossiers meeting `reason` with one of the folded names (or a
+    collective of the same unit), grouped in SQL so that a name proposed thousands of times is
+    one row; with `awards`, the latest decision or closing date of each group."""
     names = {fold(n.name) for n in dossier.nominees}
     units = {n.org_unit_id for n in dossier.nominees if n.org_unit_id}
-    wanted = [Dossier.search_text.contains(name, autoescape=True) for name in names if name]
+    wanted = [Nominee.folded_name.in_(names)]
     if units:
         wanted.append(Nominee.org_unit_id.in_(units))
-    if not wanted:
-        return []
-    rows = session.execute(
-        select(Nominee, Dossier)
+    keys = (Nominee.kind, Nominee.name, Nominee.birth_date, Nominee.org_unit_id)
+    query = (
+        select(*keys, func.count(distinct(Dossier.id)), func.max(Dossier.id), *awards)
         .join(Dossier, Dossier.id == Nominee.dossier_id)
-        .where(Dossier.id != dossier.id, or_(*wanted))
-    ).all()
-    return [
-        (n, d)
-        for n, d in rows
-        if fold(n.name) in names or (n.org_unit_id is not None and n.org_unit_id in units)
-    ]
+        .where(Dossier.id != dossier.id, or_(*wanted), reason)
+        .group_by(*keys)
+    )
+    folded: dict[str, str] = {}
+    groups = []
+    for row in session.execute(query):
+        person = _person(row, folded)
+        if person.folded not in names and row.org_unit_id not in units:
+            continue
+        awarded_on = None
+        if awards:
+            decided, closed = row[6], row[7]
+            awarded_on = decided or (closed.date() if isinstance(closed, datetime) else None)
+        groups.append(_Group(person, row[4], row[5], awarded_on))
+    return groups
+
+
+def _codes(session: Session, ids: set[int]) -> dict[int, tuple[str, str]]:
+    rows = session.execute(
+        select(Dossier.id, Dossier.code, Dossier.award_form).where(Dossier.id.in_(ids))
+    )
+    return {row.id: (row.code or "", row.award_form) for row in rows}
 
 
 def check_warnings(session: Session, dossier: Dossier, today: date) -> list[CheckWarning]:
     """What the Office sees at the check: the same nominee proposed twice in the movement, the
-    same award form received within the rules' period, documents missing (not enforced), and a
-    posthumous award without its date of death or receiving relative."""
+    same award form received within the rules' period, documents missing, and a posthumous
+    award without its date of death or receiving relative. One warning per nominee and kind,
+    naming the newest other dossier and counting the rest."""
     warnings: list[CheckWarning] = []
-    periods = repeat_periods(session)
-    period = periods.get(dossier.award_form)
-    candidates = _candidates(session, dossier)
+    period = repeat_periods(session).get(dossier.award_form)
+    same_movement = (
+        Dossier.movement_id.is_(None)
+        if dossier.movement_id is None
+        else Dossier.movement_id == dossier.movement_id
+    )
+    proposed = _grouped(session, dossier, and_(same_movement, _LIVE_DOSSIER))
+    awarded: list[_Group] = []
+    if period is not None:
+        since = _years_before(today, period.years)
+        recent = and_(
+            Nominee.result == "awarded",
+            Dossier.award_form == dossier.award_form,
+            or_(
+                Nominee.decision_date > since,
+                Dossier.closed_at > datetime.combine(since, time.min, tzinfo=UTC),
+            ),
+        )
+        awarded = [
+            g
+            for g in _grouped(
+                session,
+                dossier,
+                recent,
+                func.max(Nominee.decision_date),
+                func.max(Dossier.closed_at),
+            )
+            if g.awarded_on is not None and g.awarded_on > since
+        ]
+    folded: dict[str, str] = {}
+    found: list[tuple[Nominee, str, list[_Group]]] = []
     for nominee in sorted(dossier.nominees, key=lambda n: n.position):
-        for other, other_dossier in candidates:
-            if not _same_person(nominee, other):
-                continue
-            live = other_dossier.status not in {"refused", "withdrawn"}
-            if live and other_dossier.movement_id == dossier.movement_id:
-                warnings.append(
-                    CheckWarning(
-                        "duplicate_in_movement",
-                        nominee.name,
-                        other_dossier.code or "",
-                        other_dossier.award_form,
-                    )
+        me = _person(nominee, folded)
+        found.append((nominee, "dup", [g for g in proposed if _same_person(me, g.person)]))
+        found.append((nominee, "repeat", [g for g in awarded if _same_person(me, g.person)]))
+    codes = _codes(session, {g.newest_id for _n, _k, groups in found for g in groups})
+    for nominee, kind, groups in found:
+        if groups and kind == "dup":
+            newest = max(g.newest_id for g in groups)
+            code, form = codes.get(newest, ("", ""))
+            total = sum(g.dossiers for g in groups)
+            warnings.append(
+                CheckWarning(
+                    "duplicate_in_movement", nominee.name, code, form, others=max(total - 1, 0)
                 )
-            awarded_on = _awarded_on(other)
-            if (
-                period is not None
-                and other.result == "awarded"
-                and other_dossier.award_form == dossier.award_form
-                and awarded_on is not None
-                and awarded_on > _years_before(today, period.years)
-            ):
-                warnings.append(
-                    CheckWarning(
-                        "repeat_award",
-                        nominee.name,
-                        other_dossier.code or "",
-                        dossier.award_form,
-                        awarded_on.year,
-                        period.years,
-                    )
+            )
+        elif groups and period is not None:
+            latest = max(groups, key=lambda g: g.awarded_on or date.min)
+            code, _form = codes.get(latest.newest_id, ("", ""))
+            year = latest.awarded_on.year if latest.awarded_on else None
+            warnings.append(
+                CheckWarning(
+                    "repeat_award", nominee.name, code, dossier.award_form, year, period.years
                 )
-        if nominee.posthumous and not (nominee.death_date and nominee.next_of_kin):
+            )
+        if (
+            kind == "repeat"
+            and nominee.posthumous
+            and not (nominee.death_date and nominee.next_of_kin)
+        ):
             warnings.append(CheckWarning("posthumous_data", nominee.name))
     for missing in missing_documents(session, dossier):
         # An enforced one is said first: approving will be refused until it is attached.
@@ -393,13 +466,6 @@ def warnings_at_step(
     if step != DOCUMENT_CHECK_STEP or status != "open":
         return []
     return check_warnings(session, dossier, today)
-
-
-def _awarded_on(nominee: Nominee) -> date | None:
-    if nominee.decision_date is not None:
-        return nominee.decision_date
-    closed = nominee.dossier.closed_at
-    return closed.date() if isinstance(closed, datetime) else None
 
 
 def _years_before(day: date, years: int) -> date:

@@ -44,6 +44,8 @@ def fill_nominee(nominee: Nominee, data: dict[str, Any]) -> None:
     for name in NOMINEE_FIELDS:
         if name in data:
             setattr(nominee, name, data[name])
+    if "name" in data:
+        nominee.folded_name = fold(data["name"])
     if "position" in data:
         nominee.job_title = data["position"]
     if "birth_date" in data:
