@@ -28,6 +28,8 @@ def _member_state(page: str, username: str) -> str:
 def test_the_secretary_records_the_meeting_and_follows_the_vote(app, api, client):
     did, ids = _secret_vote(api)
     login(client, "vanphong")
+    dossier_page = client.get(f"/dossiers/{did}").get_data(as_text=True)
+    assert f'href="/council/{did}" id="council-session-link"' in dossier_page
     listing = client.get("/council").get_data(as_text=True)
     assert f"/council/{did}" in listing
     url = f"/council/{did}"
@@ -61,6 +63,7 @@ def test_the_secretary_records_the_meeting_and_follows_the_vote(app, api, client
     assert _member_state(chair.get(url).get_data(as_text=True), "hoidong3") == "waiting"
     login(member, "hoidong2")
     assert member.get(url).status_code == 403
+    assert 'id="council-session-link"' not in member.get(f"/dossiers/{did}").get_data(as_text=True)
 
 
 def test_the_tally_and_the_conclusion_show_on_the_session_page(api, client):

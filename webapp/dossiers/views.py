@@ -34,7 +34,14 @@ from webapp.forms import query_text
 from webapp.i18n import local
 from webapp.permissions import can_close_votes
 from webapp.request_db import db_session
-from webapp.services import attachments, council_closing, dossier_trail, dossiers, tracking_export
+from webapp.services import (
+    attachments,
+    council_closing,
+    council_session,
+    dossier_trail,
+    dossiers,
+    tracking_export,
+)
 from webapp.services.rounds.lifecycle import round_of_dossier
 from webapp.status_text import dossier_status, status_text
 from webapp.url_converters import query_int, query_page
@@ -332,6 +339,7 @@ def render_dossier_page(
             detail.dossier, detail.version, detail.open_items, context["history"]
         ),
         dossier_round=round_of_dossier(session, detail.dossier.id),
+        council_link=council_session.has_session_page(session, actor, detail.dossier),
         **context,
     ), status
 

@@ -386,3 +386,12 @@ def ballot_kind(session: Session, item: WorkItem, schema: dict[str, Any]) -> Bal
     attendance = (council.attendance if council else None) or {}
     member = item.assignee.username if item.assignee else ""
     return BallotKind(secret=secret, written=attendance.get(member) == ABSENT)
+
+
+def has_session_page(session: Session, actor: Actor, dossier: Dossier) -> bool:
+    """Whether the dossier page links to its council's session for the actor: the secretary
+    or the chair, once the council has voted or is voting."""
+    if not can_view_session(actor, dossier):
+        return False
+    subject = dossier_subject(dossier)
+    return latest_session(session, subject) is not None or open_vote(session, dossier) is not None
