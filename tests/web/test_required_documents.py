@@ -192,3 +192,37 @@ def test_the_api_gives_the_check_warnings_with_the_item(api):
     # Other steps carry none.
     [prepare] = api.items("canbo_ns", first["id"], "prepare_dossier")
     assert api.get(f"/api/v1/work-items/{prepare['id']}", "canbo_ns").json["check_warnings"] == []
+
+
+def test_the_office_attaches_a_required_memo_received_on_paper_and_approves(api, app, client):
+    set_requirements(app, [("simplified", "*", "submission", False, True)])
+    try:
+        dossier = at_check(api, **SIMPLIFIED)
+        [item] = api.items("vanphong", dossier["id"], "check_dossier")
+        login(client, "vanphong")
+        page = client.get(f"/work/{item['id']}").get_data(as_text=True)
+        assert 'id="attachment_kind"' in page
+        # Attached as "other", the memo does not count: still refused, nothing stored.
+        refused = submit(
+            client,
+            f"/work/{item['id']}",
+            {"decision": "approve", "action": "submit", "attachment_kind": "other",
+             "attachments": (io.BytesIO(PDF), "to-trinh.pdf")},
+            content_type="multipart/form-data",
+        )  # fmt: skip
+        assert refused.status_code == 422
+        assert attachments_of_dossier(app, dossier["id"]) == []
+        approved = submit(
+            client,
+            f"/work/{item['id']}",
+            {"decision": "approve", "action": "submit", "attachment_kind": "submission",
+             "attachments": (io.BytesIO(PDF), "to-trinh.pdf")},
+            content_type="multipart/form-data",
+        )  # fmt: skip
+        assert approved.status_code == 302
+        assert [a.kind for a in attachments_of_dossier(app, dossier["id"])] == ["submission"]
+        assert [c["step"] for c in api.dossier(dossier["id"])["current"]] == ["sign_submission"]
+    finally:
+        with database(app).transaction() as session:
+            session.execute(delete(DocumentRequirement))
+            catalog.ensure_defaults(session)

@@ -28,6 +28,7 @@ from webapp.forms import ActionForm
 from webapp.permissions import can_do_work_item
 from webapp.request_db import db_session
 from webapp.services import attachments, council_session, work_items
+from webapp.services.award_rules_catalog import DOCUMENT_CHECK_STEP
 from webapp.services.errors import (
     ConflictError,
     InvalidDataError,
@@ -125,6 +126,10 @@ def _just_done(actor: Any, order: str) -> dict[str, Any] | None:
 
 def _uploads(item_step: str) -> list[attachments.Upload]:
     kind = STEP_ATTACHMENT_KIND.get(item_step, "other")
+    # At the Office's check the files may be what the rules require (a memo received on paper).
+    chosen = request.form.get("attachment_kind")
+    if item_step == DOCUMENT_CHECK_STEP and chosen in attachments.KINDS:
+        kind = chosen
     return [
         attachments.Upload(f.filename or "", f.read(), kind=kind, field="attachments")
         for f in request.files.getlist("attachments")
