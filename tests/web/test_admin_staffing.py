@@ -34,7 +34,8 @@ def admin_client(app: Flask, client: FlaskClient, api: ApiClient) -> Iterator[Fl
     yield client
     restore_demo_people(app)
     regrant_demo_roles(app)
-    api.tokens.pop(HEAD, None)
+    for deactivated in (HEAD, "hoidong3"):
+        api.tokens.pop(deactivated, None)
 
 
 def user_id(app, username):
