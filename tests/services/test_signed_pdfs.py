@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -109,6 +110,13 @@ def unsigned_pdf() -> bytes:
 
 
 def signed_pdf(who: ThrowAway) -> bytes:
+    # pyHanko signs through asyncio.run, which refuses to run where an event loop already runs
+    # (Playwright's, once the browser tests have run in this process): sign on a thread of its own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_sign, who).result()
+
+
+def _sign(who: ThrowAway) -> bytes:
     signer = signers.SimpleSigner(
         signing_cert=who.certificate, signing_key=who.key, cert_registry=None
     )
