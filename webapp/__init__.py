@@ -51,6 +51,7 @@ def create_app(config_object: Any) -> Flask:
         lookup,
         numbers,
         process_map,
+        public,
         rounds,
         signature_view,
         status_text,
@@ -80,6 +81,7 @@ def create_app(config_object: Any) -> Flask:
     app.register_blueprint(process_map.bp)
     app.register_blueprint(rounds.bp)
     app.register_blueprint(lookup.bp)
+    app.register_blueprint(public.bp)
     app.register_blueprint(numbers.bp)
     app.register_blueprint(vendor_assets.bp)
     app.register_blueprint(admin.bp)

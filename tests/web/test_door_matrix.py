@@ -204,6 +204,10 @@ DOORS: dict[tuple[str, str], Door] = {
     ("auth.switch_language", "GET"): Door(public(302), lambda w: {"code": "vi"}),
     ("health.healthz", "GET"): Door(public(200)),
     ("lookup.status_page", "GET"): Door(public(404), lambda w: {"ma": "KHONG-CO"}),
+    ("public.index", "GET"): Door(public(200)),
+    ("public.movement", "GET"): Door(public(404), lambda w: {"code": "KHONG-CO"}),
+    ("public.awardee", "GET"): Door(public(404), lambda w: {"public_id": "khong-co"}),
+    ("public.feed", "GET"): Door(public(200)),
     ("static", "GET"): Door(public(200), lambda w: {"filename": "app.css"}),
     ("vendor.asset", "GET"): Door(
         public(200), lambda w: {"filename": "bootstrap/dist/css/bootstrap.min.css"}
