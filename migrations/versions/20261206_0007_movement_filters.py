@@ -1,7 +1,7 @@
 """index dossiers by movement, for the lists, the inbox and the process map filtered by movement
 
 Revision ID: 0007_movement_filters
-Revises: 0004
+Revises: 0004 (after 0005_rounds)
 Create Date: 2026-12-06 05:45:00
 """
 
@@ -10,14 +10,19 @@ from alembic import op
 revision = "0007_movement_filters"
 down_revision = "0004"
 branch_labels = None
-depends_on = None
+# The round index needs the rounds tables.
+depends_on = "0005_rounds"
 
 
 def upgrade() -> None:
     op.create_index(
         "ix_dossier_movement_status", "dossier", ["movement_id", "status"], unique=False
     )
+    op.create_index(
+        "ix_award_round_status_unit", "award_round", ["status", "unit_id"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_award_round_status_unit", table_name="award_round")
     op.drop_index("ix_dossier_movement_status", table_name="dossier")

@@ -12,6 +12,7 @@ from webapp.api.serializers import dossier_json, dossier_page_json
 from webapp.request_db import db_session
 from webapp.services import council_closing, dossiers
 from webapp.services.errors import InvalidDataError
+from webapp.services.movement_filter import movement_by_code
 from webapp.url_converters import MAX_ID, MAX_PAGE
 
 MAX_INT_DIGITS = len(str(INT_MAX))
@@ -82,8 +83,10 @@ def _bool_arg(name: str) -> bool | None:
 def list_dossiers() -> dict[str, Any]:
     """The dossiers the caller may see, filtered and paged."""
     actor = current_actor()
+    session = db_session()
+    movement = movement_by_code(session, request.args.get("movement"))
     page = dossiers.list_dossiers(
-        db_session(),
+        session,
         actor,
         q=request.args.get("q"),
         status=request.args.get("status") or None,
@@ -91,6 +94,7 @@ def list_dossiers() -> dict[str, Any]:
         unit_id=_int_arg("unit_id"),
         award_form=request.args.get("award_form") or None,
         overdue=_bool_arg("overdue"),
+        movement_id=movement.id if movement else None,
         page=_page_arg(),
         per_page=_int_arg("per_page", 50) or 0,
     )

@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 from webapp.api.edge import iso_date, local_time, output_zone
 from webapp.db import utcnow
 from webapp.models import Dossier, Event, Nominee, ProcessVersion, WorkItem
+from webapp.round_step_links import round_step_url
 from webapp.services.dossiers import DossierDetail, DossierPage
+from webapp.services.round_inbox import RoundStepRow
 from webapp.services.work_items import InboxRow, WorkItemDetail
 
 # A council ballot is secret: the history says who voted, never how.
@@ -62,6 +64,29 @@ def inbox_row_json(row: InboxRow, now: datetime, zone: ZoneInfo) -> dict[str, An
         "overdue": bool(row.due_at and row.due_at < now),
         "claimed_by": row.claimed_by,
         "assignee": row.assignee,
+        "subject": {"kind": "dossier", "id": row.dossier_id, "code": row.dossier_code},
+    }
+
+
+def round_step_json(row: RoundStepRow, now: datetime, zone: ZoneInfo) -> dict[str, Any]:
+    """A round's open step in the caller's inbox: done on the round's page (`url`)."""
+    return {
+        "id": None,
+        "step": row.step,
+        "title": row.title,
+        "role": row.role,
+        "status": "open",
+        "created_at": local_time(row.since, zone),
+        "due_at": local_time(row.due_at, zone),
+        "overdue": bool(row.due_at and row.due_at < now),
+        "subject": {
+            "kind": "round",
+            "id": row.round_id,
+            "name": row.round_name,
+            "movement": row.movement_code,
+            "award_form": row.award_form,
+        },
+        "url": round_step_url(row),
     }
 
 

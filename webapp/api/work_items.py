@@ -11,12 +11,19 @@ from flask import current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
 from webapp.api import bp
-from webapp.api.edge import current_actor, json_object
-from webapp.api.serializers import dossier_json, inbox_json, work_item_detail_json
+from webapp.api.edge import current_actor, json_object, output_zone
+from webapp.api.serializers import (
+    dossier_json,
+    inbox_json,
+    round_step_json,
+    work_item_detail_json,
+)
 from webapp.db import utcnow
 from webapp.request_db import db_session
 from webapp.services import award_rules_catalog, work_items
 from webapp.services.errors import InvalidDataError
+from webapp.services.movement_filter import movement_by_code
+from webapp.services.round_inbox import my_round_steps
 from webapp.url_converters import MAX_PAGE
 
 DEFAULT_PER_PAGE = 100
@@ -42,8 +49,10 @@ def _paging() -> tuple[int, int]:
 def my_work_items() -> ResponseReturnValue:
     """The caller's open items (assigned to them or claimable by them), one page at a time.
 
-    The body is the list of items; X-Total-Count says how many there are in all and a Link
-    header points to the next page when there is one.
+    The body is the list of items: first the rounds' steps (`subject.kind` "round", done on
+    the round's page at `url`), then the dossiers' items. X-Total-Count says how many there are
+    in all and a Link header points to the next page when there is one. `movement=<code>`
+    keeps one movement's.
     """
     actor = current_actor()
     order = request.args.get("order", "newest")
@@ -51,15 +60,32 @@ def my_work_items() -> ResponseReturnValue:
         raise InvalidDataError("order must be newest or due", {"order": "must be newest or due"})
     page, per_page = _paging()
     session = db_session()
+    movement = movement_by_code(session, request.args.get("movement"))
+    movement_id = movement.id if movement else None
     now = utcnow()
-    total, _overdue = work_items.count_my_work_items(session, actor, now)
-    rows = work_items.my_work_items(
-        session, actor, order=order, limit=per_page, offset=(page - 1) * per_page
-    )
-    response = jsonify(inbox_json(rows, now))
+    total, _overdue = work_items.count_my_work_items(session, actor, now, movement_id=movement_id)
+    rounds = my_round_steps(session, actor, movement_id=movement_id)
+    start = (page - 1) * per_page
+    shown_rounds = rounds[start : start + per_page]
+    zone = output_zone()
+    body = [round_step_json(row, now, zone) for row in shown_rounds]
+    if len(shown_rounds) < per_page:
+        rows = work_items.my_work_items(
+            session,
+            actor,
+            order=order,
+            limit=per_page - len(shown_rounds),
+            offset=max(start - len(rounds), 0),
+            movement_id=movement_id,
+        )
+        body.extend(inbox_json(rows, now))
+    response = jsonify(body)
     response.headers["X-Total-Count"] = str(total)
     if page * per_page < total:
-        next_url = url_for(".my_work_items", page=page + 1, per_page=per_page, order=order)
+        args = {"page": page + 1, "per_page": per_page, "order": order}
+        if movement is not None:
+            args["movement"] = movement.code
+        next_url = url_for(".my_work_items", **args)
         response.headers["Link"] = f'<{next_url}>; rel="next"'
     return response
 

@@ -32,6 +32,7 @@ from webapp.dossiers.blueprint import bp
 from webapp.dossiers.close_vote_form import CloseVoteForm
 from webapp.forms import query_text
 from webapp.i18n import local
+from webapp.movement_select import MovementChoice, page_movement
 from webapp.permissions import can_close_votes
 from webapp.request_db import db_session
 from webapp.services import (
@@ -69,6 +70,13 @@ class TrackingQuery:
     overdue: str | None
     sort: str
     page: int
+    movement: MovementChoice | None = None
+
+    @property
+    def movement_id(self) -> int | None:
+        """The chosen movement's id (checked against the table), or None."""
+        chosen = self.movement.movement if self.movement else None
+        return chosen.id if chosen else None
 
     def filters(self) -> dossiers.DossierFilters:
         """The filters as the services take them."""
@@ -79,6 +87,7 @@ class TrackingQuery:
             unit_id=self.unit_id,
             award_form=self.award_form,
             overdue=OVERDUE_CHOICES.get(self.overdue or ""),
+            movement_id=self.movement_id,
         )
 
     def args(self, **changes: Any) -> dict[str, Any]:
@@ -90,6 +99,7 @@ class TrackingQuery:
             "unit_id": self.unit_id,
             "award_form": self.award_form,
             "overdue": self.overdue,
+            "movement": self.movement.code if self.movement else None,
             "sort": None if self.sort == dossiers.DEFAULT_SORT else self.sort,
             "page": self.page if self.page > 1 else None,
         }
@@ -100,7 +110,13 @@ class TrackingQuery:
     def filtered(self) -> bool:
         """Whether anything narrows the list."""
         return bool(
-            self.q or self.status or self.step or self.unit_id or self.award_form or self.overdue
+            self.q
+            or self.status
+            or self.step
+            or self.unit_id
+            or self.award_form
+            or self.overdue
+            or self.movement_id
         )
 
 
@@ -117,6 +133,8 @@ def _read_query(steps: dict[str, str], units: dict[int, str]) -> TrackingQuery:
         overdue=_offered(args.get("overdue"), OVERDUE_CHOICES),
         sort=sort if sort in dossiers.SORTS else dossiers.DEFAULT_SORT,
         page=max(args.get("page", 1, type=query_page) or 1, 1),
+        # Unlike the other filters, an unknown movement is refused (422), never read as "any".
+        movement=page_movement(db_session()),
     )
 
 
@@ -189,9 +207,11 @@ def tracking() -> ResponseReturnValue:
         per_page=PER_PAGE,
         sort=query.sort,
         now=now,
+        movement_id=query.movement_id,
     )
     pages = max((page.total + PER_PAGE - 1) // PER_PAGE, 1)
-    if query.page > pages:
+    status = query.movement.status if query.movement else 200
+    if query.page > pages and status == 200:
         # A bookmarked page past the end (the list got shorter): show the last one.
         return redirect(url_for("dossiers.tracking", **query.args(page=pages)))
     roles = dossiers.role_names(session)
@@ -224,7 +244,7 @@ def tracking() -> ResponseReturnValue:
         labels=LABELS,
         sort_links={column: _sort_link(query, column) for column in SORTABLE},
         now=now,
-    )
+    ), status
 
 
 def _export_labels() -> tracking_export.ExportLabels:
@@ -268,6 +288,8 @@ def tracking_csv() -> ResponseReturnValue:
     per nominee with ?level=nominees."""
     steps, units = _tracking_choices()
     query = _read_query(steps, units)
+    if query.movement and query.movement.error:
+        return _refused_export(query.movement.error)
     level = request.args.get("level")
     with force_locale("vi"):
         labels = _export_labels()
@@ -287,6 +309,11 @@ def tracking_csv() -> ResponseReturnValue:
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def _refused_export(message: str) -> ResponseReturnValue:
+    """No file for a filter that names no movement: the reason, naming the field."""
+    return Response(message, status=422, mimetype="text/plain")
+
+
 @bp.get("/dossiers.xlsx")
 @login_required
 def tracking_xlsx() -> ResponseReturnValue:
@@ -294,6 +321,8 @@ def tracking_xlsx() -> ResponseReturnValue:
     sheet of nominees with their results and decisions."""
     steps, units = _tracking_choices()
     query = _read_query(steps, units)
+    if query.movement and query.movement.error:
+        return _refused_export(query.movement.error)
     with force_locale("vi"):
         labels = _export_labels()
     chunks = tracking_export.stream_xlsx(

@@ -19,7 +19,11 @@ class Round(Base):
     """A round of a movement, opened by the Office with a deadline for the units' proposals."""
 
     __tablename__ = "award_round"
-    __table_args__ = (Index("ix_award_round_movement_status", "movement_id", "status"),)
+    __table_args__ = (
+        Index("ix_award_round_movement_status", "movement_id", "status"),
+        # The inbox finds the rounds with open steps in the user's units.
+        Index("ix_award_round_status_unit", "status", "unit_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     movement_id: Mapped[int] = mapped_column(ForeignKey("movement.id"))

@@ -222,6 +222,7 @@ class DossierFilters:
     unit_id: int | None = None
     award_form: str | None = None
     overdue: bool | None = None
+    movement_id: int | None = None  # resolved from `movement=<code>` (services.movement_filter)
 
 
 def _rank(column: Any, codes: tuple[str, ...]) -> Any:
@@ -278,6 +279,8 @@ def filter_conditions(actor: Actor, filters: DossierFilters, now: datetime) -> l
         conditions.append(Dossier.unit_id.in_(units_below(filters.unit_id)))
     if filters.award_form:
         conditions.append(Dossier.award_form == filters.award_form)
+    if filters.movement_id is not None:
+        conditions.append(Dossier.movement_id == filters.movement_id)
     for term in search_terms(filters.q):
         conditions.append(Dossier.search_text.contains(term, autoescape=True))
     item = OPEN_ITEM
@@ -300,6 +303,7 @@ def list_dossiers(
     unit_id: int | None = None,
     award_form: str | None = None,
     overdue: bool | None = None,
+    movement_id: int | None = None,
     page: int = 1,
     per_page: int = 50,
     sort: str = DEFAULT_SORT,
@@ -314,7 +318,7 @@ def list_dossiers(
         raise InvalidDataError(
             "bad paging", {"page": "must be >= 1", "per_page": f"must be 1..{MAX_PER_PAGE}"}
         )
-    filters = DossierFilters(q, status, step, unit_id, award_form, overdue)
+    filters = DossierFilters(q, status, step, unit_id, award_form, overdue, movement_id)
     conditions = filter_conditions(actor, filters, now or utcnow())
     order = sort_order(sort)
     total = session.scalar(select(func.count()).select_from(Dossier).where(*conditions)) or 0

@@ -39,6 +39,7 @@ from webapp.services.history import record
 from webapp.services.instances import load_process, save_process
 from webapp.services.nominees_in_play import nominee_ids_in_play, nominee_ids_out_of_play
 from webapp.services.process_versions import definition_of, form_schema
+from webapp.services.round_inbox import my_round_steps
 from workflows import ProcessRuntimeError, TaskNotReadyError
 from workflows.operations import sealed_counts
 
@@ -100,13 +101,19 @@ class InboxRow(NamedTuple):
     dossier_status: str = "in_progress"  # for the line's status sentence
 
 
-def _mine(actor: Actor) -> list[Any]:
-    return [
+def _mine(actor: Actor, movement_id: int | None = None) -> list[Any]:
+    conditions = [
         WorkItem.status == "open",
         _actor_scope(actor),
         or_(WorkItem.assignee_id.is_(None), WorkItem.assignee_id == actor.user_id),
         or_(WorkItem.claimed_by_id.is_(None), WorkItem.claimed_by_id == actor.user_id),
     ]
+    if movement_id is not None:
+        # The item's dossier by primary key, its movement checked there (no scan).
+        conditions.append(
+            WorkItem.dossier_id.in_(select(Dossier.id).where(Dossier.movement_id == movement_id))
+        )
+    return conditions
 
 
 def my_work_items(
@@ -116,10 +123,12 @@ def my_work_items(
     order: str = "newest",
     limit: int | None = None,
     offset: int = 0,
+    movement_id: int | None = None,
 ) -> list[InboxRow]:
     """Open items the actor may do: their role reaches the dossier, and not someone else's.
 
-    `order` is "newest" (default) or "due" (soonest deadline first); `limit`/`offset` page it.
+    `order` is "newest" (default) or "due" (soonest deadline first); `limit`/`offset` page it;
+    `movement_id` keeps the dossiers of one movement.
     """
     ordering = (
         [WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id]
@@ -146,7 +155,7 @@ def my_work_items(
         .join(Dossier, Dossier.id == WorkItem.dossier_id)
         .outerjoin(claimer, claimer.id == WorkItem.claimed_by_id)
         .outerjoin(assignee, assignee.id == WorkItem.assignee_id)
-        .where(*_mine(actor))
+        .where(*_mine(actor, movement_id))
         .order_by(*ordering)
         .limit(limit)
         .offset(offset or None)
@@ -154,15 +163,20 @@ def my_work_items(
     return [InboxRow._make(row) for row in rows]
 
 
-def count_my_work_items(session: Session, actor: Actor, now: datetime) -> tuple[int, int]:
-    """How many open items wait for the actor, and how many of them are overdue."""
+def count_my_work_items(
+    session: Session, actor: Actor, now: datetime, *, movement_id: int | None = None
+) -> tuple[int, int]:
+    """How many open items wait for the actor (the rounds' steps included), and how many of
+    them are overdue."""
     # One scan counts both: COUNT of a CASE without ELSE skips the items not overdue.
     total, overdue = session.execute(
         select(func.count(), func.count(case((WorkItem.due_at < now, 1))))
         .select_from(WorkItem)
-        .where(*_mine(actor))
+        .where(*_mine(actor, movement_id))
     ).one()
-    return total or 0, overdue or 0
+    rounds = my_round_steps(session, actor, movement_id=movement_id)
+    late_rounds = sum(1 for row in rounds if row.due_at is not None and row.due_at < now)
+    return (total or 0) + len(rounds), (overdue or 0) + late_rounds
 
 
 def _visible_item(session: Session, actor: Actor, item_id: int, *, lock: bool = False) -> WorkItem:

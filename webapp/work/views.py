@@ -22,11 +22,13 @@ from flask_login import login_required
 from werkzeug.datastructures import CombinedMultiDict
 
 from webapp.db import utcnow
-from webapp.dossier_view import dossier_context
+from webapp.dossier_view import AWARD_FORM_LABELS, dossier_context
 from webapp.field_messages import file_refusal_message, refusal_message
 from webapp.forms import ActionForm
+from webapp.movement_select import page_movement
 from webapp.permissions import can_do_work_item
 from webapp.request_db import db_session
+from webapp.round_step_links import round_step_url
 from webapp.services import attachments, council_session, work_items
 from webapp.services.award_rules_catalog import DOCUMENT_CHECK_STEP
 from webapp.services.errors import (
@@ -36,6 +38,7 @@ from webapp.services.errors import (
     PermissionDeniedError,
 )
 from webapp.services.form_validation import FormInvalidError
+from webapp.services.round_inbox import my_round_steps
 from webapp.step_forms import attach_errors, build_form_class, form_data
 from webapp.url_converters import query_page
 from webapp.web_edge import page_actor
@@ -64,21 +67,32 @@ def home() -> ResponseReturnValue:
 @bp.get("/work")
 @login_required
 def inbox() -> ResponseReturnValue:
-    """Việc của tôi: open items newest first or by due date, with paging."""
+    """Việc của tôi: the rounds' steps, then open items newest first or by due date, with
+    paging; `movement=<code>` keeps one movement's."""
     actor = page_actor()
     order = request.args.get("order", "newest")
     order = order if order in {"newest", "due"} else "newest"
     page = max(request.args.get("page", 1, type=query_page) or 1, 1)
     session = db_session()
+    chosen = page_movement(session)
+    movement_id = chosen.movement.id if chosen.movement else None
     now = utcnow()
-    total, overdue = work_items.count_my_work_items(session, actor, now)
+    total, overdue = work_items.count_my_work_items(session, actor, now, movement_id=movement_id)
+    # A round's steps are few and wait on the whole round: they head the first page.
+    round_rows = my_round_steps(session, actor, movement_id=movement_id) if page == 1 else []
     rows = work_items.my_work_items(
-        session, actor, order=order, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
+        session,
+        actor,
+        order=order,
+        limit=PER_PAGE,
+        offset=(page - 1) * PER_PAGE,
+        movement_id=movement_id,
     )
     done = _just_done(actor, order)
     return render_template(
         "work/inbox.html",
         rows=rows,
+        round_rows=[(row, round_step_url(row)) for row in round_rows],
         done=done,
         total=total,
         overdue=overdue,
@@ -86,7 +100,9 @@ def inbox() -> ResponseReturnValue:
         page=page,
         pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
         now=now,
-    )
+        movement=chosen,
+        award_form_labels=AWARD_FORM_LABELS,
+    ), chosen.status
 
 
 def _just_done(actor: Any, order: str) -> dict[str, Any] | None:
