@@ -2,6 +2,7 @@
 
 from webapp.models.audit import AuditEvent
 from webapp.models.ballots import BallotBox, BallotCount, CouncilSession
+from webapp.models.documents import GeneratedDocument
 from webapp.models.dossier import Attachment, Dossier, Movement, Nominee
 from webapp.models.moves import InstanceMove
 from webapp.models.org import ApiToken, OrgUnit, Role, RoleAssignment, User
@@ -31,6 +32,7 @@ __all__ = [
     "DocumentRequirement",
     "Dossier",
     "Event",
+    "GeneratedDocument",
     "InstanceMove",
     "IssuedNumber",
     "MessageSubscription",

@@ -1,0 +1,255 @@
+"""A round's papers: the tờ trình with its list, the minutes, the draft decision, the notice of
+non-award and the written-opinion form, generated as DOCX, converted by LibreOffice, read back."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pytest
+from docx import Document
+from jinja2.exceptions import SecurityError
+from sqlalchemy import select
+
+from tests.conftest import actor_named
+from tests.services.rounds_support import join, open_round, propose
+from webapp.models import CouncilSession
+from webapp.services import registers
+from webapp.services.documents import papers, render
+from webapp.services.errors import ConflictError, InvalidDataError
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "e2e" / "artifacts"
+
+
+def _demo_round(db):
+    """Three nominees from two units for the Minister's certificate; the council passes two."""
+    round_ = open_round(db, "Tổng kết phong trào chống dịch Covid-19", forms=("bk_btc",))
+    ns = join(db, round_, "canbo_ns", ("Nguyễn Thị Hằng", "Lê Văn Tám"))
+    dn = join(db, round_, "canbo_dn", ("Phạm Quốc Huy",))
+    propose(db, ns, "canbo_ns")
+    propose(db, dn, "canbo_dn")
+    office, chair = actor_named(db, "vanphong"), actor_named(db, "giamdoc")
+    from webapp.services.rounds import steps
+
+    steps.close_intake(db, office, round_.id)
+    steps.compile_lists(db, office, round_.id)
+    db.commit()
+    results = {
+        str(ns.nominees[0].id): {"result": "passed", "agree": 5, "disagree": 0, "members": 5},
+        str(ns.nominees[1].id): {"result": "failed", "agree": 2, "disagree": 3, "members": 5},
+        str(dn.nominees[0].id): {"result": "passed", "agree": 4, "disagree": 1, "members": 5},
+    }
+    steps.record_conclusion(db, chair, round_.id, results)
+    issued = registers.issue_number(
+        db, chair, "TTr", "STC", 2026, subject_kind="round", subject_id=round_.id
+    )
+    steps.sign_submission(
+        db,
+        chair,
+        round_.id,
+        "bk_btc",
+        {"submission_number": issued.text, "submission_date": "2026-11-05"},
+    )
+    db.commit()
+    return round_, issued.text, ns, dn
+
+
+def _pdf_text(data: bytes, tmp_path: Path, stem: str) -> str:
+    source = tmp_path / f"{stem}.pdf"
+    source.write_bytes(data)
+    subprocess.run(  # noqa: S603
+        [  # noqa: S607
+            "pdftotext",
+            str(source),
+            str(tmp_path / f"{stem}.txt"),
+        ],
+        check=True,
+    )
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    subprocess.run(  # noqa: S603
+        [  # noqa: S607
+            "pdftoppm",
+            "-png",
+            "-r",
+            "60",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(source),
+            str(ARTIFACTS / f"papers_{stem}"),
+        ],
+        check=True,
+    )
+    assert (ARTIFACTS / f"papers_{stem}.png").stat().st_size > 1000
+    return " ".join((tmp_path / f"{stem}.txt").read_text(encoding="utf-8").split())
+
+
+def _docx_text(data: bytes) -> str:
+    import io
+
+    document = Document(io.BytesIO(data))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    return " ".join(" ".join(parts).split())
+
+
+def test_the_submission_list_and_minutes_of_a_round_read_back_from_their_pdfs(db, tmp_path):
+    round_, number, _ns, _dn = _demo_round(db)
+    office = actor_named(db, "vanphong")
+
+    submission = papers.round_paper(
+        db, office, round_.id, "submission", "bk_btc", file_format="pdf"
+    )
+    assert submission.data.startswith(b"%PDF-")
+    text = _pdf_text(submission.data, tmp_path, "to_trinh")
+    assert f"Số: {number}" in text
+    assert number.endswith("/TTr-STC")
+    assert "Bắc Ninh, ngày 05 tháng 11 năm 2026" in text
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text
+    assert "Độc lập - Tự do - Hạnh phúc" in text
+    assert "UBND TỈNH BẮC NINH" in text
+    assert "SỞ TÀI CHÍNH" in text
+    assert "Kính gửi: Bộ trưởng Bộ Tài chính" in text
+    assert "Ban TĐKT tỉnh (b/c)" in text
+    assert "Lưu: VT, VP" in text
+    assert "cho 2 cá nhân và 0 tập thể" in text
+    # The list: the two nominees the council passed, with unit and tally; not the one it failed.
+    assert "DANH SÁCH ĐỀ NGHỊ TẶNG BẰNG KHEN CỦA BỘ TRƯỞNG BỘ TÀI CHÍNH" in text
+    assert "Nguyễn Thị Hằng" in text
+    assert "Phạm Quốc Huy" in text
+    assert "Lê Văn Tám" not in text
+    assert "5/5 (100%)" in text
+    assert "4/5 (80%)" in text
+
+    minutes = papers.round_paper(db, office, round_.id, "minutes", file_format="pdf")
+    text = _pdf_text(minutes.data, tmp_path, "bien_ban")
+    council = db.scalars(
+        select(CouncilSession).where(
+            CouncilSession.subject_kind == "round", CouncilSession.subject_id == round_.id
+        )
+    ).first()
+    secret = council is None or council.secret
+    vote = "bỏ phiếu kín" if secret else "biểu quyết công khai"
+    assert "BIÊN BẢN" in text
+    assert f"Hình thức biểu quyết: {vote}" in text
+    assert "Chủ trì: Nguyễn Văn Đức; Thư ký: Ngô Thị Lan" in text
+    for name, tally, result in (
+        ("Nguyễn Thị Hằng", "5/5 (100%)", "Đạt"),
+        ("Lê Văn Tám", "2/5 (40%)", "Không đạt"),
+        ("Phạm Quốc Huy", "4/5 (80%)", "Đạt"),
+    ):
+        assert name in text
+        assert tally in text
+        assert result in text
+    assert "Hội đồng thống nhất đề nghị 2/3 trường hợp" in text
+    assert "CHỦ TỊCH HỘI ĐỒNG" in text
+    assert "THƯ KÝ" in text
+
+
+def test_the_list_rows_carry_name_unit_form_and_tally_in_the_docx(db):
+    round_, _number, ns, dn = _demo_round(db)
+    office = actor_named(db, "vanphong")
+    paper = papers.round_paper(db, office, round_.id, "submission", "bk_btc")
+    document = Document(__import__("io").BytesIO(paper.data))
+    rows = [[c.text for c in r.cells] for r in document.tables[-1].rows]
+    assert rows[0] == [
+        "STT",
+        "Họ tên / Tên tập thể",
+        "Chức vụ, đơn vị",
+        "Hình thức đề nghị",
+        "Tóm tắt thành tích",
+        "Ghi chú",
+    ]
+    body = rows[1:]
+    assert [(r[0], r[1], r[3], r[5]) for r in body] == [
+        ("1", "Nguyễn Thị Hằng", "Bằng khen của Bộ trưởng Bộ Tài chính", "5/5 (100%)"),
+        ("2", "Phạm Quốc Huy", "Bằng khen của Bộ trưởng Bộ Tài chính", "4/5 (80%)"),
+    ]
+    assert body[0][2] == ns.unit.name
+    assert body[1][2] == dn.unit.name
+    style = document.styles["Normal"].font
+    assert (style.name, style.size.pt) == ("Times New Roman", 14)
+    section = document.sections[0]
+    assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
+
+
+def test_decision_notice_and_opinion_form_name_who_they_are_about(db):
+    round_, number, ns, _dn = _demo_round(db)
+    office = actor_named(db, "vanphong")
+    decision = _docx_text(papers.round_paper(db, office, round_.id, "decision", "bk_btc").data)
+    assert "QUYẾT ĐỊNH" in decision
+    assert "BỘ TRƯỞNG BỘ TÀI CHÍNH" in decision
+    assert f"Tờ trình số {number} ngày 05 tháng 11 năm 2026" in decision
+    assert "Nguyễn Thị Hằng" in decision
+    assert "Lê Văn Tám" not in decision
+    notice = _docx_text(
+        papers.round_paper(
+            db, office, round_.id, "notice", str(ns.unit_id), day=date(2026, 12, 1)
+        ).data
+    )
+    assert "THÔNG BÁO" in notice
+    assert f"Kính gửi: {ns.unit.name}" in notice
+    assert "Lê Văn Tám" in notice
+    assert "2/5 (40%)" in notice
+    assert "Nguyễn Thị Hằng" not in notice
+    opinion = _docx_text(
+        papers.round_paper(db, office, round_.id, "written_opinion", "Vũ Thị Mai").data
+    )
+    assert "PHIẾU LẤY Ý KIẾN" in opinion
+    assert "Vũ Thị Mai" in opinion
+    assert all(n in opinion for n in ("Nguyễn Thị Hằng", "Lê Văn Tám", "Phạm Quốc Huy"))
+    with pytest.raises(InvalidDataError) as caught:
+        papers.round_paper(db, office, round_.id, "submission", "bk_ttg")
+    assert "award_form" in caught.value.fields
+
+
+def test_a_stored_paper_keeps_its_provenance_and_a_signed_one_is_never_replaced(db):
+    round_, _number, _ns, _dn = _demo_round(db)
+    office = actor_named(db, "vanphong")
+    paper = papers.round_paper(db, office, round_.id, "submission", "bk_btc")
+    again = papers.round_paper(db, office, round_.id, "submission", "bk_btc")
+    assert paper.data_hash == again.data_hash  # same data, same hash
+    stored = papers.store_round_paper(db, office, round_.id, paper)
+    db.commit()
+    assert stored.content_hash
+    assert stored.template_hash == render.template_hash("submission")
+    assert stored.process_version_id is not None
+    assert stored.generator_version
+    assert papers.stored_bytes(db, stored) == paper.data
+    papers.mark_signed(db, office, stored.id)
+    db.commit()
+    with pytest.raises(ConflictError) as caught:
+        papers.store_round_paper(db, office, round_.id, again)
+    assert caught.value.code == "signed"
+    db.rollback()
+    assert [d.id for d in papers.stored_papers(db, office, round_.id)] == [stored.id]
+    # Another paper of the round is still stored.
+    papers.store_round_paper(
+        db, office, round_.id, papers.round_paper(db, office, round_.id, "minutes")
+    )
+
+
+def test_a_hostile_template_cannot_reach_python_or_loop_without_end(tmp_path, monkeypatch):
+    from docx import Document as New
+
+    for name, tag in (
+        ("escape", "{{ rows.__class__.__mro__[1].__subclasses__() }}"),
+        ("loop", "{% for i in range(10000000) %}x{% endfor %}"),
+    ):
+        document = New()
+        document.add_paragraph(tag)
+        document.save(str(tmp_path / f"{name}.docx"))
+    monkeypatch.setattr(render, "TEMPLATE_DIR", tmp_path)
+    render.template_bytes.cache_clear()
+    try:
+        with pytest.raises(SecurityError):
+            render.render_docx("escape", {"rows": []})
+        with pytest.raises(InvalidDataError):
+            render.render_docx("loop", {})
+    finally:
+        render.template_bytes.cache_clear()

@@ -1,0 +1,205 @@
+"""Use cases: make a round's paper as a draft to download, store it with its provenance, and
+mark the signed copy (which a later generation never replaces)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from webapp.db import utcnow
+from webapp.models import GeneratedDocument, Round
+from webapp.permissions import Actor
+from webapp.services.documents import context, pdf, render
+from webapp.services.errors import ConflictError, InvalidDataError, NotFoundError
+from webapp.services.rounds.lifecycle import get_round
+from webapp.services.settings import settings_of
+
+# Raised when the templates or the way their data is gathered change.
+GENERATOR_VERSION = "documents/1"
+ROUND_KINDS = ("submission", "minutes", "decision", "notice", "written_opinion")
+# Kinds made once per award form (the others: once per round, or per unit / member).
+PER_FORM = frozenset({"submission", "decision"})
+FILE_STEMS = {
+    "submission": "to-trinh",
+    "minutes": "bien-ban-hop-hoi-dong",
+    "decision": "du-thao-quyet-dinh",
+    "notice": "thong-bao-khong-khen-thuong",
+    "written_opinion": "phieu-lay-y-kien",
+}
+FORMATS = {"docx": render.DOCX_MIME, "pdf": pdf.PDF_MIME}
+
+
+@dataclass(frozen=True)
+class Paper:
+    """A generated file with what it was made from."""
+
+    kind: str
+    part: str
+    file_format: str
+    file_name: str
+    data: bytes
+    mime_type: str
+    data_hash: str
+    template_hash: str
+    process_version_id: int | None
+
+
+def _built(
+    session: Session, round_: Round, kind: str, part: str, number: str | None, day: date | None
+) -> context.Built:
+    if kind in PER_FORM and part not in round_.award_forms:
+        raise InvalidDataError(
+            "not an award form of this round", {"award_form": "is not in the round"}
+        )
+    if kind == "submission":
+        return context.submission(session, round_, part, number=number, day=day)
+    if kind == "decision":
+        return context.decision(session, round_, part, day=day)
+    if kind == "minutes":
+        return context.minutes(session, round_, number=number, day=day)
+    if kind == "notice":
+        if not part.isdigit():
+            raise InvalidDataError("say which unit", {"unit_id": "is required"})
+        return context.notice(session, round_, int(part), day=day)
+    if kind == "written_opinion":
+        return context.written_opinion(session, round_, part, day=day)
+    raise InvalidDataError("unknown document kind", {"kind": "is not a document kind"})
+
+
+def round_paper(
+    session: Session,
+    actor: Actor,
+    round_id: int,
+    kind: str,
+    part: str = "",
+    *,
+    file_format: str = "docx",
+    number: str | None = None,
+    day: date | None = None,
+) -> Paper:
+    """A paper of a round, made now from its current data (nothing is stored): the draft to
+    download and check. PDF needs LibreOffice (ConflictError "no_pdf" without it)."""
+    if file_format not in FORMATS:
+        raise InvalidDataError("unknown format", {"format": "must be docx or pdf"})
+    round_ = get_round(session, actor, round_id)
+    built = _built(session, round_, kind, part, number, day)
+    data = render.render_docx(kind, built.context)
+    if file_format == "pdf":
+        data = pdf.docx_to_pdf(data)
+    suffix = f"-{part}" if part and kind in PER_FORM else ""
+    return Paper(
+        kind,
+        part,
+        file_format,
+        f"{FILE_STEMS[kind]}{suffix}-dot-{round_.id}.{file_format}",
+        data,
+        FORMATS[file_format],
+        built.data_hash,
+        render.template_hash(kind),
+        built.process_version_id,
+    )
+
+
+def _store_bytes(root: Path, digest: str, data: bytes) -> None:
+    # The attachments' store: <root>/<first two hex>/<sha256>, written then renamed.
+    target = root / digest[:2] / digest
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
+        handle.write(data)
+        temp = Path(handle.name)
+    os.replace(temp, target)
+
+
+def signed_copy(
+    session: Session, subject_kind: str, subject_id: int, kind: str, part: str
+) -> GeneratedDocument | None:
+    """The signed copy of this paper, if one was recorded."""
+    return session.scalars(
+        select(GeneratedDocument).where(
+            GeneratedDocument.subject_kind == subject_kind,
+            GeneratedDocument.subject_id == subject_id,
+            GeneratedDocument.doc_kind == kind,
+            GeneratedDocument.part == part,
+            GeneratedDocument.status == "signed",
+        )
+    ).first()
+
+
+def store_round_paper(
+    session: Session, actor: Actor, round_id: int, paper: Paper
+) -> GeneratedDocument:
+    """Keep a generated paper with the round: the file under its content hash, and the data,
+    template and process version it came from. Refused (ConflictError "signed") once the
+    paper's signed copy exists: a regeneration never replaces what was signed."""
+    round_ = get_round(session, actor, round_id)
+    if signed_copy(session, "round", round_.id, paper.kind, paper.part) is not None:
+        raise ConflictError("this paper is already signed", code="signed")
+    digest = hashlib.sha256(paper.data).hexdigest()
+    _store_bytes(settings_of(session).upload_dir, digest, paper.data)
+    document = GeneratedDocument(
+        subject_kind="round",
+        subject_id=round_.id,
+        doc_kind=paper.kind,
+        part=paper.part,
+        file_format=paper.file_format,
+        file_name=paper.file_name,
+        content_hash=digest,
+        size=len(paper.data),
+        mime_type=paper.mime_type,
+        data_hash=paper.data_hash,
+        template_hash=paper.template_hash,
+        generator_version=GENERATOR_VERSION,
+        process_version_id=paper.process_version_id,
+        status="draft",
+        generated_by_id=actor.user_id,
+        generated_at=utcnow(),
+    )
+    session.add(document)
+    session.flush()
+    return document
+
+
+def mark_signed(session: Session, actor: Actor, document_id: int) -> GeneratedDocument:
+    """Record that this stored paper is the one that was signed (one signed copy per paper)."""
+    document = session.get(GeneratedDocument, document_id)
+    if document is None or document.subject_kind != "round":
+        raise NotFoundError(f"document {document_id} not found")
+    get_round(session, actor, document.subject_id)
+    existing = signed_copy(session, "round", document.subject_id, document.doc_kind, document.part)
+    if existing is not None and existing.id != document.id:
+        raise ConflictError("another copy of this paper is already signed", code="signed")
+    document.status = "signed"
+    session.flush()
+    return document
+
+
+def stored_papers(session: Session, actor: Actor, round_id: int) -> list[GeneratedDocument]:
+    """The round's stored papers, newest first."""
+    round_ = get_round(session, actor, round_id)
+    return list(
+        session.scalars(
+            select(GeneratedDocument)
+            .where(
+                GeneratedDocument.subject_kind == "round", GeneratedDocument.subject_id == round_.id
+            )
+            .order_by(GeneratedDocument.id.desc())
+        )
+    )
+
+
+def stored_bytes(session: Session, document: GeneratedDocument) -> bytes:
+    """A stored paper's bytes, checked against its hash."""
+    path = settings_of(session).upload_dir / document.content_hash[:2] / document.content_hash
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != document.content_hash:
+        raise ConflictError("the stored file does not match its hash", code="corrupt")
+    return data

@@ -1,0 +1,80 @@
+"""PDF from DOCX with LibreOffice headless, when it is installed (`make run` works without it).
+
+Each conversion runs in a subprocess with a timeout, its own throw-away profile directory (two
+conversions never share or lock a profile), no proxy settings in its environment (it needs
+no network), and a bound on the size of what it writes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from webapp.services.errors import ConflictError
+
+TIMEOUT_SECONDS = 90
+MAX_PDF_BYTES = 30 * 1024 * 1024
+PDF_MIME = "application/pdf"
+# Only what LibreOffice needs to start; the web process's own variables (secrets, proxies) stay out.
+_KEPT_ENV = ("PATH", "LANG", "LC_ALL", "TZ")
+
+
+def converter() -> str | None:
+    """The LibreOffice program to call, or None when it is not installed."""
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def available() -> bool:
+    """Whether PDFs can be made on this machine."""
+    return converter() is not None
+
+
+def docx_to_pdf(docx: bytes, *, timeout: float = TIMEOUT_SECONDS) -> bytes:
+    """The PDF of a DOCX; ConflictError (code "no_pdf") when LibreOffice is missing, fails,
+    runs past the timeout or writes a PDF that is too large."""
+    program = converter()
+    if program is None:
+        raise ConflictError("LibreOffice is not installed", code="no_pdf")
+    with tempfile.TemporaryDirectory(prefix="award-doc-") as work:
+        base = Path(work)
+        source = base / "document.docx"
+        source.write_bytes(docx)
+        profile = base / "profile"
+        env = {k: v for k, v in os.environ.items() if k in _KEPT_ENV}
+        env["HOME"] = str(base)
+        command = [
+            program,
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--norestore",
+            "--nologo",
+            "--nodefault",
+            "--nolockcheck",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(base),
+            str(source),
+        ]
+        try:
+            subprocess.run(  # noqa: S603 (fixed program, our own temp paths)
+                command,
+                env=env,
+                cwd=base,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise ConflictError("LibreOffice took too long", code="no_pdf") from exc
+        target = base / "document.pdf"
+        if not target.is_file():
+            raise ConflictError("LibreOffice made no PDF", code="no_pdf")
+        if target.stat().st_size > MAX_PDF_BYTES:
+            raise ConflictError("the PDF is too large", code="no_pdf")
+        return target.read_bytes()

@@ -1,0 +1,77 @@
+"""DOCX from a template and a context: docxtpl in a sandboxed Jinja environment, output bounded.
+
+Templates will become editable by the administrator, so a template is untrusted: Jinja's
+SandboxedEnvironment refuses attribute tricks (no `__class__`, no callables of our objects),
+every value is XML-escaped, and a result larger than MAX_OUTPUT_BYTES is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from docxtpl import DocxTemplate  # type: ignore[import-untyped]
+from jinja2.sandbox import SandboxedEnvironment
+
+from webapp.services.errors import InvalidDataError
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "data" / "document_templates"
+MAX_OUTPUT_BYTES = 20 * 1024 * 1024
+# A template's loops are bounded too: `range` in the sandbox stops at this many items.
+MAX_RANGE = 10_000
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+class _Sandbox(SandboxedEnvironment):
+    """The sandbox with a smaller `range` than Jinja's default."""
+
+
+def _environment() -> SandboxedEnvironment:
+    environment = _Sandbox(autoescape=True)
+    environment.globals["range"] = _bounded_range
+    return environment
+
+
+def _bounded_range(*args: int) -> range:
+    values = range(*args)
+    if len(values) > MAX_RANGE:
+        raise OverflowError("range too large for a document template")
+    return values
+
+
+@lru_cache(maxsize=16)
+def template_bytes(kind: str) -> bytes:
+    """The stored template of a document kind (the project's own DOCX files)."""
+    path = TEMPLATE_DIR / f"{kind}.docx"
+    if not path.is_file():
+        raise InvalidDataError("unknown document kind", {"kind": "is not a document kind"})
+    return path.read_bytes()
+
+
+def template_hash(kind: str) -> str:
+    """SHA-256 of the template a document kind is made from (kept with each document)."""
+    return hashlib.sha256(template_bytes(kind)).hexdigest()
+
+
+def render_docx(kind: str, context: dict[str, Any]) -> bytes:
+    """The DOCX of `kind` filled with `context`; InvalidDataError when the template is broken
+    or the result is too large."""
+    document = DocxTemplate(io.BytesIO(template_bytes(kind)))
+    try:
+        document.render(context, jinja_env=_environment(), autoescape=True)
+    except OverflowError as exc:
+        raise InvalidDataError(
+            "the template produced too much", {"template": "loops too far"}
+        ) from exc
+    out = io.BytesIO()
+    document.save(out)
+    data = out.getvalue()
+    if len(data) > MAX_OUTPUT_BYTES:
+        raise InvalidDataError(
+            "the document is too large",
+            {"template": f"produced more than {MAX_OUTPUT_BYTES // (1024 * 1024)} MB"},
+        )
+    return data
