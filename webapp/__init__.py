@@ -52,6 +52,7 @@ def create_app(config_object: Any) -> Flask:
         numbers,
         process_map,
         public,
+        reports,
         rounds,
         signature_view,
         status_text,
@@ -82,6 +83,7 @@ def create_app(config_object: Any) -> Flask:
     app.register_blueprint(rounds.bp)
     app.register_blueprint(lookup.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(reports.bp)
     app.register_blueprint(numbers.bp)
     app.register_blueprint(vendor_assets.bp)
     app.register_blueprint(admin.bp)

@@ -208,6 +208,16 @@ DOORS: dict[tuple[str, str], Door] = {
     ("public.movement", "GET"): Door(public(404), lambda w: {"code": "KHONG-CO"}),
     ("public.awardee", "GET"): Door(public(404), lambda w: {"public_id": "khong-co"}),
     ("public.feed", "GET"): Door(public(200)),
+    # --- the Office's reports: the Office (either department's) and the administrator
+    ("reports.award_history_search", "GET"): Door(
+        {
+            **dict.fromkeys(ACCOUNTS, 403),
+            "admin": 200,
+            "vanphong": 200,
+            "vanphong_hn": 200,
+            None: LOGIN,
+        }
+    ),
     ("static", "GET"): Door(public(200), lambda w: {"filename": "app.css"}),
     ("vendor.asset", "GET"): Door(
         public(200), lambda w: {"filename": "bootstrap/dist/css/bootstrap.min.css"}
