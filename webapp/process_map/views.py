@@ -19,9 +19,13 @@ from flask_login import login_required
 from webapp.dossier_view import AWARD_FORM_LABELS
 from webapp.forms import query_text
 from webapp.i18n import format_datetime, format_due_date
+from webapp.models import Movement
+from webapp.movement_select import MovementChoice, page_movement
 from webapp.request_db import db_session
 from webapp.services import process_map
 from webapp.services.process_map import MapFilters, StepLoad
+from webapp.services.rounds.round_instances import PROPOSAL_PROCESS_KEY
+from webapp.services.settings import settings_of
 from webapp.url_converters import query_int
 from webapp.web_edge import page_actor
 
@@ -29,24 +33,50 @@ bp = Blueprint("process_map", __name__)
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _read_filters(units: dict[int, str]) -> MapFilters:
+def _processes() -> dict[str, str]:
+    """The processes the map can show: ad-hoc dossiers' and dossiers in a round's."""
+    return {
+        settings_of(db_session()).process_key: _("Ad-hoc dossiers"),
+        PROPOSAL_PROCESS_KEY: _("Dossiers in a round"),
+    }
+
+
+def _read_filters(units: dict[int, str]) -> tuple[MapFilters, MovementChoice]:
     """The filters of the query string, read leniently like the tracking list's: a unit the
-    user cannot choose or an unknown award form means "any"."""
+    user cannot choose, an unknown award form or process means "any" (the default process);
+    an unknown movement is refused (the choice carries the message naming the field)."""
     unit_id = request.args.get("unit_id", type=query_int)
     award_form = request.args.get("award_form") or None
-    return MapFilters(
+    process = request.args.get("process") or None
+    movement = page_movement(db_session())
+    filters = MapFilters(
         unit_id=unit_id if unit_id in units else None,
         award_form=award_form if award_form in AWARD_FORM_LABELS else None,
+        movement_id=movement.movement.id if movement.movement else None,
+        process_key=process if process in _processes() else None,
     )
+    return filters, movement
 
 
 def _filter_args(filters: MapFilters) -> dict[str, Any]:
-    """The filters as query-string arguments, without empty ones."""
-    return {
+    """The filters as query-string arguments, without empty ones (the tracking list's: unit,
+    award form and movement)."""
+    args: dict[str, Any] = {
         key: value
         for key, value in (("unit_id", filters.unit_id), ("award_form", filters.award_form))
         if value is not None
     }
+    if filters.movement_id is not None:
+        args["movement"] = db_session().get_one(Movement, filters.movement_id).code
+    return args
+
+
+def _map_args(filters: MapFilters) -> dict[str, Any]:
+    """The map's own query-string arguments: the filters and the process shown."""
+    args = _filter_args(filters)
+    if filters.process_key is not None:
+        args["process"] = filters.process_key
+    return args
 
 
 def _units() -> dict[int, str]:
@@ -80,7 +110,7 @@ def _links(step: StepLoad, filters: MapFilters) -> dict[str, str | None]:
     return {
         "tracking_url": tracking,
         "overdue_url": overdue,
-        "dossiers_url": url_for("process_map.dossiers", step=step.step, **args),
+        "dossiers_url": url_for("process_map.dossiers", step=step.step, **_map_args(filters)),
     }
 
 
@@ -120,32 +150,50 @@ def show() -> ResponseReturnValue:
     """The deployed diagram with counts per step, the same numbers as a table, and filters."""
     session = db_session()
     units = _units()
-    filters = _read_filters(units)
+    filters, movement = _read_filters(units)
     found = process_map.process_map(session, page_actor(), filters)
-    args = _filter_args(filters)
+    args = _map_args(filters)
     return render_template(
         "process_map/show.html",
         found=found,
         steps=[_step_view(step, filters) for step in found.steps],
         retired=[_step_view(step, filters) for step in found.retired_steps],
         filters=filters,
-        filtered=bool(args),
+        filtered=bool(_filter_args(filters)),
         units=units,
         award_forms=AWARD_FORM_LABELS,
+        movement=movement,
+        processes=_processes(),
+        process_key=found.process_key,
         data_url=url_for("process_map.data", **args),
-        diagram_url=url_for("process_map.diagram"),
+        diagram_url=url_for("process_map.diagram", **_process_arg(filters)),
         median_sample=process_map.MEDIAN_SAMPLE,
         list_limit=process_map.LIST_LIMIT,
         heat_bands=process_map.heat_bands(found.busiest),
         heat_floor=process_map.HEAT_FLOOR,
-    )
+    ), movement.status
+
+
+def _process_arg(filters: MapFilters) -> dict[str, str]:
+    return {"process": filters.process_key} if filters.process_key else {}
+
+
+def _refused(movement: MovementChoice) -> ResponseReturnValue:
+    """The JSON answers refuse an unknown movement as the API does, naming the field."""
+    return {
+        "error": "invalid",
+        "message": movement.error,
+        "fields": {"movement": "is not a known movement code"},
+    }, 422
 
 
 @bp.get("/process-map/data.json")
 @login_required
 def data() -> ResponseReturnValue:
     """The numbers per step for the diagram's overlays (same filters as the page)."""
-    filters = _read_filters(_units())
+    filters, movement = _read_filters(_units())
+    if movement.error:
+        return _refused(movement)
     found = process_map.process_map(db_session(), page_actor(), filters)
     body = {
         "process_key": found.process_key,
@@ -165,7 +213,8 @@ def data() -> ResponseReturnValue:
 def diagram() -> ResponseReturnValue:
     """The deployed version's BPMN file; revalidated by its fingerprint, so a new deployment
     shows at once and an unchanged diagram is not sent again."""
-    found = process_map.deployed_diagram(db_session())
+    filters, _movement = _read_filters({})
+    found = process_map.deployed_diagram(db_session(), filters)
     response = Response(found.bpmn_xml, mimetype="application/xml")
     response.set_etag(found.source_hash)
     response.headers["Cache-Control"] = "private, no-cache"
@@ -176,7 +225,9 @@ def diagram() -> ResponseReturnValue:
 @login_required
 def dossiers() -> ResponseReturnValue:
     """The first dossiers waiting at ?step=, longest waiting first, for the map's side panel."""
-    filters = _read_filters(_units())
+    filters, movement = _read_filters(_units())
+    if movement.error:
+        return _refused(movement)
     step = query_text(request.args.get("step"), 100)
     found = process_map.waiting_at_step(db_session(), page_actor(), step, filters)
     args = _filter_args(filters)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -49,6 +49,9 @@ class MapFilters:
 
     unit_id: int | None = None
     award_form: str | None = None
+    movement_id: int | None = None
+    # Which process's map (None: the one new ad-hoc dossiers start on, from the settings).
+    process_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,32 +145,47 @@ def check_filters(filters: MapFilters) -> None:
 
 
 def _scope(actor: Actor, filters: MapFilters) -> list[Any]:
-    """WHERE clauses on work_item (joined to dossier when the award form is filtered).
+    """WHERE clauses on work_item (joined to dossier when the award form or the movement is
+    filtered).
 
     A work item carries its dossier's unit, so visibility and the unit filter need no join;
-    a unit means that unit and the units under it.
+    a unit means that unit and the units under it. The map shows one process: the items of
+    that process's versions only.
     """
     conditions: list[Any] = []
+    if filters.process_key is not None:
+        conditions.append(
+            WorkItem.version_id.in_(
+                select(ProcessVersion.id).where(ProcessVersion.process_key == filters.process_key)
+            )
+        )
     if not actor.is_admin:
         conditions.append(WorkItem.unit_id.in_(actor.visible_units or {-1}))
     if filters.unit_id is not None:
         conditions.append(WorkItem.unit_id.in_(units_below(filters.unit_id)))
     if filters.award_form is not None:
         conditions.append(Dossier.award_form == filters.award_form)
+    if filters.movement_id is not None:
+        conditions.append(Dossier.movement_id == filters.movement_id)
     return conditions
 
 
 def _filtered(query: Any, filters: MapFilters) -> Any:
-    """`query` on work_item, joined to its dossier when `_scope` needs the award form."""
-    if filters.award_form is not None:
+    """`query` on work_item, joined to its dossier when `_scope` needs the award form or the
+    movement."""
+    if filters.award_form is not None or filters.movement_id is not None:
         query = query.join(Dossier, Dossier.id == WorkItem.dossier_id)
     return query
 
 
-def deployed_diagram(session: Session) -> DeployedDiagram:
+def map_process_key(session: Session, filters: MapFilters) -> str:
+    """The process the map shows: the filter's, else the one ad-hoc dossiers start on."""
+    return filters.process_key or settings_of(session).process_key
+
+
+def deployed_diagram(session: Session, filters: MapFilters = NO_FILTERS) -> DeployedDiagram:
     """The deployed version's diagram (ConflictError when none is deployed)."""
-    settings = settings_of(session)
-    version = deployed_version(session, settings.process_key)
+    version = deployed_version(session, map_process_key(session, filters))
     return DeployedDiagram(
         version.process_key, version.version, version.bpmn_xml, version.source_hash
     )
@@ -312,7 +330,9 @@ def process_map(
     """
     check_filters(filters)
     now = now or utcnow()
-    version = deployed_version(session, settings_of(session).process_key)
+    key = map_process_key(session, filters)
+    filters = replace(filters, process_key=key)
+    version = deployed_version(session, key)
     deployed = _deployed_steps(version)
     counts = _waiting_counts(session, actor, filters, now, version.id)
     busiest = max((c[0] for c in counts.values()), default=0)
@@ -365,7 +385,9 @@ def waiting_at_step(
     """
     check_filters(filters)
     now = now or utcnow()
-    version = deployed_version(session, settings_of(session).process_key)
+    key = map_process_key(session, filters)
+    filters = replace(filters, process_key=key)
+    version = deployed_version(session, key)
     deployed = _deployed_steps(version)
     scope = [WorkItem.step == step, WorkItem.status == "open", *_scope(actor, filters)]
     since = func.min(WorkItem.created_at)

@@ -15,6 +15,8 @@ from webapp.services.rounds.round_instances import load_round_process
 
 # A round has human steps only once its intake is closed (before, it waits for proposals).
 ACTIVE_STATUS = "closed"
+# Council members' ballots on a round are listed by the council's own ballot list.
+BALLOT_ROLE = "council_member"
 
 
 class RoundStepRow(NamedTuple):
@@ -59,7 +61,9 @@ def my_round_steps(
     for round_, holder, movement_code in candidates:
         tasks = load_round_process(session, holder).ready_human_tasks()
         for task in tasks:
-            if task.role is None or round_.unit_id not in actor.scopes.get(task.role, ()):
+            if task.role in (None, BALLOT_ROLE):
+                continue
+            if round_.unit_id not in actor.scopes.get(task.role or "", ()):
                 continue
             start = since.get(round_.id) or round_.intake_closed_at or round_.created_at
             due = start + timedelta(days=task.time_limit_days) if task.time_limit_days else None
