@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run reset-demo test lint bench bench-pages bench-moves bench-hostile browser lock clean env assets migrate seed translations extract
+.PHONY: run reset-demo test lint office bench bench-pages bench-moves bench-hostile browser lock clean env assets migrate seed translations extract
 
 env: $(VENV)/.installed
 
@@ -48,12 +48,13 @@ lint: env
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: env assets translations browser lint
+test: env assets translations browser office lint
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 bench: env
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.rounds
+	$(BIN)/python -m bench.documents
 
 # Re-resolve the pinned dependencies (needs network); commit requirements.lock afterwards.
 lock:
@@ -93,3 +94,11 @@ bench-hostile: env
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-liberation; }
+
+# LibreOffice (DOCX -> PDF of the generated papers) and poppler's pdftotext/pdftoppm for their
+# tests (needs root, as on CI). `make run` does not need them: without LibreOffice the pages
+# offer the DOCX only.
+office:
+	@{ command -v soffice && command -v pdftotext; } >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		libreoffice-writer-nogui poppler-utils fonts-liberation fonts-dejavu-core; }
