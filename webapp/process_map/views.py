@@ -181,9 +181,11 @@ def _process_arg(filters: MapFilters) -> dict[str, str]:
 def _refused(movement: MovementChoice) -> ResponseReturnValue:
     """The JSON answers refuse an unknown movement as the API does, naming the field."""
     return {
-        "error": "invalid",
-        "message": movement.error,
-        "fields": {"movement": "is not a known movement code"},
+        "error": {
+            "code": "invalid",
+            "message": "unknown movement",
+            "fields": {"movement": "is not a known movement code"},
+        }
     }, 422
 
 

@@ -90,4 +90,4 @@ def _last_event_times(session: Session, round_ids: list[int]) -> dict[int, datet
         .where(RoundEvent.round_id.in_(round_ids))
         .group_by(RoundEvent.round_id)
     )
-    return {int(round_id): at for round_id, at in rows.tuples()}
+    return {int(row[0]): row[1] for row in rows}
