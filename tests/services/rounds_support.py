@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests.conftest import actor_named
 from webapp.db import utcnow
-from webapp.models import Dossier, Movement, WorkItem
+from webapp.models import Dossier, Movement, RoundListItem, WorkItem
 from webapp.services import work_items
 from webapp.services.rounds import lifecycle, movements
 
@@ -81,3 +81,23 @@ def propose(db, dossier, officer="canbo_ns"):
     """Through the unit and the Office's check: the proposal reaches its round."""
     to_office_check(db, dossier, officer)
     complete(db, "vanphong", dossier, "check_dossier", {"decision": "approve"})
+
+
+def council_votes(db, round_, results):
+    """Every council member votes on the round's whole list as `results` (nominee id ->
+    "passed" | "failed") says: agree on the passed, disagree on the others."""
+    from webapp.services import council_session
+    from webapp.services.rounds import round_council
+
+    council = council_session.latest_session(db, round_council.round_subject(round_.id))
+    assert council is not None, "the round's council session opens at compilation"
+    keys = [
+        str(n)
+        for n in db.scalars(
+            select(RoundListItem.nominee_id).where(RoundListItem.round_id == round_.id)
+        )
+    ]
+    choices = {k: "agree" if results.get(k) == "passed" else "disagree" for k in keys}
+    for member in council.minutes["members"]:
+        round_council.cast_ballot(db, actor_named(db, member), round_.id, {"votes": choices})
+    db.commit()

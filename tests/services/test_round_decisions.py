@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import actor_named
-from tests.services.rounds_support import join, open_round, propose
+from tests.services.rounds_support import council_votes, join, open_round, propose
 from webapp.models import Dossier
 from webapp.services.errors import ConflictError, InvalidDataError, PermissionDeniedError
 from webapp.services.rounds import decisions, steps
@@ -30,6 +30,7 @@ def _finished_round(db):
         str(a.nominees[1].id): "passed",
         str(b.nominees[0].id): "passed",
     }
+    council_votes(db, round_, results)
     steps.record_conclusion(db, chair, round_.id, results)
     payload = {"submission_number": "9/TTr-STC", "submission_date": "2026-12-01"}
     steps.sign_submission(db, chair, round_.id, "bk_btc", payload)

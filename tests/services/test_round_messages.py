@@ -10,6 +10,7 @@ from tests.conftest import actor_named
 from tests.services.rounds_support import (
     BPMN_DIR,
     complete,
+    council_votes,
     join,
     open_item,
     open_round,
@@ -63,6 +64,7 @@ def finish_round(db, round_, results):
     db.commit()
     lists = steps.compile_lists(db, actor_named(db, "vanphong"), round_.id)
     db.commit()
+    council_votes(db, round_, results)
     steps.record_conclusion(db, actor_named(db, "giamdoc"), round_.id, results)
     db.commit()
     for form in sorted(

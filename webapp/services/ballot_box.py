@@ -27,7 +27,7 @@ SECRECY_OUTPUT = "secret"
 
 @dataclass(frozen=True)
 class Subject:
-    """What a council votes on: a dossier today, a round later."""
+    """What a council votes on: a dossier, or a round's whole list."""
 
     kind: str
     id: int
@@ -36,6 +36,11 @@ class Subject:
 def dossier_subject(dossier: Dossier) -> Subject:
     """The subject of a dossier's own council vote."""
     return Subject("dossier", dossier.id)
+
+
+def round_subject(round_id: int) -> Subject:
+    """The subject of a round's council vote (one vote on the round's whole list)."""
+    return Subject("round", round_id)
 
 
 def rules_say_secret(session: Session, dossier: Dossier) -> bool:

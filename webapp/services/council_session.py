@@ -43,7 +43,8 @@ class Ballot:
     sealed_counts: Callable[[], dict[str, dict[str, int]]] | None
 
 
-def _nominee_maps(schema: dict[str, Any]) -> list[str]:
+def nominee_maps(schema: dict[str, Any]) -> list[str]:
+    """The ballot's per-nominee fields (`x-nominee-map`): where the choices are."""
     return [
         name
         for name, field in (schema.get("properties") or {}).items()
@@ -102,7 +103,7 @@ def take_ballot(
     """A council member's ballot (a step assigned to one member, with per-nominee choices):
     in a secret vote the choices go to the ballot box and only a mark is handed on.
     None for any other step."""
-    maps = _nominee_maps(schema)
+    maps = nominee_maps(schema)
     if item.assignee_id is None or not maps:
         return None
     council = _session_for_vote(session, dossier, item.step)
@@ -295,26 +296,58 @@ def record_meeting(
     vote = open_vote(session, dossier)
     if vote is None:
         raise ConflictError("no vote is under way on this dossier", code="no_open_vote")
+    # Checked before the session is made, so that a refused form leaves nothing behind.
+    _check_meeting(list(vote.members), meeting_date, place, online, present)
+    council = _session_for_vote(session, dossier, vote.step)
+    fill_meeting(
+        council,
+        actor,
+        list(vote.members),
+        meeting_date=meeting_date,
+        place=place,
+        online=online,
+        present=present,
+    )
+    session.flush()
+    return council
+
+
+def _check_meeting(
+    members: list[str], meeting_date: Any, place: Any, online: bool, present: list[str]
+) -> tuple[date, str]:
     when = _meeting_date(meeting_date)
     where = str(place or "").strip()
     if len(where) > MAX_PLACE:
         raise InvalidDataError("the place is too long", {"place": f"at most {MAX_PLACE}"})
     if not where and not online:
         raise InvalidDataError("say where the council meets", {"place": "is required"})
-    unknown = sorted(set(present) - set(vote.members))
+    unknown = sorted(set(present) - set(members))
     if unknown:
         raise InvalidDataError(
             "only the council's members can be present", {"present": "is not a member"}
         )
-    council = _session_for_vote(session, dossier, vote.step)
+    return when, where
+
+
+def fill_meeting(
+    council: CouncilSession,
+    actor: Actor,
+    members: list[str],
+    *,
+    meeting_date: Any,
+    place: Any,
+    online: bool,
+    present: list[str],
+) -> None:
+    """Check and record on `council` the meeting (date, place or online) and who of `members`
+    is present; the others are absent and give a written opinion."""
+    when, where = _check_meeting(members, meeting_date, place, online, present)
     council.meeting_date = when
     council.place = where or None
     council.online = bool(online)
-    council.attendance = {m: PRESENT if m in present else ABSENT for m in sorted(vote.members)}
+    council.attendance = {m: PRESENT if m in present else ABSENT for m in sorted(members)}
     council.secretary_id = actor.user_id
     council.recorded_at = utcnow()
-    session.flush()
-    return council
 
 
 def _meeting_date(value: Any) -> date:
@@ -375,7 +408,7 @@ class BallotKind:
 
 def ballot_kind(session: Session, item: WorkItem, schema: dict[str, Any]) -> BallotKind | None:
     """How the member's ballot `item` is cast, or None when the item is not a ballot."""
-    if item.assignee_id is None or not _nominee_maps(schema):
+    if item.assignee_id is None or not nominee_maps(schema):
         return None
     dossier = item.dossier
     council = current_session(session, dossier_subject(dossier))

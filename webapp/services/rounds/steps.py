@@ -25,7 +25,14 @@ from webapp.services.errors import (
 from webapp.services.rounds.arrivals import INTAKE_CLOSED_MESSAGE, round_event, sync_round_step
 from webapp.services.rounds.lifecycle import get_round, may
 from webapp.services.rounds.messaging import after_turn
+from webapp.services.rounds.ministry import submission_target
 from webapp.services.rounds.movements import OFFICE_ROLE, parse_date
+from webapp.services.rounds.round_council import (
+    VOTE_STEP,
+    conclude_session,
+    council_context,
+    counted_tally,
+)
 from webapp.services.rounds.round_instances import load_round_process, save_round_process
 from workflows import HumanTask, ProcessRuntimeError, TaskNotReadyError, ThrownMessage
 
@@ -165,11 +172,15 @@ def compile_lists(session: Session, actor: Actor, round_id: int) -> dict[str, li
         data={form: len(items) for form, items in lists.items()},
         at=now,
     )
+    # The council's vote: its members, each form's rules and list (nominee ids).
+    council = council_context(
+        session, round_, {form: [str(i.nominee_id) for i in items] for form, items in lists.items()}
+    )
     _complete_step(
         session,
         round_,
         COMPILE_STEP,
-        {"dossier_ids": dossier_ids, "award_forms": sorted(lists)},
+        {"dossier_ids": dossier_ids, "award_forms": sorted(lists), **council},
         now,
     )
     session.flush()
@@ -177,18 +188,29 @@ def compile_lists(session: Session, actor: Actor, round_id: int) -> dict[str, li
 
 
 def record_conclusion(
-    session: Session, actor: Actor, round_id: int, results: dict[str, Any]
+    session: Session,
+    actor: Actor,
+    round_id: int,
+    results: dict[str, Any] | None = None,
+    comment: Any = None,
 ) -> Round:
-    """The chair records the council's conclusion for every nominee of the lists.
+    """The chair concludes the council's session for every nominee of the lists.
 
-    `results` maps nominee id -> "passed" | "failed", or -> {"result", "agree", "disagree",
-    "members"}. The secret ballot and attendance of the council session plug in here later:
-    they produce the same per-nominee results.
+    Once the council has voted, each nominee's result and counts are the tally's; `results`
+    (nominee id -> "passed" | "failed"), when given, must say the same. A round whose diagram
+    has no vote takes `results` as the conclusion, each -> a result or {"result", "agree",
+    "disagree", "members"}.
     """
     round_ = get_round(session, actor, round_id)
     if not may(actor, CHAIR_ROLE, round_.unit_id):
         raise PermissionDeniedError("only the council's chair records its conclusion")
     items = list(session.scalars(select(RoundListItem).where(RoundListItem.round_id == round_.id)))
+    if round_.step == VOTE_STEP:
+        raise ConflictError("the council has not finished voting", code="not_waiting")
+    counted = counted_tally(session, round_.id)
+    if counted is not None:
+        results = _results_of_tally(items, counted, results or {})
+    results = results or {}
     errors: dict[str, str] = {}
     passed: dict[str, int] = {}
     forms: set[str] = set()
@@ -214,6 +236,7 @@ def record_conclusion(
     if errors:
         raise InvalidDataError("the conclusion is incomplete", errors)
     now = utcnow()
+    conclude_session(session, actor, round_.id, comment, now)
     round_event(
         session,
         round_,
@@ -236,6 +259,31 @@ def record_conclusion(
     return round_
 
 
+def _results_of_tally(
+    items: list[RoundListItem], tally: dict[str, Any], given: dict[str, Any]
+) -> dict[str, Any]:
+    """The conclusion the council's tally gives; a result the chair states must match it."""
+    out: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for item in items:
+        key = str(item.nominee_id)
+        counted = tally.get(key) or {}
+        result = "passed" if counted.get("passed") else "failed"
+        stated = given.get(key) if isinstance(given, dict) else None
+        stated = stated.get("result") if isinstance(stated, dict) else stated
+        if stated is not None and stated != result:
+            errors[f"results.{key}"] = f"the vote count says {result}"
+        out[key] = {
+            "result": result,
+            "agree": counted.get("agree"),
+            "disagree": counted.get("disagree"),
+            "members": counted.get("members"),
+        }
+    if errors:
+        raise InvalidDataError("the conclusion differs from the vote count", errors)
+    return out
+
+
 def sign_submission(
     session: Session, actor: Actor, round_id: int, award_form: str, payload: dict[str, Any]
 ) -> Round:
@@ -255,15 +303,20 @@ def sign_submission(
         raise InvalidDataError("the submission is not valid", errors)
     assert isinstance(number, str)
     assert isinstance(when, date)
+    # The Ministry round it goes to (None: the Ministry records its decision here directly).
+    target = submission_target(session, round_, payload.get("ministry_round_id"))
     now = utcnow()
-    data = {
+    data: dict[str, Any] = {
         "award_form": award_form,
         "submission_number": number.strip(),
         "submission_date": when.isoformat(),
     }
+    if target is not None:
+        data["ministry_round_id"] = target
     round_event(
         session, round_, "signed", actor_id=actor.user_id, step=SIGN_STEP, data=data, at=now
     )
-    _complete_step(session, round_, SIGN_STEP, data, now, assignee=award_form)
+    engine_data = {**data, "ministry_round_id": target, "department_round_id": round_.id}
+    _complete_step(session, round_, SIGN_STEP, engine_data, now, assignee=award_form)
     session.flush()
     return round_
