@@ -14,13 +14,18 @@ from workflows import SERIALIZER_VERSION, ProcessRuntimeError, RunningProcess, S
 
 ROUND_PROCESS_KEY = "award_round"
 PROPOSAL_PROCESS_KEY = "round_proposal"
+MINISTRY_PROCESS_KEY = "ministry_round"
 
 
 def start_round_process(
-    session: Session, round_: Round, data: dict[str, Any], now: datetime
+    session: Session,
+    round_: Round,
+    data: dict[str, Any],
+    now: datetime,
+    process_key: str = ROUND_PROCESS_KEY,
 ) -> tuple[RoundInstance, RunningProcess]:
-    """Start the deployed round process for `round_` and keep its state."""
-    version = deployed_version(session, ROUND_PROCESS_KEY)
+    """Start the deployed round process (a Department's, or the Ministry's) for `round_`."""
+    version = deployed_version(session, process_key)
     try:
         process, _steps = RunningProcess.start(definition_of(version), data)
     except ProcessRuntimeError as exc:
