@@ -190,6 +190,15 @@ def _round(w: World) -> int:
     return _ROUNDS[id(w)]
 
 
+# The Office's report pages: the Office (either department's) and the administrator.
+OFFICE_PAGE: Expectation = {
+    **dict.fromkeys(ACCOUNTS, 403),
+    "admin": 200,
+    "vanphong": 200,
+    "vanphong_hn": 200,
+    None: LOGIN,
+}
+
 # The CSRF refusal differs with the kind of form: a bare button aborts with the 400 page; a form
 # with fields is sent back with its messages (422); the people buttons redirect with a warning
 # (302); the modeler's JSON calls answer 400 JSON.
@@ -209,15 +218,9 @@ DOORS: dict[tuple[str, str], Door] = {
     ("public.awardee", "GET"): Door(public(404), lambda w: {"public_id": "khong-co"}),
     ("public.feed", "GET"): Door(public(200)),
     # --- the Office's reports: the Office (either department's) and the administrator
-    ("reports.award_history_search", "GET"): Door(
-        {
-            **dict.fromkeys(ACCOUNTS, 403),
-            "admin": 200,
-            "vanphong": 200,
-            "vanphong_hn": 200,
-            None: LOGIN,
-        }
-    ),
+    ("reports.award_history_search", "GET"): Door(OFFICE_PAGE),
+    ("reports.movement_report_page", "GET"): Door(OFFICE_PAGE),
+    ("reports.movement_report_xlsx", "GET"): Door(OFFICE_PAGE),
     ("static", "GET"): Door(public(200), lambda w: {"filename": "app.css"}),
     ("vendor.asset", "GET"): Door(
         public(200), lambda w: {"filename": "bootstrap/dist/css/bootstrap.min.css"}
