@@ -12,7 +12,9 @@ from tests.workflows import test_shipped_layout as shipped
 ROUNDS = Path(__file__).resolve().parents[2] / "bpmn" / "rounds"
 
 
-@pytest.fixture(scope="module", params=["award_round.bpmn", "round_proposal.bpmn"])
+@pytest.fixture(
+    scope="module", params=["award_round.bpmn", "round_proposal.bpmn", "ministry_round.bpmn"]
+)
 def root(request: pytest.FixtureRequest) -> etree._Element:
     return etree.parse(str(ROUNDS / request.param)).getroot()
 
@@ -28,7 +30,8 @@ def test_every_flow_node_and_flow_has_di(root, layout):
     nodes = [
         e.get("id")
         for e in process
-        if etree.QName(e).localname not in ("laneSet", "sequenceFlow", "documentation")
+        if etree.QName(e).localname
+        not in ("laneSet", "sequenceFlow", "documentation", "dataObject")
     ]
     flows = [e.get("id") for e in process.iterfind("bpmn:sequenceFlow", shipped.NS)]
     assert [n for n in nodes if n not in shapes] == []

@@ -27,6 +27,10 @@ RESULT_MESSAGE = "round_result"
 DECISION_MESSAGE = "final_decision"
 INTAKE_CLOSED_MESSAGE = "intake_closed"
 _RESULTS = frozenset({"passed", "failed"})
+# What a round's history keeps of a message (the Ministry's carry the Department round).
+_EVENT_KEYS = frozenset(
+    {"dossier_id", "round_id", "ministry_round_id", "department_round_id", "returned", "reason"}
+)
 
 
 def round_event(
@@ -94,7 +98,7 @@ def round_received(
         round_,
         message.name,
         step=element_id,
-        data={k: v for k, v in payload.items() if k in {"dossier_id", "round_id"}},
+        data={k: v for k, v in payload.items() if k in _EVENT_KEYS},
         at=now,
     )
     sync_round_step(round_, process)
@@ -151,7 +155,8 @@ def _apply_decision(dossier: Dossier, payload: dict[str, Any]) -> None:
     awarded = {str(i) for i in payload.get("awarded") or []}
     when = payload.get("decision_date")
     for nominee in dossier.nominees:
-        if nominee.result == "passed":
+        # "sent_up": the Ministry sent the nominee up; this is the central level's decision.
+        if nominee.result in ("passed", "sent_up"):
             nominee.result = "awarded" if str(nominee.id) in awarded else "refused"
             if nominee.result == "awarded":
                 nominee.decision_number = payload.get("decision_number")

@@ -1,8 +1,9 @@
-"""The Ministry's decision on a round's award form reaches every dossier of that form.
+"""A decision recorded on a Department round reaches every dossier of its award form.
 
-The Ministry's own round (appraisal, its council) is not built yet: its officer records the
-decision the Minister signed, and the application sends it to each dossier waiting for it, in
-one transaction (the same delivery as the round's results).
+Two cases: no Ministry round took the Department's submission (its officer records the decision
+the Minister signed), or the Ministry round sent nominees up and the central level (Prime
+Minister, President) decided: the Ministry officer records that decision here for the sent-up
+nominees. The application sends it to each dossier waiting for it, in one transaction.
 """
 
 from __future__ import annotations
@@ -13,30 +14,37 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.db import utcnow
-from webapp.models import ProcessInstance, Round, RoundListItem
+from webapp.models import Nominee, ProcessInstance, Round, RoundListItem
 from webapp.permissions import Actor
 from webapp.services.errors import ConflictError, InvalidDataError, PermissionDeniedError
 from webapp.services.rounds.arrivals import DECISION_MESSAGE, round_event
 from webapp.services.rounds.lifecycle import get_round, may
 from webapp.services.rounds.messaging import send_to
+from webapp.services.rounds.ministry import MINISTER_FORMS, ministry_of
 from webapp.services.rounds.movements import parse_date
 
 MINISTRY_ROLE = "ministry_officer"
 
 
 def passed_items(session: Session, round_: Round, award_form: str) -> list[RoundListItem]:
-    """The nominees the council passed under `award_form`, in list order."""
-    return list(
-        session.scalars(
-            select(RoundListItem)
-            .where(
-                RoundListItem.round_id == round_.id,
-                RoundListItem.award_form == award_form,
-                RoundListItem.result == "passed",
-            )
-            .order_by(RoundListItem.position)
+    """The nominees still waiting for a decision under `award_form`, in list order: those the
+    council passed or, after a Ministry round, those the Ministry sent up."""
+    query = (
+        select(RoundListItem)
+        .where(
+            RoundListItem.round_id == round_.id,
+            RoundListItem.award_form == award_form,
+            RoundListItem.result == "passed",
         )
+        .order_by(RoundListItem.position)
     )
+    if ministry_of(session, round_) is not None:
+        if award_form in MINISTER_FORMS:
+            return []  # the Minister's decision came through the Ministry round
+        query = query.join(Nominee, Nominee.id == RoundListItem.nominee_id).where(
+            Nominee.result == "sent_up"
+        )
+    return list(session.scalars(query))
 
 
 def record_ministry_decision(

@@ -9,7 +9,11 @@ from sqlalchemy.orm import Session
 
 from webapp.models import ProcessVersion
 from webapp.services.process_versions import FORMS_PREFIX, create_version, deploy_version
-from webapp.services.rounds.round_instances import PROPOSAL_PROCESS_KEY, ROUND_PROCESS_KEY
+from webapp.services.rounds.round_instances import (
+    MINISTRY_PROCESS_KEY,
+    PROPOSAL_PROCESS_KEY,
+    ROUND_PROCESS_KEY,
+)
 
 # The proposal's first steps are the dossier's own: their forms are shared with bpmn/forms/.
 SHARED_FORMS = ("prepare_dossier.json", "approve_at_unit.json", "check_dossier.json")
@@ -31,7 +35,7 @@ def read_round_bundle(bpmn_dir: Path, process_key: str) -> tuple[str, dict[str, 
 def install_round_processes(session: Session, bpmn_dir: Path) -> list[ProcessVersion]:
     """Create and deploy version 1 of each round process that has no version yet."""
     installed = []
-    for key in (PROPOSAL_PROCESS_KEY, ROUND_PROCESS_KEY):
+    for key in (PROPOSAL_PROCESS_KEY, ROUND_PROCESS_KEY, MINISTRY_PROCESS_KEY):
         exists = session.scalar(
             select(func.count())
             .select_from(ProcessVersion)
