@@ -241,9 +241,7 @@ def submissions(session: Session, ministry_round: Round) -> list[Submission]:
     rounds = {
         r.id: r
         for r in session.scalars(
-            select(Round)
-            .where(Round.id.in_(state or {-1}))
-            .options(selectinload(Round.unit))
+            select(Round).where(Round.id.in_(state or {-1})).options(selectinload(Round.unit))
         )
     }
     return [
@@ -382,9 +380,7 @@ def close_appraisal(
     return lists
 
 
-def record_council(
-    session: Session, actor: Actor, round_id: int, results: dict[str, Any]
-) -> Round:
+def record_council(session: Session, actor: Actor, round_id: int, results: dict[str, Any]) -> Round:
     """The Ministry council's decision per nominee ("passed", or "failed": dropped from the list),
     recorded by the Ministry officer as its secretariat.
 
