@@ -15,9 +15,10 @@ from sqlalchemy import select
 from tests.conftest import actor_named
 from tests.services.rounds_support import join, open_round, propose
 from webapp.models import CouncilSession
-from webapp.services import registers
+from webapp.services import council_session, registers
 from webapp.services.documents import papers, render
 from webapp.services.errors import ConflictError, InvalidDataError
+from webapp.services.rounds import round_council, steps
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "e2e" / "artifacts"
 
@@ -30,16 +31,22 @@ def _demo_round(db):
     propose(db, ns, "canbo_ns")
     propose(db, dn, "canbo_dn")
     office, chair = actor_named(db, "vanphong"), actor_named(db, "giamdoc")
-    from webapp.services.rounds import steps
 
     steps.close_intake(db, office, round_.id)
     steps.compile_lists(db, office, round_.id)
     db.commit()
-    results = {
-        str(ns.nominees[0].id): {"result": "passed", "agree": 5, "disagree": 0, "members": 5},
-        str(ns.nominees[1].id): {"result": "failed", "agree": 2, "disagree": 3, "members": 5},
-        str(dn.nominees[0].id): {"result": "passed", "agree": 4, "disagree": 1, "members": 5},
-    }
+    # Five members vote: all agree on Hằng, four on Huy, two on Tám (the threshold is 2/3).
+    council = council_session.latest_session(db, round_council.round_subject(round_.id))
+    hang, tam, huy = (str(n.id) for n in (*ns.nominees, *dn.nominees))
+    for index, member in enumerate(council.minutes["members"]):
+        choices = {
+            hang: "agree",
+            huy: "disagree" if index == 0 else "agree",
+            tam: "agree" if index < 2 else "disagree",
+        }
+        round_council.cast_ballot(db, actor_named(db, member), round_.id, {"votes": choices})
+    db.commit()
+    results = {hang: "passed", tam: "failed", huy: "passed"}
     steps.record_conclusion(db, chair, round_.id, results)
     issued = registers.issue_number(
         db, chair, "TTr", "STC", 2026, subject_kind="round", subject_id=round_.id

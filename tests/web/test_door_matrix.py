@@ -319,6 +319,11 @@ DOORS: dict[tuple[str, str], Door] = {
         {**page_for_all(422), "vanphong_hn": 404},
         lambda w: {"round_id": _round(w), "award_form": "bk_btc"},
     ),
+    # A paper of a round without compiled lists cannot be made yet: its page says so (422).
+    ("rounds.paper", "GET"): Door(
+        {**page_for_all(422), "vanphong_hn": 404},
+        lambda w: {"round_id": _round(w), "kind": "minutes", "file_format": "docx"},
+    ),
     # --- administration: the home page listing the sections
     ("admin.home", "GET"): Door(admin_page(200)),
     # --- administration: processes
