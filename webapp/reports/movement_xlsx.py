@@ -74,11 +74,12 @@ def report_xlsx(
     motto.font = Font(name=FONT, size=12, bold=True)
     sub = sheet.cell(row=2, column=half + 1, value="Độc lập - Tự do - Hạnh phúc")
     sub.font = Font(name=FONT, size=13, bold=True)
+    day, month = local_now.strftime("%d"), local_now.strftime("%m")
     date_line = _(
         "%(place)s, day %(day)s month %(month)s year %(year)s",
         place=place,
-        day=f"{local_now.day:02d}",
-        month=f"{local_now.month:02d}",
+        day=day,
+        month=month,
         year=local_now.year,
     )
     sheet.cell(row=3, column=half + 1, value=date_line).font = Font(name=FONT, size=13, italic=True)
