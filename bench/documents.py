@@ -7,6 +7,7 @@ Run alone with `python -m bench.documents` (a fresh SQLite database).
 
 from __future__ import annotations
 
+import io
 import json
 import tempfile
 import time
@@ -14,11 +15,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from docx import Document
+
 from bench.environment import BenchApp, sqlite_app
 from bench.rounds import _actor, _complete, _units_and_officers
 from webapp.db import utcnow
+from webapp.services import council_session
 from webapp.services.documents import papers, pdf
-from webapp.services.rounds import lifecycle, movements, steps
+from webapp.services.rounds import lifecycle, movements, round_council, steps
 
 NOMINEES = 500
 FORM = "bk_btc"
@@ -77,13 +81,15 @@ def _round_of_500(bench: BenchApp) -> int:
     with db.transaction() as session:
         steps.close_intake(session, office, round_id)
         lists = steps.compile_lists(session, office, round_id)
-        results = {
-            str(item.nominee_id): {"result": "passed", "agree": 7, "disagree": 0, "members": 7}
-            for items in lists.values()
-            for item in items
-        }
+        choices = {str(item.nominee_id): "agree" for items in lists.values() for item in items}
+    with db.transaction(write=False) as session:
+        council = council_session.latest_session(session, round_council.round_subject(round_id))
+        members = list((council.minutes or {}).get("members") or []) if council else []
+    for member in members:  # the whole council agrees on every nominee
+        with db.transaction() as session:
+            round_council.cast_ballot(session, _actor(db, member), round_id, {"votes": choices})
     with db.transaction() as session:
-        steps.record_conclusion(session, chair, round_id, results)
+        steps.record_conclusion(session, chair, round_id)
         steps.sign_submission(
             session,
             chair,
@@ -108,6 +114,8 @@ def run(bench: BenchApp) -> dict[str, Any]:
         "backend": bench.backend,
         "nominees": NOMINEES,
         "docx_bytes": len(paper.data),
+        # Rows of the list in the DOCX (header excluded): every nominee is on it.
+        "list_rows": len(Document(io.BytesIO(paper.data)).tables[-1].rows) - 1,
         "setup_seconds": round(setup, 1),
         "docx_seconds": round(docx_seconds, 3),
         "target_seconds": TARGET_S,
@@ -133,7 +141,7 @@ def main() -> None:
     mark = "ok" if report["within_target"] else "OVER"
     print(
         f"  docx {report['docx_seconds'] * 1000:8.0f} ms  (target < {TARGET_S:.0f} s) {mark}"
-        f"  {report['docx_bytes'] // 1024} KB"
+        f"  {report['docx_bytes'] // 1024} KB, {report['list_rows']} rows"
     )
     if report["pdf_seconds"] is not None:
         print(f"  pdf  {report['pdf_seconds'] * 1000:8.0f} ms  (LibreOffice, reported only)")
