@@ -12,6 +12,8 @@ ANCHORS = {"compile_lists": "round-actions", "council_session": "conclusion-form
 
 def round_step_url(row: RoundStepRow) -> str:
     """The round page, at the step's form (a signature: its award form's form)."""
+    if row.role == "council_member":  # a member's ballot on the round's whole list
+        return url_for("work.round_ballot", round_id=row.round_id)
     if row.step == "sign_submissions" and row.award_form:
         anchor = f"sign-{row.award_form}"
     else:

@@ -245,6 +245,23 @@ DOORS: dict[tuple[str, str], Door] = {
     ("work.council_page", "POST"): Door(
         dossier_page(403, admin=422, vanphong=422), lambda w: {"dossier_id": w.dossier}
     ),
+    # The round's council: the secretary and the chair open its session (the secretary alone
+    # records it); a ballot is a member's only while the council votes (this round takes
+    # proposals): nobody has one yet.
+    ("work.round_council_page", "GET"): Door(
+        {**page_for_all(403), "admin": 200, "vanphong": 200, "giamdoc": 200, "vanphong_hn": 404},
+        lambda w: {"round_id": _round(w)},
+    ),
+    ("work.round_council_page", "POST"): Door(
+        {**page_for_all(403), "admin": 422, "vanphong": 422, "vanphong_hn": 404},
+        lambda w: {"round_id": _round(w)},
+    ),
+    ("work.round_ballot", "GET"): Door(
+        {**page_for_all(403), "vanphong_hn": 404}, lambda w: {"round_id": _round(w)}
+    ),
+    ("work.round_ballot", "POST"): Door(
+        {**page_for_all(403), "vanphong_hn": 404}, lambda w: {"round_id": _round(w)}
+    ),
     # --- dossiers
     ("dossiers.tracking", "GET"): Door(page_for_all(200)),
     ("dossiers.tracking_csv", "GET"): Door(page_for_all(200)),

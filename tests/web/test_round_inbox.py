@@ -7,10 +7,10 @@ from __future__ import annotations
 from flask import Flask
 
 from tests.conftest import actor_named
-from tests.services.rounds_support import join, open_round, propose
+from tests.services.rounds_support import council_votes, join, open_round, propose
 from tests.web.pages import login
 from tests.web.test_openapi import Contract, load_document
-from webapp.models import Dossier
+from webapp.models import Dossier, Round
 from webapp.request_db import database
 from webapp.services.rounds import steps
 
@@ -64,6 +64,17 @@ def test_each_round_step_reaches_the_inbox_of_whoever_may_do_it(app: Flask, clie
         steps.compile_lists(session, actor_named(session, "vanphong"), round_id)
         nominees = [n.id for d in dossier_ids for n in session.get_one(Dossier, d).nominees]
     assert _round_rows(api, "vanphong")[0] == []
+    # Each council member has a ballot on the whole list, linked to their ballot page.
+    for member in ("giamdoc", "hoidong1"):
+        ballot = _round_rows(api, member)[0]
+        assert [(r["step"], r["url"]) for r in ballot] == [
+            ("council_vote", f"/council/rounds/{round_id}/ballot")
+        ]
+    assert _round_rows(api, "canbo_ns")[0] == []
+    with database(app).transaction() as session:
+        round_ = session.get_one(Round, round_id)
+        council_votes(session, round_, {str(nominee): "passed" for nominee in nominees})
+    assert _round_rows(api, "hoidong1")[0] == []  # cast: gone from the inbox
     chair = _round_rows(api, "giamdoc")[0]
     assert [(r["step"], r["url"]) for r in chair] == [
         ("council_session", f"/rounds/{round_id}#conclusion-form")

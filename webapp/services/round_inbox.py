@@ -15,7 +15,7 @@ from webapp.services.rounds.round_instances import load_round_process
 
 # A round has human steps only once its intake is closed (before, it waits for proposals).
 ACTIVE_STATUS = "closed"
-# Council members' ballots on a round are listed by the council's own ballot list.
+# A council member's ballot on a round: a step of its own for each member (their name).
 BALLOT_ROLE = "council_member"
 
 
@@ -61,9 +61,12 @@ def my_round_steps(
     for round_, holder, movement_code in candidates:
         tasks = load_round_process(session, holder).ready_human_tasks()
         for task in tasks:
-            if task.role in (None, BALLOT_ROLE):
+            if task.role is None:
                 continue
-            if round_.unit_id not in actor.scopes.get(task.role or "", ()):
+            if task.role == BALLOT_ROLE:
+                if task.assignee != actor.username:  # a member's ballot is theirs alone
+                    continue
+            elif round_.unit_id not in actor.scopes.get(task.role or "", ()):
                 continue
             start = since.get(round_.id) or round_.intake_closed_at or round_.created_at
             due = start + timedelta(days=task.time_limit_days) if task.time_limit_days else None
@@ -75,7 +78,7 @@ def my_round_steps(
                     task.element_id,
                     task.name,
                     task.role,
-                    task.assignee,
+                    None if task.role == BALLOT_ROLE else task.assignee,
                     start,
                     due,
                 )

@@ -1,5 +1,6 @@
-"""The council's session pages: the secretary records the meeting and who is present; the
-secretary and the chair follow who has voted (never what anyone chose)."""
+"""The council's session pages, on a dossier or on a round's whole list: the secretary records
+the meeting and who is present; the secretary and the chair follow who has voted (never what
+anyone chose); a member casts their ballot on a round."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from flask_login import login_required
 from wtforms import BooleanField, DateField, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, Length, Optional
 
+from webapp.dossier_view import AWARD_FORM_LABELS
 from webapp.forms import BaseForm
 from webapp.request_db import db_session
 from webapp.services import council_session
 from webapp.services.errors import ConflictError, InvalidDataError, PermissionDeniedError
+from webapp.services.rounds import round_council
 from webapp.web_edge import page_actor
 from webapp.work.views import bp
 
@@ -105,4 +108,110 @@ def council_page(dossier_id: int) -> ResponseReturnValue:
         ]
     return render_template(
         "work/council_session.html", view=view, council=council, form=form
+    ), status
+
+
+# --- a round's council: one session and one ballot per member on the round's whole list
+
+
+@bp.route("/council/rounds/<int:round_id>", methods=["GET", "POST"])
+@login_required
+def round_council_page(round_id: int) -> ResponseReturnValue:
+    """The council's session on a round: the secretary records the meeting and attendance;
+    the secretary and the chair follow who has voted (never what anyone chose)."""
+    session = db_session()
+    actor = page_actor()
+    view = round_council.session_view(session, actor, round_id)
+    council = view.council
+    form = MeetingForm(request.form if request.method == "POST" else None)
+    form.present.choices = list(view.members)
+    status = 200
+    if request.method == "POST" and not view.can_record:
+        raise PermissionDeniedError("only the council's secretary records its session")
+    if request.method == "POST":
+        if form.validate():
+            try:
+                round_council.record_meeting(
+                    session,
+                    actor,
+                    round_id,
+                    meeting_date=form.meeting_date.data,
+                    place=form.place.data,
+                    online=form.online.data,
+                    present=list(form.present.data or []),
+                )
+            except ConflictError:
+                session.rollback()
+                flash(_("No vote is under way on this round."), "danger")
+                status = 409
+            except InvalidDataError as exc:
+                session.rollback()
+                flash(_refusal(exc), "danger")
+                status = 422
+            else:
+                session.commit()
+                flash(_("The meeting and the attendance are recorded."), "success")
+                return redirect(url_for("work.round_council_page", round_id=round_id))
+        else:
+            status = 422
+    elif council is not None and council.meeting_date is not None:
+        form.meeting_date.data = council.meeting_date
+        form.place.data = council.place
+        form.online.data = council.online
+        form.present.data = [
+            m for m, state in (council.attendance or {}).items() if state == "present"
+        ]
+    return render_template(
+        "work/council_round_session.html",
+        view=view,
+        council=council,
+        form=form,
+        items=round_council.list_items(session, round_id),
+        form_labels=AWARD_FORM_LABELS,
+    ), status
+
+
+@bp.route("/council/rounds/<int:round_id>/ballot", methods=["GET", "POST"])
+@login_required
+def round_ballot(round_id: int) -> ResponseReturnValue:
+    """A council member's ballot on the round's whole list: agree or disagree per nominee."""
+    session = db_session()
+    actor = page_actor()
+    ballot = round_council.ballot_for(session, actor, round_id)
+    form = BaseForm(request.form if request.method == "POST" else None)
+    keys = [str(i.nominee_id) for items in ballot.lists.values() for i in items]
+    chosen = {k: request.form.get(f"vote-{k}") for k in keys} if request.method == "POST" else {}
+    missing: set[str] = set()
+    status = 200
+    if request.method == "POST":
+        if not form.validate():
+            flash(_("The form expired. Please submit it again."), "danger")
+            status = 422
+        else:
+            comment = (request.form.get("comment") or "").strip() or None
+            try:
+                round_council.cast_ballot(
+                    session,
+                    actor,
+                    round_id,
+                    {"votes": {k: v for k, v in chosen.items() if v}, "comment": comment},
+                )
+            except InvalidDataError as exc:
+                session.rollback()
+                missing = {
+                    name.split(".", 1)[1] for name in exc.fields if name.startswith("votes.")
+                } or {k for k, v in chosen.items() if not v}
+                flash(_("Give your opinion on every nominee of every list."), "danger")
+                status = 422
+            else:
+                session.commit()
+                flash(_("Your ballot is cast."), "success")
+                return redirect(url_for("work.inbox"))
+    return render_template(
+        "work/council_round_ballot.html",
+        ballot=ballot,
+        form=form,
+        chosen=chosen,
+        missing=missing,
+        form_labels=AWARD_FORM_LABELS,
     ), status

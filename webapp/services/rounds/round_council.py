@@ -348,13 +348,7 @@ def ballot_for(session: Session, actor: Actor, round_id: int) -> RoundBallot:
             raise ConflictError("you have already voted", code="already_completed")
         raise PermissionDeniedError("only the council's members vote")
     version = session.get_one(ProcessVersion, holder.version_id)
-    lists: dict[str, list[RoundListItem]] = {}
-    for item in session.scalars(
-        select(RoundListItem)
-        .where(RoundListItem.round_id == round_.id)
-        .order_by(RoundListItem.award_form, RoundListItem.position)
-    ):
-        lists.setdefault(item.award_form, []).append(item)
+    lists = list_items(session, round_.id)
     return RoundBallot(
         round=round_,
         secret=council.secret,
@@ -362,6 +356,18 @@ def ballot_for(session: Session, actor: Actor, round_id: int) -> RoundBallot:
         lists=lists,
         schema=form_schema(version, task.form) or {},
     )
+
+
+def list_items(session: Session, round_id: int) -> dict[str, list[RoundListItem]]:
+    """The round's compiled lists, by award form, in order (with tallies once counted)."""
+    lists: dict[str, list[RoundListItem]] = {}
+    for item in session.scalars(
+        select(RoundListItem)
+        .where(RoundListItem.round_id == round_id)
+        .order_by(RoundListItem.award_form, RoundListItem.position)
+    ):
+        lists.setdefault(item.award_form, []).append(item)
+    return lists
 
 
 def open_ballots(session: Session, actor: Actor) -> list[Round]:
