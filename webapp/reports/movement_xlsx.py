@@ -28,7 +28,7 @@ def count_headers() -> list[str]:
         _("Passed the council"),
         _("Sent up"),
         _("Awarded"),
-        _("Refused"),
+        _("Not awarded"),
         _("Pending"),
         _("Overdue"),
     ]
