@@ -25,9 +25,10 @@ from bench.environment import BenchApp, postgres_app, sqlite_app
 from webapp.db import Database, utcnow
 from webapp.models import Dossier, OrgUnit, RoleAssignment, Round, RoundEntry, User, WorkItem
 from webapp.permissions import Actor
-from webapp.services import work_items
+from webapp.services import council_session, work_items
 from webapp.services.actors import actor_for_user
-from webapp.services.rounds import lifecycle, movements, steps
+from webapp.services.ballot_box import round_subject
+from webapp.services.rounds import lifecycle, movements, round_council, steps
 
 UNITS = 30
 NOMINEES = 500
@@ -139,18 +140,26 @@ def run(bench: BenchApp) -> dict[str, Any]:
     with _timed(timings, "compile_lists"), db.transaction() as session:
         lists = steps.compile_lists(session, office, round_id)
         listed = sum(len(items) for items in lists.values())
-        results = {
-            str(item.nominee_id): {
-                "result": "passed" if item.position % 5 else "failed",
-                "agree": 7 if item.position % 5 else 3,
-                "disagree": 0 if item.position % 5 else 4,
-                "members": 7,
-            }
+        # Every fifth nominee of a list gets no agreement and fails; the others pass.
+        choices = {
+            str(item.nominee_id): "agree" if item.position % 5 else "disagree"
             for items in lists.values()
             for item in items
         }
+    with db.transaction(write=False) as session:
+        council = council_session.latest_session(session, round_subject(round_id))
+        assert council is not None
+        members = list((council.minutes or {}).get("members") or [])
+    # The council votes on the whole list; the last ballot lets the engine tally every nominee.
+    for member in members[:-1]:
+        voter = _actor(db, member)
+        with db.transaction() as session:
+            round_council.cast_ballot(session, voter, round_id, {"votes": choices})
+    last_voter = _actor(db, members[-1])
+    with _timed(timings, "last_ballot_tally"), db.transaction() as session:
+        round_council.cast_ballot(session, last_voter, round_id, {"votes": choices})
     with _timed(timings, "record_conclusion"), db.transaction() as session:
-        steps.record_conclusion(session, chair, round_id, results)
+        steps.record_conclusion(session, chair, round_id)
     first, last = FORMS
     with db.transaction() as session:
         steps.sign_submission(

@@ -10,6 +10,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from tests.conftest import actor_named
+from tests.services.rounds_support import council_votes
 from tests.web.pages import csrf_token, login, submit
 from tests.web.test_pages_create import form_data
 from webapp.db import utcnow
@@ -245,11 +246,19 @@ def test_the_chair_and_the_director_are_told_which_field_is_missing(client, app)
         steps.compile_lists(session, office, round_id)
         first, second = session.get_one(Dossier, dossier_id).nominees
         first_id, second_id = first.id, second.id
+        # The council votes: the first passes, the second does not.
+        council_votes(
+            session,
+            session.get_one(Round, round_id),
+            {str(first_id): "passed", str(second_id): "failed"},
+        )
     url = f"/rounds/{round_id}"
     login(client, "giamdoc")
     token = csrf_token(client.get(url).get_data(as_text=True))
+    # A result that differs from the council's count is refused, naming the nominee.
     refused = client.post(
-        f"{url}/conclusion", data={"csrf_token": token, f"result-{first_id}": "passed"}
+        f"{url}/conclusion",
+        data={"csrf_token": token, f"result-{first_id}": "passed", f"result-{second_id}": "passed"},
     )
     page = refused.get_data(as_text=True)
     assert refused.status_code == 422
@@ -448,9 +457,9 @@ def test_the_ministry_records_its_decision_for_an_award_form_on_the_round_page(c
         steps.compile_lists(session, office, round_id)
         first, second = session.get_one(Dossier, dossier_id).nominees
         first_id, second_id = first.id, second.id
-        steps.record_conclusion(
-            session, chair, round_id, {str(first_id): "passed", str(second_id): "passed"}
-        )
+        results = {str(first_id): "passed", str(second_id): "passed"}
+        council_votes(session, session.get_one(Round, round_id), results)
+        steps.record_conclusion(session, chair, round_id, results)
         steps.sign_submission(
             session,
             chair,

@@ -58,7 +58,8 @@ def council_context(session: Session, round_: Round, lists: dict[str, list[str]]
     nominee ids), and the session opened for it (secret when the rules say so for any form of
     the round: one ballot covers every list, so the stricter form of vote holds)."""
     rules = rules_for_forms(session, lists)
-    members = council_members(session, round_.unit_id)
+    # An empty list needs no vote: no ballots, the chair concludes at once.
+    members = council_members(session, round_.unit_id) if any(lists.values()) else {}
     subject = round_subject(round_.id)
     council = council_session.current_session(session, subject)
     if council is None:
