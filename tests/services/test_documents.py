@@ -3,6 +3,7 @@ non-award and the written-opinion form, generated as DOCX, converted by LibreOff
 
 from __future__ import annotations
 
+import io
 import subprocess
 from datetime import date
 from pathlib import Path
@@ -17,7 +18,12 @@ from tests.services.rounds_support import join, open_round, propose
 from webapp.models import CouncilSession
 from webapp.services import council_session, registers
 from webapp.services.documents import papers, render
-from webapp.services.errors import ConflictError, InvalidDataError
+from webapp.services.errors import (
+    ConflictError,
+    InvalidDataError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from webapp.services.rounds import round_council, steps
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "e2e" / "artifacts"
@@ -95,8 +101,6 @@ def _pdf_text(data: bytes, tmp_path: Path, stem: str) -> str:
 
 
 def _docx_text(data: bytes) -> str:
-    import io
-
     document = Document(io.BytesIO(data))
     parts = [p.text for p in document.paragraphs]
     for table in document.tables:
@@ -162,7 +166,7 @@ def test_the_list_rows_carry_name_unit_form_and_tally_in_the_docx(db):
     round_, _number, ns, dn = _demo_round(db)
     office = actor_named(db, "vanphong")
     paper = papers.round_paper(db, office, round_.id, "submission", "bk_btc")
-    document = Document(__import__("io").BytesIO(paper.data))
+    document = Document(io.BytesIO(paper.data))
     rows = [[c.text for c in r.cells] for r in document.tables[-1].rows]
     assert rows[0] == [
         "STT",
@@ -260,3 +264,26 @@ def test_a_hostile_template_cannot_reach_python_or_loop_without_end(tmp_path, mo
             render.render_docx("loop", {})
     finally:
         render.template_bytes.cache_clear()
+
+
+def test_a_single_dossiers_submission_and_notice_follow_its_nominees(db):
+    _round, _number, ns, dn = _demo_round(db)
+    office = actor_named(db, "vanphong")
+    db.refresh(ns)
+    paper = papers.dossier_paper(db, office, ns.id, "submission", number="58/TTr-STC")
+    document = Document(io.BytesIO(paper.data))
+    rows = [[c.text for c in r.cells] for r in document.tables[-1].rows][1:]
+    # Hằng passed (5/5), Tám was refused: only Hằng is proposed.
+    assert [(r[1], r[5]) for r in rows] == [("Nguyễn Thị Hằng", "5/5 (100%)")]
+    assert "Tờ trình số 58/TTr-STC" in _docx_text(paper.data)
+    notice = _docx_text(papers.dossier_paper(db, office, ns.id, "notice").data)
+    assert "Lê Văn Tám" in notice
+    assert "2/5 (40%)" in notice
+    with pytest.raises(InvalidDataError):  # Huy's dossier refused nobody
+        papers.dossier_paper(db, office, dn.id, "notice")
+    stored = papers.store_paper(db, office, "dossier", ns.id, paper)
+    assert (stored.subject_kind, stored.process_version_id is not None) == ("dossier", True)
+    with pytest.raises(PermissionDeniedError):  # a unit officer does not record the signed copy
+        papers.mark_signed(db, actor_named(db, "canbo_ns"), stored.id)
+    with pytest.raises(NotFoundError):  # another department does not see the dossier
+        papers.dossier_paper(db, actor_named(db, "vanphong_hn"), ns.id, "submission")

@@ -79,11 +79,13 @@ def long_date(day: date) -> str:
     return f"ngày {parts['day']} tháng {parts['month']} năm {parts['year']}"
 
 
-def _form_name(form: str) -> str:
+def form_name(form: str) -> str:
+    """The award form's full Vietnamese name."""
     return AWARD_FORMS.get(form, form)
 
 
-def _percent(agree: int | None, members: int | None) -> str:
+def percent(agree: int | None, members: int | None) -> str:
+    """ "80%" / "66,67%": the share of all members who agreed, Vietnamese decimal comma."""
     if agree is None or not members:
         return ""
     share = agree * 100 / members
@@ -95,7 +97,7 @@ def tally_text(item: RoundListItem) -> str:
     """ "9/10 (90%)": the members who agreed out of all members, with the share."""
     if item.agree is None or not item.members:
         return ""
-    return f"{item.agree}/{item.members} ({_percent(item.agree, item.members)})"
+    return f"{item.agree}/{item.members} ({percent(item.agree, item.members)})"
 
 
 def _position_unit(item: RoundListItem) -> str:
@@ -161,20 +163,22 @@ def _version_id(session: Session, round_: Round) -> int | None:
     )
 
 
-def _hash(context: dict[str, Any]) -> str:
+def data_hash(context: dict[str, Any]) -> str:
+    """SHA-256 of the context as canonical JSON: the same data gives the same hash."""
     canonical = json.dumps(context, ensure_ascii=False, sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _common(number: str, day: date, form: str) -> dict[str, Any]:
+def common_fields(number: str, day: date, form: str) -> dict[str, Any]:
+    """The fields every paper's header, subject and signer block use."""
     return {
         "parent_body": PARENT_BODY,
         "issuing_body": ISSUING_BODY,
         "number": number,
         "place": PLACE,
         **date_parts(day),
-        "form_name": _form_name(form),
-        "form_name_upper": _form_name(form).upper(),
+        "form_name": form_name(form),
+        "form_name_upper": form_name(form).upper(),
         "recipients": list(RECIPIENTS),
         "signer": "",
         "signer_title": "GIÁM ĐỐC",
@@ -232,14 +236,14 @@ def submission(
             "index": index,
             "name": item.nominee.name,
             "position_unit": _position_unit(item),
-            "form_name": _form_name(form),
+            "form_name": form_name(form),
             "achievement": item.nominee.achievement or "",
             "note": tally_text(item),
         }
         for index, item in enumerate(chosen, start=1)
     ]
     context = {
-        **_common(number, day, form),
+        **common_fields(number, day, form),
         "recipient": RECIPIENT,
         "legal_bases": bases,
         "intro": (
@@ -247,7 +251,7 @@ def submission(
             "Hội đồng Thi đua - Khen thưởng Sở đã họp xét và thống nhất đề nghị."
         ),
         "counts_text": (
-            f"Sở Tài chính kính trình {RECIPIENT} xem xét, đề nghị tặng {_form_name(form)} "
+            f"Sở Tài chính kính trình {RECIPIENT} xem xét, đề nghị tặng {form_name(form)} "
             f"cho {individuals} cá nhân và {collectives} tập thể."
         ),
         "closing": f"Sở Tài chính kính trình {RECIPIENT} xem xét, quyết định./.",
@@ -255,7 +259,7 @@ def submission(
         "list_subtitle": (f"(Kèm theo Tờ trình số {number} {long_date(day)} của Sở Tài chính)"),
         "rows": rows,
     }
-    return Built(context, _hash(context), _version_id(session, round_))
+    return Built(context, data_hash(context), _version_id(session, round_))
 
 
 def minutes(
@@ -294,19 +298,19 @@ def minutes(
                 "index": index,
                 "name": item.nominee.name,
                 "unit": item.unit.name,
-                "form_name": _form_name(item.award_form),
+                "form_name": form_name(item.award_form),
                 "tally": tally_text(item),
                 "result": {"passed": "Đạt", "failed": "Không đạt"}.get(item.result or "", ""),
             }
         )
     passed = [i for i in items if i.result == "passed"]
     by_form = ", ".join(
-        f"{sum(1 for i in passed if i.award_form == form)} trường hợp {_form_name(form)}"
+        f"{sum(1 for i in passed if i.award_form == form)} trường hợp {form_name(form)}"
         for form in round_.award_forms
         if any(i.award_form == form for i in items)
     )
     context = {
-        **_common(number or f"{BLANK_NUMBER}/BB-HĐTĐKT", day, round_.award_forms[0]),
+        **common_fields(number or f"{BLANK_NUMBER}/BB-HĐTĐKT", day, round_.award_forms[0]),
         "council_of": COUNCIL_OF,
         "subject_name": round_.name,
         "meeting_when": long_date(held),
@@ -327,7 +331,7 @@ def minutes(
         "left_signer": secretary,
         "signer": chair,
     }
-    return Built(context, _hash(context), _version_id(session, round_))
+    return Built(context, data_hash(context), _version_id(session, round_))
 
 
 def decision(session: Session, round_: Round, form: str, *, day: date | None = None) -> Built:
@@ -351,14 +355,14 @@ def decision(session: Session, round_: Round, form: str, *, day: date | None = N
             f"{long_date(when)}"
         )
     context = {
-        **_common(f"{BLANK_NUMBER}/QĐ-BTC", day, form),
+        **common_fields(f"{BLANK_NUMBER}/QĐ-BTC", day, form),
         "parent_body": "",
         "issuing_body": "BỘ TÀI CHÍNH",
         "place": "Hà Nội",
         "decider_title": DECIDERS.get(form, ""),
         "legal_bases": bases,
         "article_1": (
-            f"Tặng {_form_name(form)} cho {len(items)} cá nhân, tập thể thuộc Sở Tài chính tỉnh "
+            f"Tặng {form_name(form)} cho {len(items)} cá nhân, tập thể thuộc Sở Tài chính tỉnh "
             "Bắc Ninh (có danh sách kèm theo), đã có thành tích xuất sắc trong phong trào thi đua."
         ),
         "article_2": "Quyết định này có hiệu lực kể từ ngày ký.",
@@ -370,7 +374,7 @@ def decision(session: Session, round_: Round, form: str, *, day: date | None = N
         "list_subtitle": "(Kèm theo Quyết định số      /QĐ-BTC " + long_date(day) + ")",
         "rows": rows,
     }
-    return Built(context, _hash(context), _version_id(session, round_))
+    return Built(context, data_hash(context), _version_id(session, round_))
 
 
 def notice(session: Session, round_: Round, unit_id: int, *, day: date | None = None) -> Built:
@@ -401,7 +405,7 @@ def notice(session: Session, round_: Round, unit_id: int, *, day: date | None = 
         for n, i in enumerate(items, start=1)
     ]
     context = {
-        **_common(f"{BLANK_NUMBER}/TB-{BODY_CODE}", day, items[0].award_form),
+        **common_fields(f"{BLANK_NUMBER}/TB-{BODY_CODE}", day, items[0].award_form),
         "recipient": unit.name if unit else "",
         "intro": (
             "Căn cứ kết quả họp Hội đồng Thi đua - Khen thưởng Sở Tài chính xét đề nghị "
@@ -415,7 +419,7 @@ def notice(session: Session, round_: Round, unit_id: int, *, day: date | None = 
         "signer": _director(session, round_),
         "rows": rows,
     }
-    return Built(context, _hash(context), _version_id(session, round_))
+    return Built(context, data_hash(context), _version_id(session, round_))
 
 
 def written_opinion(
@@ -432,12 +436,12 @@ def written_opinion(
             "index": n,
             "name": i.nominee.name,
             "unit": i.unit.name,
-            "form_name": _form_name(i.award_form),
+            "form_name": form_name(i.award_form),
         }
         for n, i in enumerate(items, start=1)
     ]
     context = {
-        **_common(f"{BLANK_NUMBER}/PLYK-HĐTĐKT", day, round_.award_forms[0]),
+        **common_fields(f"{BLANK_NUMBER}/PLYK-HĐTĐKT", day, round_.award_forms[0]),
         "council_of": COUNCIL_OF,
         "subject_name": round_.name,
         "member": member_name or "……………………………………",
@@ -449,4 +453,4 @@ def written_opinion(
         "signer": member_name,
         "rows": rows,
     }
-    return Built(context, _hash(context), _version_id(session, round_))
+    return Built(context, data_hash(context), _version_id(session, round_))

@@ -16,8 +16,14 @@ from sqlalchemy.orm import Session
 from webapp.db import utcnow
 from webapp.models import GeneratedDocument, Round
 from webapp.permissions import Actor
-from webapp.services.documents import context, pdf, render
-from webapp.services.errors import ConflictError, InvalidDataError, NotFoundError
+from webapp.services.documents import context, dossier_context, pdf, render
+from webapp.services.dossiers import get_visible_dossier
+from webapp.services.errors import (
+    ConflictError,
+    InvalidDataError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from webapp.services.rounds.lifecycle import get_round
 from webapp.services.settings import settings_of
 
@@ -33,6 +39,8 @@ FILE_STEMS = {
     "notice": "thong-bao-khong-khen-thuong",
     "written_opinion": "phieu-lay-y-kien",
 }
+# Who records which copy was signed: the signer, or the Office that files the signed paper.
+SIGNING_ROLES = ("director", "office")
 FORMATS = {"docx": render.DOCX_MIME, "pdf": pdf.PDF_MIME}
 
 
@@ -107,6 +115,46 @@ def round_paper(
     )
 
 
+DOSSIER_KINDS = ("submission", "notice")
+
+
+def dossier_paper(
+    session: Session,
+    actor: Actor,
+    dossier_id: int,
+    kind: str,
+    *,
+    file_format: str = "docx",
+    number: str | None = None,
+    day: date | None = None,
+) -> Paper:
+    """A paper of a single dossier (its tờ trình with its list, or its notice of non-award),
+    made now from its data; nothing is stored."""
+    if file_format not in FORMATS:
+        raise InvalidDataError("unknown format", {"format": "must be docx or pdf"})
+    dossier = get_visible_dossier(session, actor, dossier_id)
+    if kind == "submission":
+        built = dossier_context.submission(session, dossier, number=number, day=day)
+    elif kind == "notice":
+        built = dossier_context.notice(session, dossier, day=day)
+    else:
+        raise InvalidDataError("unknown document kind", {"kind": "is not a document kind"})
+    data = render.render_docx(kind, built.context)
+    if file_format == "pdf":
+        data = pdf.docx_to_pdf(data)
+    return Paper(
+        kind,
+        "",
+        file_format,
+        f"{FILE_STEMS[kind]}-{dossier.code or dossier.id}.{file_format}",
+        data,
+        FORMATS[file_format],
+        built.data_hash,
+        render.template_hash(kind),
+        built.process_version_id,
+    )
+
+
 def _store_bytes(root: Path, digest: str, data: bytes) -> None:
     # The attachments' store: <root>/<first two hex>/<sha256>, written then renamed.
     target = root / digest[:2] / digest
@@ -134,20 +182,29 @@ def signed_copy(
     ).first()
 
 
-def store_round_paper(
-    session: Session, actor: Actor, round_id: int, paper: Paper
+def _subject_id(session: Session, actor: Actor, subject_kind: str, subject_id: int) -> int:
+    # Whoever stores or marks a paper must see its round or dossier (NotFoundError otherwise).
+    if subject_kind == "round":
+        return get_round(session, actor, subject_id).id
+    if subject_kind == "dossier":
+        return get_visible_dossier(session, actor, subject_id).id
+    raise InvalidDataError("unknown subject", {"subject_kind": "must be round or dossier"})
+
+
+def store_paper(
+    session: Session, actor: Actor, subject_kind: str, subject_id: int, paper: Paper
 ) -> GeneratedDocument:
-    """Keep a generated paper with the round: the file under its content hash, and the data,
-    template and process version it came from. Refused (ConflictError "signed") once the
-    paper's signed copy exists: a regeneration never replaces what was signed."""
-    round_ = get_round(session, actor, round_id)
-    if signed_copy(session, "round", round_.id, paper.kind, paper.part) is not None:
+    """Keep a generated paper with its round or dossier: the file under its content hash, and
+    the data, template and process version it came from. Refused (ConflictError "signed") once
+    the paper's signed copy exists: a regeneration never replaces what was signed."""
+    subject_id = _subject_id(session, actor, subject_kind, subject_id)
+    if signed_copy(session, subject_kind, subject_id, paper.kind, paper.part) is not None:
         raise ConflictError("this paper is already signed", code="signed")
     digest = hashlib.sha256(paper.data).hexdigest()
     _store_bytes(settings_of(session).upload_dir, digest, paper.data)
     document = GeneratedDocument(
-        subject_kind="round",
-        subject_id=round_.id,
+        subject_kind=subject_kind,
+        subject_id=subject_id,
         doc_kind=paper.kind,
         part=paper.part,
         file_format=paper.file_format,
@@ -168,13 +225,24 @@ def store_round_paper(
     return document
 
 
+def store_round_paper(
+    session: Session, actor: Actor, round_id: int, paper: Paper
+) -> GeneratedDocument:
+    """store_paper for a round's paper."""
+    return store_paper(session, actor, "round", round_id, paper)
+
+
 def mark_signed(session: Session, actor: Actor, document_id: int) -> GeneratedDocument:
     """Record that this stored paper is the one that was signed (one signed copy per paper)."""
     document = session.get(GeneratedDocument, document_id)
-    if document is None or document.subject_kind != "round":
+    if document is None:
         raise NotFoundError(f"document {document_id} not found")
-    get_round(session, actor, document.subject_id)
-    existing = signed_copy(session, "round", document.subject_id, document.doc_kind, document.part)
+    _subject_id(session, actor, document.subject_kind, document.subject_id)
+    if not (actor.is_admin or any(actor.has_role(role) for role in SIGNING_ROLES)):
+        raise PermissionDeniedError("only the Director or the Office records the signed copy")
+    existing = signed_copy(
+        session, document.subject_kind, document.subject_id, document.doc_kind, document.part
+    )
     if existing is not None and existing.id != document.id:
         raise ConflictError("another copy of this paper is already signed", code="signed")
     document.status = "signed"
