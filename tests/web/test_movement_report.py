@@ -145,6 +145,9 @@ def test_page_xlsx_and_database_totals_agree(app, api):
     header = next(i for i, r in enumerate(rows) if r[0] == "STT")
     total = next(i for i, r in enumerate(rows) if r[1] == "Tổng cộng")
     assert dict(zip(STAGES, rows[total][3:], strict=True)) == EXPECTED
+    # The signatures follow the totals row.
+    assert "NGƯỜI LẬP BIỂU" in flat
+    assert "THỦ TRƯỞNG CƠ QUAN" in flat
     unit_rows = rows[header + 1 : total]
     # One row per unit and award form: QLNS bk_btc, TCDN bk_btc, TCDN bk_ttg.
     assert len(unit_rows) == 3

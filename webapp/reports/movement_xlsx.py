@@ -95,6 +95,16 @@ def report_xlsx(
         _boxed_row(sheet, row, [number, unit, str(award_forms.get(form, form)), *values])
     totals = [getattr(report.totals, name) for name in COUNT_NAMES]
     _boxed_row(sheet, row + 1, ["", _("Total"), "", *totals], bold=True)
+    # The signatures under the table: who compiled it, and the head of the body who signs.
+    signed = row + 3
+    compiler = sheet.cell(row=signed, column=2, value=_("COMPILED BY"))
+    compiler.font = Font(name=FONT, size=12, bold=True)
+    head = sheet.cell(row=signed, column=half + 1, value=_("HEAD OF THE BODY"))
+    head.font = Font(name=FONT, size=12, bold=True)
+    for column, note in ((2, _("(Signature, full name)")), (half + 1, _("(Signature, seal)"))):
+        sheet.cell(row=signed + 1, column=column, value=note).font = Font(
+            name=FONT, size=12, italic=True
+        )
     for column, size in enumerate([6, 34, 34] + [13] * len(COUNT_NAMES), start=1):
         sheet.column_dimensions[get_column_letter(column)].width = size
 
