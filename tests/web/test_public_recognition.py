@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from flask import Flask
 from sqlalchemy import select
 
+from tests.web.pages import login
 from webapp.models import Dossier, Movement, Nominee, OrgUnit, User
 from webapp.request_db import database
 from webapp.services import recognition
@@ -144,6 +145,11 @@ def test_public_pages_are_cacheable_and_answer_not_modified(app, client):
     for url in ("/vinh-danh", "/vinh-danh/feed.atom"):
         first = client.get(url)
         assert first.headers["Cache-Control"].startswith("public, max-age=")
+        # A page a shared cache keeps must not carry anyone's cookie.
+        assert "Set-Cookie" not in first.headers
         etag = first.headers["ETag"]
         again = client.get(url, headers={"If-None-Match": etag})
         assert again.status_code == 304, url
+    # A logged-in user's page names them in the navigation: kept only by their own browser.
+    login(client, "vanphong")
+    assert client.get("/vinh-danh").headers["Cache-Control"].startswith("private")
