@@ -81,6 +81,7 @@ def test_the_round_council_meets_and_each_member_votes_from_the_inbox(app, clien
     ballot_url = f"/council/rounds/{round_id}/ballot"
     # The secretary records the meeting: hoidong4 is absent.
     login(client, "vanphong")
+    assert f'href="{session_url}"' in client.get("/council").get_data(as_text=True)
     page = client.get(session_url).get_data(as_text=True)
     assert "Bỏ phiếu kín" in page
     present = ["giamdoc", "hoidong1", "hoidong2", "hoidong3"]

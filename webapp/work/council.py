@@ -56,8 +56,10 @@ def _refusal(exc: InvalidDataError) -> str:
 @login_required
 def council_votes() -> ResponseReturnValue:
     """The council votes under way that the secretary (or the chair) follows."""
-    votes = council_session.votes_under_way(db_session(), page_actor())
-    return render_template("work/council_votes.html", votes=votes)
+    session, actor = db_session(), page_actor()
+    votes = council_session.votes_under_way(session, actor)
+    round_votes = round_council.votes_under_way(session, actor)
+    return render_template("work/council_votes.html", votes=votes, round_votes=round_votes)
 
 
 @bp.route("/council/<int:dossier_id>", methods=["GET", "POST"])

@@ -24,7 +24,7 @@ from webapp.models import CouncilSession, ProcessVersion, Round, RoundInstance, 
 from webapp.permissions import COUNCIL_CHAIR_ROLE, Actor
 from webapp.services import ballot_box, council_session
 from webapp.services.ballot_box import round_subject
-from webapp.services.council import COUNCIL_MEMBER_ROLE, council_members
+from webapp.services.council import council_members
 from webapp.services.council_session import ABSENT, COUNCIL_SECRETARY_ROLE, VOTE, WRITTEN
 from webapp.services.errors import (
     ConflictError,
@@ -371,18 +371,26 @@ def list_items(session: Session, round_id: int) -> dict[str, list[RoundListItem]
     return lists
 
 
-def open_ballots(session: Session, actor: Actor) -> list[Round]:
-    """The rounds where the actor has a ballot to cast (their inbox shows them)."""
-    if not actor.scopes.get(COUNCIL_MEMBER_ROLE) and not actor.is_admin:
-        return []
+@dataclass(frozen=True)
+class RoundVoteUnderWay:
+    """A round whose council is voting, as the secretary's list shows it."""
+
+    round_id: int
+    name: str
+    voted: int
+    members: int
+
+
+def votes_under_way(session: Session, actor: Actor) -> list[RoundVoteUnderWay]:
+    """The rounds whose council is voting where the actor is the secretary or the chair."""
     out = []
     for round_ in session.scalars(select(Round).where(Round.step == VOTE_STEP).order_by(Round.id)):
+        if not (can_record(actor, round_) or may(actor, COUNCIL_CHAIR_ROLE, round_.unit_id)):
+            continue
         council = council_session.current_session(session, round_subject(round_.id))
         if council is None:
             continue
-        if actor.username not in (council.minutes or {}).get("members", []):
-            continue
-        if actor.username in (council.participation or {}):
-            continue
-        out.append(round_)
+        members = (council.minutes or {}).get("members") or []
+        voted = len(council.participation or {})
+        out.append(RoundVoteUnderWay(round_.id, round_.name, voted, len(members)))
     return out
