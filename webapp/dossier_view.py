@@ -48,6 +48,7 @@ NOMINEE_RESULT_LABELS = {
     "failed": _l("Not passed"),
     "awarded": _l("Awarded"),
     "refused": _l("Not awarded"),
+    "sent_up": _l("Sent up to the central level"),
 }
 KIND_LABELS = {"individual": _l("Individual"), "collective": _l("Collective")}
 ATTACHMENT_KIND_LABELS = {

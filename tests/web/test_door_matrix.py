@@ -190,6 +190,28 @@ def _round(w: World) -> int:
     return _ROUNDS[id(w)]
 
 
+def _ministry_round(w: World) -> int:
+    """A Ministry round opened by the Ministry officer (once per world)."""
+    key = -id(w)
+    if key not in _ROUNDS:
+        from webapp.services.rounds import ministry, movements
+
+        assert w.api is not None
+        with database(w.api.client.application).transaction() as session:
+            officer = actor_named(session, "chuyenvien_bo")
+            movement = movements.create_movement(
+                session,
+                actor_named(session, "vanphong"),
+                {"code": f"DOOR-BO-{id(w)}", "name": "Phong trào"},
+            )
+            payload = {"name": "Đợt xét của Bộ", "movement_id": movement.id}
+            opened = ministry.open_ministry_round(
+                session, officer, {**payload, "intake_deadline": "2030-12-31"}
+            )
+            _ROUNDS[key] = opened.id
+    return _ROUNDS[key]
+
+
 # The Office's report pages: the Office (either department's) and the administrator.
 OFFICE_PAGE: Expectation = {
     **dict.fromkeys(ACCOUNTS, 403),
@@ -335,6 +357,30 @@ DOORS: dict[tuple[str, str], Door] = {
     ("rounds.sign", "POST"): Door(
         {**page_for_all(422), "vanphong_hn": 404},
         lambda w: {"round_id": _round(w), "award_form": "bk_btc"},
+    ),
+    ("rounds.resubmit", "POST"): Door(
+        {**page_for_all(422), "vanphong_hn": 404}, lambda w: {"round_id": _round(w)}
+    ),
+    # A Ministry round is seen by everyone below the Ministry; its officer opens one.
+    ("rounds.ministry_round_list", "GET"): Door(page_for_all(200)),
+    ("rounds.ministry_round_list", "POST"): Door(
+        {**dict.fromkeys(ACCOUNTS, 403), "admin": 422, "chuyenvien_bo": 422, None: LOGIN}
+    ),
+    ("rounds.ministry_round_show", "GET"): Door(
+        page_for_all(200), lambda w: {"round_id": _ministry_round(w)}
+    ),
+    ("rounds.ministry_return", "POST"): Door(
+        page_for_all(422),
+        lambda w: {"round_id": _ministry_round(w), "department_round_id": _round(w)},
+    ),
+    ("rounds.ministry_close", "POST"): Door(
+        page_for_all(422), lambda w: {"round_id": _ministry_round(w)}
+    ),
+    ("rounds.ministry_council", "POST"): Door(
+        page_for_all(422), lambda w: {"round_id": _ministry_round(w)}
+    ),
+    ("rounds.ministry_decision", "POST"): Door(
+        page_for_all(422), lambda w: {"round_id": _ministry_round(w)}
     ),
     # A paper of a round without compiled lists cannot be made yet: its page says so (422).
     ("rounds.paper", "GET"): Door(

@@ -29,7 +29,7 @@ from webapp.rounds.forms import (
     award_form_choices,
 )
 from webapp.services.errors import InvalidDataError, PermissionDeniedError
-from webapp.services.rounds import decisions, lifecycle, movements, steps
+from webapp.services.rounds import decisions, lifecycle, ministry, movements, steps
 from webapp.services.rounds.movements import OFFICE_ROLE
 from webapp.services.rounds.round_instances import load_round_process
 from webapp.web_edge import page_actor
@@ -181,6 +181,15 @@ def render_round(round_id: int, *, status: int = 200, **forms: Any) -> ResponseR
     for task in detail.ready:
         if task.element_id == steps.SIGN_STEP and task.assignee not in sign_forms:
             sign_forms[task.assignee] = SignForm(prefix=f"sign-{task.assignee}")
+    session = db_session()
+    # Where the round's submission goes at the Ministry (several open: the signer chooses).
+    ministry_choices = (
+        ministry.open_ministry_rounds(session, round_.movement_id) if sign_forms else []
+    )
+    submitted_to = ministry.ministry_of(session, round_)
+    returned = next(
+        (e for e in reversed(detail.history) if e.action == "ministry_result" and e.data), None
+    )
     context = {
         "detail": detail,
         "round": round_,
@@ -203,7 +212,13 @@ def render_round(round_id: int, *, status: int = 200, **forms: Any) -> ResponseR
         ]
         if any(e.status == "late" for e in detail.entries)
         else [],
+        "ministry_choices": ministry_choices,
+        "submitted_to": submitted_to,
+        "ministry_return": returned.data if returned and returned.data.get("returned") else None,
         "history_labels": {
+            "department_submission": _("Submitted to the Ministry round"),
+            "ministry_result": _("The Ministry round answered"),
+            "resubmitted": _("The supplemented submission was sent again"),
             "opened": _("Round opened"),
             "joined": _("A dossier joined the round"),
             "proposal_ready": _("A proposal was received"),
@@ -222,6 +237,10 @@ def render_round(round_id: int, *, status: int = 200, **forms: Any) -> ResponseR
 @login_required
 def show(round_id: int) -> ResponseReturnValue:
     """A round: where it stands, its diagram, its dossiers, its lists and its history."""
+    session = db_session()
+    round_ = lifecycle.get_round(session, page_actor(), round_id)
+    if ministry.is_ministry_round(session, round_):
+        return redirect(url_for("rounds.ministry_round_show", round_id=round_id))
     return render_round(round_id)
 
 
@@ -324,6 +343,7 @@ def sign(round_id: int, award_form: str) -> ResponseReturnValue:
     payload = {
         "submission_number": form.submission_number.data,
         "submission_date": form.submission_date.data,
+        "ministry_round_id": request.form.get("ministry_round_id") or None,
     }
     try:
         steps.sign_submission(session, page_actor(), round_id, award_form, payload)

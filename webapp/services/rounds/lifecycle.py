@@ -149,9 +149,14 @@ def open_round(session: Session, actor: Actor, payload: dict[str, Any]) -> Round
     )
     session.add(round_)
     session.flush()
-    holder, process = start_round_process(
-        session, round_, {"round_id": round_.id, "award_forms": round_.award_forms}, now
-    )
+    # No Ministry round yet: the Director's signature names it (the diagram's tail reads it).
+    data = {
+        "round_id": round_.id,
+        "award_forms": round_.award_forms,
+        "ministry_round_id": None,
+        "department_round_id": round_.id,
+    }
+    holder, process = start_round_process(session, round_, data, now)
     round_event(session, round_, "opened", actor_id=actor.user_id, at=now)
     sync_round_step(round_, process)
     after_turn(session, holder, process, now)
