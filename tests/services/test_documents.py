@@ -3,13 +3,19 @@ non-award and the written-opinion form, generated as DOCX, converted by LibreOff
 
 from __future__ import annotations
 
+import http.server
 import io
+import struct
 import subprocess
+import threading
+import zlib
 from datetime import date
 from pathlib import Path
 
 import pytest
 from docx import Document
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml.ns import qn
 from jinja2.exceptions import SecurityError
 from sqlalchemy import select
 
@@ -17,7 +23,7 @@ from tests.conftest import actor_named
 from tests.services.rounds_support import join, open_round, propose
 from webapp.models import CouncilSession
 from webapp.services import council_session, registers
-from webapp.services.documents import papers, render
+from webapp.services.documents import papers, pdf, render
 from webapp.services.errors import (
     ConflictError,
     InvalidDataError,
@@ -287,3 +293,51 @@ def test_a_single_dossiers_submission_and_notice_follow_its_nominees(db):
         papers.mark_signed(db, actor_named(db, "canbo_ns"), stored.id)
     with pytest.raises(NotFoundError):  # another department does not see the dossier
         papers.dossier_paper(db, actor_named(db, "vanphong_hn"), ns.id, "submission")
+
+
+def _png_pixel() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_libreoffice_fetches_nothing_a_document_links_to():
+    """A DOCX whose picture is a link to a URL (what a hostile template could carry): the
+    conversion makes its PDF without one request reaching the server the link names."""
+    hits: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        document = Document()
+        document.add_paragraph("Ảnh liên kết")
+        document.add_picture(io.BytesIO(_png_pixel()))
+        url = f"http://127.0.0.1:{server.server_port}/pixel.png"
+        link = document.part.relate_to(url, RT.IMAGE, is_external=True)
+        blip = document.element.body.findall(".//" + qn("a:blip"))[0]
+        del blip.attrib[qn("r:embed")]
+        blip.set(qn("r:link"), link)
+        out = io.BytesIO()
+        document.save(out)
+        assert pdf.docx_to_pdf(out.getvalue()).startswith(b"%PDF-")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert hits == []

@@ -1,8 +1,9 @@
 """PDF from DOCX with LibreOffice headless, when it is installed (`make run` works without it).
 
 Each conversion runs in a subprocess with a timeout, its own throw-away profile directory (two
-conversions never share or lock a profile), no proxy settings in its environment (it needs
-no network), and a bound on the size of what it writes.
+conversions never share or lock a profile), without network (its own network namespace where
+the machine allows it; never the web process's environment), and a bound on the size of what
+it writes.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 from webapp.services.errors import ConflictError
@@ -20,6 +22,27 @@ MAX_PDF_BYTES = 30 * 1024 * 1024
 PDF_MIME = "application/pdf"
 # Only what LibreOffice needs to start; the web process's own variables (secrets, proxies) stay out.
 _KEPT_ENV = ("PATH", "LANG", "LC_ALL", "TZ")
+
+
+@lru_cache(maxsize=1)
+def _offline_prefix() -> tuple[str, ...]:
+    """`unshare -rn` (a network namespace of its own, so no network at all) when this machine
+    allows it; a template's linked picture then cannot make LibreOffice fetch a URL."""
+    program = shutil.which("unshare")
+    if program is None:
+        return ()
+    try:
+        done = subprocess.run(  # noqa: S603 (fixed program and arguments)
+            [program, "-rn", "true"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ()
+    return (program, "-rn") if done.returncode == 0 else ()
 
 
 def converter() -> str | None:
@@ -46,6 +69,7 @@ def docx_to_pdf(docx: bytes, *, timeout: float = TIMEOUT_SECONDS) -> bytes:
         env = {k: v for k, v in os.environ.items() if k in _KEPT_ENV}
         env["HOME"] = str(base)
         command = [
+            *_offline_prefix(),
             program,
             f"-env:UserInstallation={profile.as_uri()}",
             "--headless",
