@@ -46,6 +46,10 @@ def _labels() -> dict[str, Any]:
             "intake": _("Receiving proposals"),
             "closed": _("Intake closed"),
             "finished": _("Finished"),
+            # A Ministry round's own statuses (it is listed with the others).
+            "appraisal": _("Receiving and appraising the Departments' submissions"),
+            "council": _("The Ministry council is deciding"),
+            "decision": _("Waiting for the Minister's decision"),
         },
         "entry_statuses": {
             "joined": _("Being prepared"),
