@@ -83,6 +83,13 @@ def report_xlsx(
         year=local_now.year,
     )
     sheet.cell(row=3, column=half + 1, value=date_line).font = Font(name=FONT, size=13, italic=True)
+    # Each side centred over its half of the sheet, as on the paper form.
+    for row_number in (1, 2, 3):
+        for first, last in ((1, half), (half + 1, width)):
+            sheet.cell(row=row_number, column=first).alignment = Alignment(horizontal="center")
+            sheet.merge_cells(
+                start_row=row_number, start_column=first, end_row=row_number, end_column=last
+            )
     _title(sheet, 5, _("REPORT ON THE RESULTS OF EMULATION AND COMMENDATION"), width)
     movement = report.movement_name or _("All dossiers")
     _title(sheet, 6, _("Emulation movement: %(name)s", name=movement), width, bold=False)
