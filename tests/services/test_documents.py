@@ -8,6 +8,7 @@ import io
 import struct
 import subprocess
 import threading
+import time
 import zlib
 from datetime import date
 from pathlib import Path
@@ -257,6 +258,11 @@ def test_a_hostile_template_cannot_reach_python_or_loop_without_end(tmp_path, mo
     for name, tag in (
         ("escape", "{{ rows.__class__.__mro__[1].__subclasses__() }}"),
         ("loop", "{% for i in range(10000000) %}x{% endfor %}"),
+        (
+            "nested",
+            "{% for i in range(10000) %}{% for j in range(10000) %}"
+            "{{ 'Tờ trình' * 20 }}{% endfor %}{% endfor %}",
+        ),
     ):
         document = New()
         document.add_paragraph(tag)
@@ -268,6 +274,10 @@ def test_a_hostile_template_cannot_reach_python_or_loop_without_end(tmp_path, mo
             render.render_docx("escape", {"rows": []})
         with pytest.raises(InvalidDataError):
             render.render_docx("loop", {})
+        began = time.monotonic()
+        with pytest.raises(InvalidDataError):  # stopped by the output bound, not run to the end
+            render.render_docx("nested", {})
+        assert time.monotonic() - began < render.RENDER_SECONDS + 2
     finally:
         render.template_bytes.cache_clear()
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from docxtpl import DocxTemplate  # type: ignore[import-untyped]
+from jinja2 import Template
 from jinja2.sandbox import SandboxedEnvironment
 
 from webapp.services.errors import InvalidDataError
@@ -25,21 +27,50 @@ MAX_RANGE = 10_000
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
+# What one document part (its XML) may grow to, and how long rendering may take: both are
+# checked while the template streams its output, so a runaway loop stops early.
+MAX_XML_CHARS = 40_000_000
+RENDER_SECONDS = 10.0
+
+
+class _BoundedTemplate(Template):
+    """A template whose rendering stops past MAX_XML_CHARS characters or its deadline."""
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        """The output, streamed and counted (OverflowError once a bound is passed)."""
+        deadline = getattr(self.environment, "deadline", None)
+        parts, size = [], 0
+        for chunk in self.generate(*args, **kwargs):
+            size += len(chunk)
+            if size > MAX_XML_CHARS or (deadline is not None and time.monotonic() > deadline):
+                raise OverflowError("the template produced too much")
+            parts.append(chunk)
+        return "".join(parts)
+
+
 class _Sandbox(SandboxedEnvironment):
-    """The sandbox with a smaller `range` than Jinja's default."""
+    """The sandbox, with bounded output, a deadline and a smaller `range` than Jinja's."""
+
+    template_class = _BoundedTemplate
+    deadline: float | None = None
 
 
 def _environment() -> SandboxedEnvironment:
     environment = _Sandbox(autoescape=True)
-    environment.globals["range"] = _bounded_range
+    environment.deadline = time.monotonic() + RENDER_SECONDS
+    environment.globals["range"] = _bounded_range(environment)
     return environment
 
 
-def _bounded_range(*args: int) -> range:
-    values = range(*args)
-    if len(values) > MAX_RANGE:
-        raise OverflowError("range too large for a document template")
-    return values
+def _bounded_range(environment: _Sandbox) -> Any:
+    def bounded(*args: int) -> range:
+        values = range(*args)
+        too_late = environment.deadline is not None and time.monotonic() > environment.deadline
+        if len(values) > MAX_RANGE or too_late:
+            raise OverflowError("range too large for a document template")
+        return values
+
+    return bounded
 
 
 @lru_cache(maxsize=16)
