@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from webapp.models import Movement, Round, RoundEvent, RoundInstance
 from webapp.permissions import Actor
+from webapp.services.process_versions import definition_of
 from webapp.services.rounds.round_instances import load_round_process
 
 # A round has human steps only once its intake is closed (before, it waits for proposals).
@@ -46,6 +47,7 @@ def my_round_steps(
         return []
     query = (
         select(Round, RoundInstance, Movement.code)
+        .options(joinedload(RoundInstance.version))
         .join(RoundInstance, RoundInstance.round_id == Round.id)
         .join(Movement, Movement.id == Round.movement_id)
         .where(Round.status == ACTIVE_STATUS, Round.unit_id.in_(units))
@@ -59,6 +61,8 @@ def my_round_steps(
     since = _last_event_times(session, [round_.id for round_, _h, _c in candidates])
     rows: list[RoundStepRow] = []
     for round_, holder, movement_code in candidates:
+        if not _may_wait_for(actor, round_, holder):
+            continue  # nothing of this round can be the actor's: its state is not read
         tasks = load_round_process(session, holder).ready_human_tasks()
         for task in tasks:
             if task.role is None:
@@ -84,6 +88,21 @@ def my_round_steps(
                 )
             )
     return rows
+
+
+def _may_wait_for(actor: Actor, round_: Round, holder: RoundInstance) -> bool:
+    """Whether the round waits at a human step and a role of its diagram's human steps reaches
+    the actor (the diagram is parsed once per version and cached), before its state is read."""
+    human = {
+        step.element_id: step.role for step in definition_of(holder.version).diagram.human_steps()
+    }
+    if round_.step not in human:
+        return False
+    return any(
+        (role == BALLOT_ROLE and bool(actor.scopes.get(BALLOT_ROLE)))
+        or round_.unit_id in actor.scopes.get(role or "", ())
+        for role in human.values()
+    )
 
 
 def _last_event_times(session: Session, round_ids: list[int]) -> dict[int, datetime]:
