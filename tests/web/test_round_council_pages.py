@@ -38,7 +38,7 @@ def _import_warnings(path: Path) -> list[str]:
     return list(json.loads(done.stdout))
 
 
-@pytest.mark.parametrize("name", ["award_round.bpmn", "round_proposal.bpmn"])
+@pytest.mark.parametrize("name", ["award_round.bpmn", "round_proposal.bpmn", "ministry_round.bpmn"])
 def test_the_round_diagrams_open_in_the_modeler_without_warnings(name):
     assert _import_warnings(ROOT / "bpmn" / "rounds" / name) == []
 
