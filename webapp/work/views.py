@@ -78,8 +78,10 @@ def inbox() -> ResponseReturnValue:
     movement_id = chosen.movement.id if chosen.movement else None
     now = utcnow()
     total, overdue = work_items.count_my_work_items(session, actor, now, movement_id=movement_id)
-    # A round's steps are few and wait on the whole round: they head the first page.
-    round_rows = my_round_steps(session, actor, movement_id=movement_id) if page == 1 else []
+    # A round's steps are few and wait on the whole round: they head the first page, and the
+    # pages are counted over the dossiers' items.
+    round_rows = my_round_steps(session, actor, movement_id=movement_id)
+    item_total = total - len(round_rows)
     rows = work_items.my_work_items(
         session,
         actor,
@@ -92,13 +94,13 @@ def inbox() -> ResponseReturnValue:
     return render_template(
         "work/inbox.html",
         rows=rows,
-        round_rows=[(row, round_step_url(row)) for row in round_rows],
+        round_rows=[(row, round_step_url(row)) for row in round_rows] if page == 1 else [],
         done=done,
         total=total,
         overdue=overdue,
         order=order,
         page=page,
-        pages=max((total + PER_PAGE - 1) // PER_PAGE, 1),
+        pages=max((item_total + PER_PAGE - 1) // PER_PAGE, 1),
         now=now,
         movement=chosen,
         award_form_labels=AWARD_FORM_LABELS,
