@@ -88,6 +88,8 @@ def test_the_process_map_shows_the_round_process_by_movement(app: Flask, client,
     step = next(s for s in one.get_json()["steps"] if s["waiting"])
     assert f"movement={first}" in step["dossiers_url"]
     assert "process=round_proposal" in step["dossiers_url"]
+    # The tracking list filters by the ad-hoc diagram's steps: a round step has the panel only.
+    assert step["tracking_url"] is None
     listed = client.get(step["dossiers_url"]).get_json()
     assert [d["code"] for d in listed["dossiers"]] == [movements[first]]
     diagram = client.get("/process-map/diagram.bpmn?process=round_proposal").get_data(as_text=True)

@@ -33,6 +33,10 @@ bp = Blueprint("process_map", __name__)
 NO_STORE = {"Cache-Control": "no-store"}
 
 
+def _default_key() -> str:
+    return settings_of(db_session()).process_key
+
+
 def _processes() -> dict[str, str]:
     """The processes the map can show: ad-hoc dossiers' and dossiers in a round's."""
     return {
@@ -53,7 +57,8 @@ def _read_filters(units: dict[int, str]) -> tuple[MapFilters, MovementChoice]:
         unit_id=unit_id if unit_id in units else None,
         award_form=award_form if award_form in AWARD_FORM_LABELS else None,
         movement_id=movement.movement.id if movement.movement else None,
-        process_key=process if process in _processes() else None,
+        # The default process is no filter: the links and the tracking list stay as they were.
+        process_key=process if process in _processes() and process != _default_key() else None,
     )
     return filters, movement
 
@@ -100,11 +105,12 @@ def duration_label(seconds: float | None) -> str:
 
 
 def _links(step: StepLoad, filters: MapFilters) -> dict[str, str | None]:
-    """Where a step's numbers lead. The tracking list filters by the deployed diagram's steps
-    only, so a step the diagram no longer has is listed by the map's own panel instead."""
+    """Where a step's numbers lead. The tracking list filters by the deployed ad-hoc diagram's
+    steps only, so a step the diagram no longer has, or a step of the round process, is listed
+    by the map's own panel instead."""
     args = _filter_args(filters)
     tracking = overdue = None
-    if step.in_diagram:
+    if step.in_diagram and filters.process_key is None:
         tracking = url_for("dossiers.tracking", step=step.step, **args)
         overdue = url_for("dossiers.tracking", step=step.step, overdue="yes", **args)
     return {
