@@ -387,6 +387,13 @@ DOORS: dict[tuple[str, str], Door] = {
         {**page_for_all(422), "vanphong_hn": 404},
         lambda w: {"round_id": _round(w), "kind": "minutes", "file_format": "docx"},
     ),
+    ("rounds.keep", "POST"): Door(
+        {**page_for_all(422), "vanphong_hn": 404},
+        lambda w: {"round_id": _round(w), "kind": "minutes"},
+    ),
+    ("rounds.kept_file", "GET"): Door(
+        page_for_all(404), lambda w: {"round_id": _round(w), "document_id": 999999}
+    ),
     # --- administration: the home page listing the sections
     ("admin.home", "GET"): Door(admin_page(200)),
     # --- administration: processes

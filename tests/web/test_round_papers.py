@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 
 from docx import Document
 
+from tests.conftest import actor_named
 from tests.services.test_documents import _demo_round
-from tests.web.pages import login
+from tests.web.pages import csrf_token, login
 from tests.web.test_round_pages import _open_round
+from webapp.services.documents import papers
 
 
 def test_the_round_page_links_each_paper_and_serves_docx_and_pdf(client, db):
@@ -47,3 +50,38 @@ def test_a_paper_the_data_cannot_fill_yet_says_so_and_another_department_sees_no
     other = app.test_client()
     login(other, "vanphong_hn")
     assert other.get(f"/rounds/{round_id}/papers/minutes.docx").status_code == 404
+
+
+def test_the_office_keeps_a_paper_with_the_round_and_a_signed_one_stays(client, db):
+    round_, _number, _ns, _dn = _demo_round(db)
+    login(client, "vanphong")
+    page = client.get(f"/rounds/{round_.id}").get_data(as_text=True)
+    keep = f"/rounds/{round_.id}/papers/submission/keep?part=bk_btc"
+    assert keep.replace("&", "&amp;") in page or keep in page
+    token = csrf_token(page)
+    response = client.post(keep, data={"csrf_token": token})
+    assert response.status_code == 302
+    kept = papers.stored_papers(db, actor_named(db, "vanphong"), round_.id)
+    assert sorted(d.file_format for d in kept) == ["docx", "pdf"]
+    page = client.get(f"/rounds/{round_.id}").get_data(as_text=True)
+    assert 'id="round-papers-kept"' in page
+    docx = next(d for d in kept if d.file_format == "docx")
+    served = client.get(f"/rounds/{round_.id}/papers/kept/{docx.id}")
+    assert served.status_code == 200
+    assert hashlib.sha256(served.data).hexdigest() == docx.content_hash
+    papers.mark_signed(db, actor_named(db, "giamdoc"), docx.id)
+    db.commit()
+    again = client.post(keep, data={"csrf_token": token})
+    assert again.status_code == 409
+    assert "đã được ký" in again.get_data(as_text=True)
+    officer = app_client_for(client, "canbo_ns")
+    page = officer.get(f"/rounds/{round_.id}").get_data(as_text=True)
+    assert "/papers/submission/keep" not in page
+    refused = officer.post(keep, data={"csrf_token": csrf_token(page)})
+    assert refused.status_code == 403
+
+
+def app_client_for(client, username):
+    browser = client.application.test_client()
+    login(browser, username)
+    return browser

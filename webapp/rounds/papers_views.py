@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import flash, request
+from flask import flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
+from webapp.models import GeneratedDocument
 from webapp.request_db import db_session
 from webapp.rounds.blueprint import bp
+from webapp.rounds.forms import ActionForm
 from webapp.rounds.views import render_round
 from webapp.services import attachments
 from webapp.services.documents import papers, pdf
-from webapp.services.errors import ConflictError, InvalidDataError
+from webapp.services.errors import ConflictError, InvalidDataError, NotFoundError
 from webapp.services.rounds.lifecycle import RoundDetail
 from webapp.web_edge import page_actor
 
@@ -104,3 +106,56 @@ def paper(round_id: int, kind: str, file_format: str) -> ResponseReturnValue:
         "Cache-Control": "no-store",
     }
     return made.data, 200, headers
+
+
+@bp.app_template_global("round_papers_kept")
+def kept(round_id: int) -> list[GeneratedDocument]:
+    """The papers kept with the round, newest first (for its page)."""
+    return papers.stored_papers(db_session(), page_actor(), round_id)
+
+
+@bp.post("/rounds/<int:round_id>/papers/<kind>/keep")
+@login_required
+def keep(round_id: int, kind: str) -> ResponseReturnValue:
+    """The Office or the Director keeps the paper as it stands with the round (DOCX, and PDF
+    when LibreOffice is installed), with its hash and the data it came from."""
+    if not ActionForm(request.form).validate():
+        flash(_("The form expired. Please submit it again."), "danger")
+        return render_round(round_id, status=422)
+    session = db_session()
+    try:
+        papers.keep_round_paper(session, page_actor(), round_id, kind, request.args.get("part", ""))
+        session.commit()
+    except InvalidDataError:
+        session.rollback()
+        flash(_("This paper cannot be made from the round's data yet."), "warning")
+        return render_round(round_id, status=422)
+    except ConflictError as exc:
+        session.rollback()
+        if exc.code != "signed":
+            raise
+        flash(_("This paper is already signed: its signed copy is kept unchanged."), "warning")
+        return render_round(round_id, status=409)
+    flash(_("The paper is kept with the round."), "success")
+    return redirect(url_for("rounds.show", round_id=round_id))
+
+
+@bp.get("/rounds/<int:round_id>/papers/kept/<int:document_id>")
+@login_required
+def kept_file(round_id: int, document_id: int) -> ResponseReturnValue:
+    """A kept paper, checked against its hash: the PDF opens in the browser (sandboxed), the
+    DOCX downloads."""
+    session = db_session()
+    document = session.get(GeneratedDocument, document_id)
+    visible = {d.id for d in papers.stored_papers(session, page_actor(), round_id)}
+    if document is None or document.id not in visible:
+        raise NotFoundError(f"document {document_id} not found")
+    disposition = "inline" if document.file_format == "pdf" else "attachment"
+    headers = {
+        "Content-Type": document.mime_type,
+        "Content-Disposition": f'{disposition}; filename="{document.file_name}"',
+        "Content-Security-Policy": attachments.INLINE_POLICY,
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+    }
+    return papers.stored_bytes(session, document), 200, headers

@@ -24,7 +24,7 @@ from webapp.services.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from webapp.services.rounds.lifecycle import get_round
+from webapp.services.rounds.lifecycle import get_round, may
 from webapp.services.settings import settings_of
 
 # Raised when the templates or the way their data is gathered change.
@@ -230,6 +230,27 @@ def store_round_paper(
 ) -> GeneratedDocument:
     """store_paper for a round's paper."""
     return store_paper(session, actor, "round", round_id, paper)
+
+
+def keep_round_paper(
+    session: Session, actor: Actor, round_id: int, kind: str, part: str = ""
+) -> list[GeneratedDocument]:
+    """The Office or the Director keeps the paper as it stands now with the round: its DOCX,
+    and its PDF when LibreOffice is installed."""
+    round_ = get_round(session, actor, round_id)
+    if not any(may(actor, role, round_.unit_id) for role in SIGNING_ROLES):
+        raise PermissionDeniedError("only the Office or the Director keeps the round's papers")
+    formats = ("docx", "pdf") if pdf.available() else ("docx",)
+    return [
+        store_paper(
+            session,
+            actor,
+            "round",
+            round_.id,
+            round_paper(session, actor, round_.id, kind, part, file_format=file_format),
+        )
+        for file_format in formats
+    ]
 
 
 def mark_signed(session: Session, actor: Actor, document_id: int) -> GeneratedDocument:
