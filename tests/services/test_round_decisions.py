@@ -1,4 +1,5 @@
-"""The Ministry's decision for a round's award form reaches every dossier of that form."""
+"""The Ministry's decision recorded on a Department round (no Ministry round took its submission)
+reaches every dossier of that form."""
 
 from __future__ import annotations
 
@@ -8,11 +9,22 @@ from tests.conftest import actor_named
 from tests.services.rounds_support import council_votes, join, open_round, propose
 from webapp.models import Dossier
 from webapp.services.errors import ConflictError, InvalidDataError, PermissionDeniedError
-from webapp.services.rounds import decisions, steps
+from webapp.services.rounds import decisions, ministry, steps
 
 
-def _finished_round(db):
+def _finished_round(db, ministry_round=False):
     round_ = open_round(db, forms=("bk_btc",))
+    if ministry_round:  # the Ministry collects this movement's submissions in its own round
+        ministry.open_ministry_round(
+            db,
+            actor_named(db, "chuyenvien_bo"),
+            {
+                "name": "Đợt xét của Bộ",
+                "movement_id": round_.movement_id,
+                "intake_deadline": "2030-12-31",
+            },
+        )
+        db.commit()
     a = join(db, round_, "canbo_ns", ("Nguyễn Thị Hằng", "Lê Văn Tám"))
     b = join(db, round_, "canbo_dn", ("Phạm Quốc Huy",))
     propose(db, a, "canbo_ns")
@@ -76,3 +88,19 @@ def test_the_decision_awards_every_dossier_of_the_form_but_the_refused_nominee(d
             {"decision_number": "346/QĐ-BTC", "decision_date": "2026-12-21"},
         )
     assert again.value.code == "message_undeliverable"
+
+
+def test_with_a_ministry_round_the_decision_is_not_recorded_on_the_department_round(db):
+    round_, a, _b = _finished_round(db, ministry_round=True)
+    # The submission went to the Ministry round: the Department round waits for its result.
+    assert db.get(type(round_), round_.id).step == "wait_ministry_result"
+    with pytest.raises(ConflictError) as waiting:
+        decisions.record_ministry_decision(
+            db,
+            actor_named(db, "chuyenvien_bo"),
+            round_.id,
+            "bk_btc",
+            {"decision_number": "345/QĐ-BTC", "decision_date": "2026-12-20"},
+        )
+    assert waiting.value.code == "round_not_finished"
+    assert [n.result for n in db.get(Dossier, a.id).nominees] == ["passed", "passed"]
