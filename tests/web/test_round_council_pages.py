@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.pages import login, submit
+from tests.web.pages import csrf_token, login, submit
 
 ROOT = Path(__file__).resolve().parents[2]
 # What the modeler's import does: bpmn-moddle's fromXML, whose warnings bpmn-js shows.
@@ -126,3 +126,17 @@ def test_the_round_council_meets_and_each_member_votes_from_the_inbox(app, clien
     login(outsider, "canbo_ns")
     assert outsider.get(ballot_url).status_code == 403
     assert outsider.get(session_url).status_code == 403
+    # The chair's conclusion form on the round page starts from the count; sent as it is, the
+    # council's session is concluded and the minutes keep the tally.
+    chair = members["giamdoc"]
+    round_page = chair.get(f"/rounds/{round_id}").get_data(as_text=True)
+    for key in keys:
+        assert f'id="result-{key}-passed" value="passed" checked' in round_page
+    assert f'href="{session_url}" id="council-session-link"' in round_page
+    concluded = chair.post(
+        f"/rounds/{round_id}/conclusion",
+        data={"csrf_token": csrf_token(round_page), **{f"result-{k}": "passed" for k in keys}},
+    )
+    assert concluded.status_code == 302
+    page = client.get(session_url).get_data(as_text=True)
+    assert 'id="council-conclusion"' in page
