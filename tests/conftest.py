@@ -33,6 +33,7 @@ from webapp.services.actors import actor_for_user
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_POSTGRES_URL") else [])
 # Emptied after every test; the organisation, users, tokens and process versions stay.
 PER_TEST_TABLES = [
+    "generated_document",
     "signature_check",
     "issued_number",
     "document_register",
