@@ -278,7 +278,11 @@ def _rename_step(xml, old, new):
 def test_dossiers_on_an_older_version_count_on_the_same_step_or_apart(db):
     at_check(db)
     start(db)  # at prepare_dossier, a step both versions have
-    v1 = db.scalar(select(ProcessVersion).where(ProcessVersion.version == 1))
+    v1 = db.scalar(
+        select(ProcessVersion).where(
+            ProcessVersion.process_key == "award_nomination", ProcessVersion.version == 1
+        )
+    )
     xml = _rename_step(v1.bpmn_xml, "check_dossier", "verify_dossier")
     v2 = process_versions.create_version(db, None, v1.process_key, xml, dict(v1.files))
     assert v2.problems == []

@@ -255,7 +255,11 @@ def test_the_diagram_file_is_the_deployed_version_and_revalidates(client):
 def test_steps_an_older_version_had_are_listed_apart(api, client, app):
     dossier = at_check(api)
     with database(app).transaction() as session:
-        v1 = session.scalar(select(ProcessVersion).where(ProcessVersion.version == 1))
+        v1 = session.scalar(
+            select(ProcessVersion).where(
+                ProcessVersion.process_key == "award_nomination", ProcessVersion.version == 1
+            )
+        )
         xml = re.sub(
             r'(id|sourceRef|targetRef|bpmnElement)="check_dossier"',
             r'\1="verify_dossier"',
