@@ -133,6 +133,10 @@ def test_the_round_council_meets_and_each_member_votes_from_the_inbox(app, clien
     for key in keys:
         assert f'id="result-{key}-passed" value="passed" checked' in round_page
     assert f'href="{session_url}" id="council-session-link"' in round_page
+    # The round's history says who voted (a written opinion for the absent), never a choice.
+    assert round_page.count("Một thành viên Hội đồng đã bỏ phiếu") == 4
+    assert "Một thành viên Hội đồng vắng mặt đã gửi ý kiến bằng văn bản" in round_page
+    assert "Đã kiểm phiếu của Hội đồng" in round_page
     concluded = chair.post(
         f"/rounds/{round_id}/conclusion",
         data={"csrf_token": csrf_token(round_page), **{f"result-{k}": "passed" for k in keys}},
