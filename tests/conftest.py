@@ -6,6 +6,7 @@ SQLite always runs. PostgreSQL runs too when TEST_POSTGRES_URL points at a serve
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import uuid
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 import config
 from webapp import create_app, login_limits
 from webapp.cli import upgrade_database
-from webapp.models import User
+from webapp.models import ApiToken, User
 from webapp.permissions import Actor
 from webapp.request_db import database
 from webapp.services import seeding
@@ -109,14 +110,38 @@ def _empty_tables(app: Flask) -> None:
     login_limits.limiter.reset()
 
 
+def _forget_dead_tokens(app: Flask, cache: dict[str, str]) -> None:
+    """Drop from the shared cache the tokens a test revoked (deactivation, password change) or
+    whose user it left inactive, so that the next test asks for a fresh one."""
+    if not cache:
+        return
+    digests = {
+        hashlib.sha256(token.encode("utf-8")).hexdigest(): name for name, token in cache.items()
+    }
+    with database(app).transaction() as session:
+        alive = session.scalars(
+            select(ApiToken.token_hash)
+            .join(User, User.id == ApiToken.user_id)
+            .where(
+                ApiToken.token_hash.in_(digests),
+                ApiToken.revoked_at.is_(None),
+                User.active.is_(True),
+            )
+        ).all()
+    for digest, name in digests.items():
+        if digest not in alive:
+            cache.pop(name, None)
+
+
 @pytest.fixture
-def client(app: Flask) -> Iterator[FlaskClient]:
+def client(app: Flask, token_cache: dict[str, str]) -> Iterator[FlaskClient]:
     yield app.test_client()
     _empty_tables(app)
+    _forget_dead_tokens(app, token_cache)
 
 
 @pytest.fixture
-def db(app: Flask) -> Iterator[Session]:
+def db(app: Flask, token_cache: dict[str, str]) -> Iterator[Session]:
     """A session for service tests; the test commits what it wants kept. Cleaned afterwards."""
     session = database(app).session(write=True)
     try:
@@ -125,6 +150,7 @@ def db(app: Flask) -> Iterator[Session]:
         session.rollback()
         session.close()
         _empty_tables(app)
+        _forget_dead_tokens(app, token_cache)
 
 
 def actor_named(session: Session, username: str) -> Actor:
