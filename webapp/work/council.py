@@ -4,6 +4,9 @@ anyone chose); a member casts their ballot on a round."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -66,9 +69,29 @@ def council_votes() -> ResponseReturnValue:
 @login_required
 def council_page(dossier_id: int) -> ResponseReturnValue:
     """The council's session on one dossier."""
-    session = db_session()
-    actor = page_actor()
+    session, actor = db_session(), page_actor()
     view = council_session.session_view(session, actor, dossier_id)
+    return _meeting_page(
+        view,
+        lambda **meeting: council_session.record_meeting(session, actor, dossier_id, **meeting),
+        no_vote=_("No vote is under way on this dossier."),
+        done_url=url_for("work.council_page", dossier_id=dossier_id),
+        template="work/council_session.html",
+    )
+
+
+def _meeting_page(
+    view: Any,
+    record: Callable[..., Any],
+    *,
+    no_vote: str,
+    done_url: str,
+    template: str,
+    **context: Any,
+) -> ResponseReturnValue:
+    """A council session's page (a dossier's or a round's): the secretary records the meeting
+    and the attendance with `record`; everyone allowed follows who has voted."""
+    session = db_session()
     council = view.council
     form = MeetingForm(request.form if request.method == "POST" else None)
     form.present.choices = list(view.members)
@@ -78,10 +101,7 @@ def council_page(dossier_id: int) -> ResponseReturnValue:
     if request.method == "POST":
         if form.validate():
             try:
-                council_session.record_meeting(
-                    session,
-                    actor,
-                    dossier_id,
+                record(
                     meeting_date=form.meeting_date.data,
                     place=form.place.data,
                     online=form.online.data,
@@ -89,7 +109,7 @@ def council_page(dossier_id: int) -> ResponseReturnValue:
                 )
             except ConflictError:
                 session.rollback()
-                flash(_("No vote is under way on this dossier."), "danger")
+                flash(no_vote, "danger")
                 status = 409
             except InvalidDataError as exc:
                 session.rollback()
@@ -98,7 +118,7 @@ def council_page(dossier_id: int) -> ResponseReturnValue:
             else:
                 session.commit()
                 flash(_("The meeting and the attendance are recorded."), "success")
-                return redirect(url_for("work.council_page", dossier_id=dossier_id))
+                return redirect(done_url)
         else:
             status = 422
     elif council is not None and council.meeting_date is not None:
@@ -108,9 +128,7 @@ def council_page(dossier_id: int) -> ResponseReturnValue:
         form.present.data = [
             m for m, state in (council.attendance or {}).items() if state == "present"
         ]
-    return render_template(
-        "work/council_session.html", view=view, council=council, form=form
-    ), status
+    return render_template(template, view=view, council=council, form=form, **context), status
 
 
 # --- a round's council: one session and one ballot per member on the round's whole list
@@ -121,56 +139,17 @@ def council_page(dossier_id: int) -> ResponseReturnValue:
 def round_council_page(round_id: int) -> ResponseReturnValue:
     """The council's session on a round: the secretary records the meeting and attendance;
     the secretary and the chair follow who has voted (never what anyone chose)."""
-    session = db_session()
-    actor = page_actor()
+    session, actor = db_session(), page_actor()
     view = round_council.session_view(session, actor, round_id)
-    council = view.council
-    form = MeetingForm(request.form if request.method == "POST" else None)
-    form.present.choices = list(view.members)
-    status = 200
-    if request.method == "POST" and not view.can_record:
-        raise PermissionDeniedError("only the council's secretary records its session")
-    if request.method == "POST":
-        if form.validate():
-            try:
-                round_council.record_meeting(
-                    session,
-                    actor,
-                    round_id,
-                    meeting_date=form.meeting_date.data,
-                    place=form.place.data,
-                    online=form.online.data,
-                    present=list(form.present.data or []),
-                )
-            except ConflictError:
-                session.rollback()
-                flash(_("No vote is under way on this round."), "danger")
-                status = 409
-            except InvalidDataError as exc:
-                session.rollback()
-                flash(_refusal(exc), "danger")
-                status = 422
-            else:
-                session.commit()
-                flash(_("The meeting and the attendance are recorded."), "success")
-                return redirect(url_for("work.round_council_page", round_id=round_id))
-        else:
-            status = 422
-    elif council is not None and council.meeting_date is not None:
-        form.meeting_date.data = council.meeting_date
-        form.place.data = council.place
-        form.online.data = council.online
-        form.present.data = [
-            m for m, state in (council.attendance or {}).items() if state == "present"
-        ]
-    return render_template(
-        "work/council_round_session.html",
-        view=view,
-        council=council,
-        form=form,
+    return _meeting_page(
+        view,
+        lambda **meeting: round_council.record_meeting(session, actor, round_id, **meeting),
+        no_vote=_("No vote is under way on this round."),
+        done_url=url_for("work.round_council_page", round_id=round_id),
+        template="work/council_round_session.html",
         items=round_council.list_items(session, round_id),
         form_labels=AWARD_FORM_LABELS,
-    ), status
+    )
 
 
 @bp.route("/council/rounds/<int:round_id>/ballot", methods=["GET", "POST"])
