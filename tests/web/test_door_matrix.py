@@ -290,6 +290,10 @@ DOORS: dict[tuple[str, str], Door] = {
     ("dossiers.tracking_xlsx", "GET"): Door(page_for_all(200)),
     ("dossiers.show", "GET"): Door(dossier_page(200), lambda w: {"dossier_id": w.dossier}),
     ("dossiers.diagram", "GET"): Door(dossier_page(200), lambda w: {"dossier_id": w.dossier}),
+    ("dossiers.package", "GET"): Door(
+        dossier_page(403, admin=200, vanphong=200, giamdoc=200, chuyenvien_bo=200),
+        lambda w: {"dossier_id": w.dossier},
+    ),
     ("dossiers.attachment", "GET"): Door(
         dossier_page(200), lambda w: {"attachment_id": w.attachment}
     ),
@@ -393,6 +397,15 @@ DOORS: dict[tuple[str, str], Door] = {
     ),
     ("rounds.kept_file", "GET"): Door(
         page_for_all(404), lambda w: {"round_id": _round(w), "document_id": 999999}
+    ),
+    # The electronic dossier for the level above: the Office, the Director, the Ministry above.
+    ("rounds.package", "GET"): Door(
+        {
+            **page_for_all(403),
+            **dict.fromkeys(("admin", "vanphong", "giamdoc", "chuyenvien_bo"), 200),
+            "vanphong_hn": 404,
+        },
+        lambda w: {"round_id": _round(w)},
     ),
     # --- administration: the home page listing the sections
     ("admin.home", "GET"): Door(admin_page(200)),
