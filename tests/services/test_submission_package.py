@@ -27,6 +27,7 @@ WORDING = Wording(
     attachment_kinds={"achievement_report": "Báo cáo thành tích", "other": "Khác"},
     paper_kinds={"minutes": "Biên bản họp Hội đồng"},
     csv_headers=("Đường dẫn", "Dung lượng", "SHA-256", "Loại", "Nguồn", "Mã nguồn", "Phiên bản"),
+    source_kinds={"attachment": "Tệp đính kèm", "generated_document": "Giấy tờ"},
 )
 
 
@@ -54,6 +55,7 @@ def _round_with_files(db):
     office = actor_named(db, "vanphong")
     papers.store_paper(db, office, "round", round_.id, _paper("minutes", "docx", b"PK docx"))
     papers.store_paper(db, office, "round", round_.id, _paper("minutes", "pdf", PDF + b"%m\n"))
+    papers.store_paper(db, office, "dossier", ns.id, _paper("notice", "docx", b"PK notice"))
     db.commit()
     return round_, ns, dn
 
@@ -84,10 +86,14 @@ def test_round_package_lists_every_file_with_its_hash(db):
     # the minutes once, as the PDF of the newest DOCX.
     folders = sorted({p.split("/")[0] for p in in_zip})
     assert folders == sorted([ns.code, dn.code, "giay-to"])
-    assert len([p for p in in_zip if p.startswith(f"{ns.code}/")]) == 2
+    assert len([p for p in in_zip if p.startswith(f"{ns.code}/") and "giay-to" not in p]) == 2
     papers_in = [e for e in listed.values() if e["source"]["type"] == "generated_document"]
-    assert [e["path"].rsplit(".", 1)[1] for e in papers_in] == ["pdf"]
-    assert papers_in[0]["label"] == "Biên bản họp Hội đồng"
+    assert sorted(e["path"].split("/", 1)[0] + ":" + e["path"][-4:] for e in papers_in) == [
+        f"{ns.code}:docx",
+        "giay-to:.pdf",
+    ]
+    minutes = next(e for e in papers_in if e["kind"] == "minutes")
+    assert minutes["label"] == "Biên bản họp Hội đồng"
     report = next(e for e in listed.values() if e["kind"] == "achievement_report")
     assert report["label"] == "Báo cáo thành tích"
     assert report["source"]["dossier_code"] == ns.code
@@ -96,6 +102,7 @@ def test_round_package_lists_every_file_with_its_hash(db):
     rows = list(csv.reader(io.StringIO(archive.read("manifest.csv").decode("utf-8-sig"))))
     assert rows[0] == list(WORDING.csv_headers)
     assert {(r[0], r[2]) for r in rows[1:]} == {(p, e["sha256"]) for p, e in listed.items()}
+    assert {r[4] for r in rows[1:]} == {"Tệp đính kèm", "Giấy tờ"}
 
 
 def test_same_content_gives_the_same_zip_bytes(db):
@@ -118,7 +125,7 @@ def test_signed_copy_is_the_paper_sent(db):
     db.commit()
     archive, _data = _read(submission_package.round_package(db, office, round_.id, WORDING))
     manifest = json.loads(archive.read("manifest.json"))
-    sent = [e for e in manifest["files"] if e["source"]["type"] == "generated_document"]
+    sent = [e for e in manifest["files"] if e["kind"] == "minutes"]
     assert [(e["source"]["id"], e["source"]["status"]) for e in sent] == [(docx.id, "signed")]
 
 
@@ -129,7 +136,8 @@ def test_dossier_package_holds_its_own_files_only(db):
     )
     manifest = json.loads(archive.read("manifest.json"))
     assert manifest["subject"]["code"] == ns.code
-    assert [e["path"].split("/")[0] for e in manifest["files"]] == [ns.code, ns.code]
+    assert [e["path"].split("/")[0] for e in manifest["files"]] == [ns.code, ns.code, "giay-to"]
+    assert manifest["files"][2]["kind"] == "notice"
 
 
 def test_size_bound_refuses_before_writing(db):
@@ -166,12 +174,18 @@ def test_pages_offer_and_serve_the_package(db, client, app):
     page = client.get(f"/dossiers/{ns.id}").get_data(as_text=True)
     assert f"/dossiers/{ns.id}/package.zip" in page
     assert "Tải gói hồ sơ (ZIP)" in page
+    page = client.get(f"/rounds/{round_.id}").get_data(as_text=True)
+    assert f"/rounds/{round_.id}/package.zip" in page
     answer = client.get(f"/rounds/{round_.id}/package.zip")
     assert answer.status_code == 200
     assert answer.mimetype == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(answer.data))
     rows = next(csv.reader(io.StringIO(archive.read("manifest.csv").decode("utf-8-sig"))))
     assert rows[0] == "Đường dẫn trong gói"
+    sources = {
+        r[4] for r in csv.reader(io.StringIO(archive.read("manifest.csv").decode("utf-8-sig")))
+    }
+    assert "Giấy tờ do hệ thống lập" in sources
     answer.close()
 
 

@@ -45,6 +45,8 @@ class Wording:
     attachment_kinds: Mapping[str, str]
     paper_kinds: Mapping[str, str]
     csv_headers: Sequence[str]
+    # "attachment" / "generated_document" as the CSV's reader calls them.
+    source_kinds: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -171,10 +173,10 @@ def _dossier_folder(dossier: Dossier) -> str:
     return _segment(dossier.code or "", f"ho-so-{dossier.id}")
 
 
-def _manifest_csv(entries: list[dict[str, Any]], headers: Sequence[str]) -> bytes:
+def _manifest_csv(entries: list[dict[str, Any]], wording: Wording) -> bytes:
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow(headers)
+    writer.writerow(wording.csv_headers)
     for e in entries:
         source = e["source"]
         writer.writerow(
@@ -183,7 +185,7 @@ def _manifest_csv(entries: list[dict[str, Any]], headers: Sequence[str]) -> byte
                 e["size"],
                 e["sha256"],
                 e["label"],
-                source["type"],
+                wording.source_kinds.get(source["type"], source["type"]),
                 source["id"],
                 source.get("process_version_id") or "",
             ]
@@ -247,7 +249,7 @@ def _build(
                 "manifest.json",
                 json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode(),
             )
-            _entry(archive, "manifest.csv", _manifest_csv(entries, wording.csv_headers))
+            _entry(archive, "manifest.csv", _manifest_csv(entries, wording))
         size = handle.tell()
         handle.seek(0)
         whole = hashlib.sha256()
@@ -268,10 +270,10 @@ def round_package(
     *,
     max_bytes: int = MAX_PACKAGE_BYTES,
 ) -> Package:
-    """The round's electronic dossier: its kept papers under giay-to/, each dossier's files in a
-    folder named by its code. NotFoundError if the actor cannot see the round,
-    PermissionDeniedError unless Office/Director/Ministry officer, InvalidDataError
-    ("package_too_large") past max_bytes."""
+    """The round's electronic dossier: its kept papers under giay-to/, each dossier's files (and
+    its own kept papers under <code>/giay-to/) in a folder named by its code. NotFoundError if
+    the actor cannot see the round, PermissionDeniedError unless Office/Director/Ministry
+    officer, InvalidDataError ("package_too_large") past max_bytes."""
     round_ = get_round(session, actor, round_id)
     _may_package(actor, round_.unit_id)
     members = _paper_members(_papers_of(session, "round", round_.id), _PAPERS_DIR, wording)
@@ -282,7 +284,10 @@ def round_package(
         .order_by(Dossier.id)
     )
     for dossier in dossiers:
-        members += _attachment_members(session, dossier, _dossier_folder(dossier), wording)
+        folder = _dossier_folder(dossier)
+        members += _attachment_members(session, dossier, folder, wording)
+        kept = _papers_of(session, "dossier", dossier.id)
+        members += _paper_members(kept, f"{folder}/{_PAPERS_DIR}", wording)
     subject = {"kind": "round", "id": round_.id, "name": round_.name}
     return _build(session, f"goi-ho-so-dot-{round_.id}.zip", subject, members, wording, max_bytes)
 
