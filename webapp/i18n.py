@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request, session
@@ -27,10 +27,14 @@ def local(value: datetime | None) -> datetime | None:
     return value.astimezone(_zone()) if value is not None else None
 
 
-def format_date(value: date | datetime | None) -> str:
-    """dd/mm/yyyy."""
-    if value is None:
+def format_date(value: date | datetime | str | None) -> str:
+    """dd/mm/yyyy (an ISO text, as JSON data such as a council's minutes keeps times, too)."""
+    if value is None or value == "":
         return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
     if isinstance(value, datetime):
         value = value.astimezone(_zone()).date()
     return value.strftime("%d/%m/%Y")

@@ -8,7 +8,9 @@ import json
 import re
 import shutil
 import subprocess
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -144,3 +146,7 @@ def test_the_round_council_meets_and_each_member_votes_from_the_inbox(app, clien
     assert concluded.status_code == 302
     page = client.get(session_url).get_data(as_text=True)
     assert 'id="council-conclusion"' in page
+    # The day reads dd/mm/yyyy like the rest of the page, in Vietnam's time zone.
+    conclusion = page.split('id="council-conclusion">')[1].split("</p>")[0]
+    today = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d/%m/%Y")
+    assert today in conclusion
