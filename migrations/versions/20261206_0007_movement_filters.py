@@ -1,17 +1,16 @@
 """index dossiers by movement, for the lists, the inbox and the process map filtered by movement
 
 Revision ID: 0007_movement_filters
-Revises: 0004 (after 0005_rounds)
+Revises: 0005_rounds
 Create Date: 2026-12-06 05:45:00
 """
 
 from alembic import op
 
 revision = "0007_movement_filters"
-down_revision = "0004"
+down_revision = "0005_rounds"
 branch_labels = None
-# The round index needs the rounds tables.
-depends_on = "0005_rounds"
+depends_on = None
 
 
 def upgrade() -> None:

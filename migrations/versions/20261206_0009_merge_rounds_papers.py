@@ -1,7 +1,7 @@
-"""join the migrations of rounds, ballots, rules, registers, filters and documents
+"""join the migrations of ballots, rules, registers, filters and documents
 
 Revision ID: 0009
-Revises: 0005_ballots, 0005_rounds, 0005_rules, 0006_registers, 0007_movement_filters,
+Revises: 0005_ballots, 0005_rules, 0006_registers, 0007_movement_filters,
     0008_documents
 Create Date: 2026-12-06 07:35:00
 """
@@ -9,7 +9,6 @@ Create Date: 2026-12-06 07:35:00
 revision = "0009"
 down_revision = (
     "0005_ballots",
-    "0005_rounds",
     "0005_rules",
     "0006_registers",
     "0007_movement_filters",
