@@ -34,6 +34,12 @@ class Config:
     COOKIE_SECURE = False
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (0: none).
     TRUSTED_PROXIES = 0
+    # The job queue (Huey) that fires BPMN timers and runs periodic jobs: an SQLite file under
+    # instance/ (one machine; `make run` starts its consumer), or "redis://127.0.0.1:6379/0"
+    # for several machines. Exactly-once comes from the database, not from the queue.
+    JOBS_URL = f"sqlite:///{BASE_DIR / 'instance' / 'jobs.sqlite'}"
+    # Timers fired per transaction of a pass.
+    JOBS_TIMER_BATCH = 20
     # Failed logins (page and API share the counters); "memory://" is one process's memory,
     # several workers need a shared store such as "redis://127.0.0.1:6379".
     RATELIMIT_STORAGE_URI = "memory://"
@@ -69,6 +75,7 @@ class TestingConfig(Config):
     TESTING = True
     # Random per process: nothing signed with it outlives the test run.
     SECRET_KEY = secrets.token_hex(SECRET_KEY_BYTES)
+    JOBS_URL = "memory://"
 
 
 class ProductionConfig(Config):
@@ -131,6 +138,10 @@ def from_env(environ: dict[str, str] | None = None) -> Config:
         config.DATABASE_URL = env["DATABASE_URL"]
     if env.get("UPLOAD_DIR"):
         config.UPLOAD_DIR = Path(env["UPLOAD_DIR"])
+    if env.get("JOBS_URL"):
+        config.JOBS_URL = env["JOBS_URL"]
+    if env.get("JOBS_TIMER_BATCH"):
+        config.JOBS_TIMER_BATCH = _positive_int(env, "JOBS_TIMER_BATCH")
     if env.get("SIGNATURE_TRUST_ROOTS"):
         roots = env["SIGNATURE_TRUST_ROOTS"].split(os.pathsep)
         config.SIGNATURE_TRUST_ROOTS = tuple(Path(p) for p in roots if p)

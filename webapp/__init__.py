@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from webapp.db import Database
 from webapp.request_db import close_db_session
+from webapp.services import engine_calendar
 from webapp.services.calendar import load_holidays
 from webapp.services.settings import ServiceSettings
 from webapp.url_converters import BoundedIntConverter
@@ -38,6 +39,8 @@ def create_app(config_object: Any) -> Flask:
         app.config["DATABASE_URL"], echo=app.config.get("SQL_ECHO", False), settings=settings
     )
     app.teardown_appcontext(close_db_session)
+    # The engine's timers count working days with this database's calendar (workflows.clock).
+    engine_calendar.install(app.extensions["database"])
 
     from webapp import (
         admin,

@@ -1,4 +1,5 @@
-"""Command-line tasks: `flask db-upgrade`, `flask seed-demo`, `flask run-timers`."""
+"""Command-line tasks: `flask db-upgrade`, `flask seed-demo`, `flask run-timers`,
+`flask jobs-worker`."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from webapp.jobs.passes import run_pass
+from webapp.jobs.worker import run_worker
 from webapp.request_db import database
-from webapp.services import sample_dossiers, seeding, timers
-from webapp.services.rounds.steps import close_due_intakes
+from webapp.services import sample_dossiers, seeding
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,17 +72,30 @@ def seed_demo_command(if_empty: bool, samples: bool) -> None:
 @click.command("run-timers")
 @with_appcontext
 def run_timers_command() -> None:
-    """Fire the timers that are due (run it every minute from cron or a worker)."""
-    with database().transaction() as session:
-        fired = timers.run_due_timers(session)
-    # A round whose deadline for proposals passed stops taking them (its own transaction).
-    with database().transaction() as session:
-        closed = close_due_intakes(session)
+    """Run one pass of the job queue now: due timers, rounds' intake deadlines, periodic jobs
+    (cron's alternative to a running `flask jobs-worker`)."""
+    app = current_app
+    report = run_pass(database(), None, int(app.config["JOBS_TIMER_BATCH"]))
     # This command runs every minute: it is also where the planner's statistics stay fresh.
     database().optimize()
-    click.echo(f"{fired} dossier(s) advanced by timers")
-    if closed:
-        click.echo(f"intake closed for {len(closed)} round(s) past their deadline")
+    click.echo(f"{report.timers_fired} dossier(s) advanced by timers")
+    if report.intakes_closed:
+        click.echo(f"intake closed for {len(report.intakes_closed)} round(s) past their deadline")
+    for name in report.failed:
+        click.echo(f"job {name} failed (see the log); the next pass tries again")
+
+
+@click.command("jobs-worker")
+@with_appcontext
+@click.option("--workers", default=1, show_default=True, help="Worker threads.")
+@click.option(
+    "--no-periodic",
+    is_flag=True,
+    help="Take queued tasks only; another consumer enqueues the minute's pass.",
+)
+def jobs_worker_command(workers: int, no_periodic: bool) -> None:
+    """Run a job-queue consumer (JOBS_URL) in the foreground: a pass every minute."""
+    run_worker(current_app._get_current_object(), workers, not no_periodic)  # type: ignore[attr-defined]
 
 
 def register(app: Flask) -> None:
@@ -88,3 +103,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(db_upgrade_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(run_timers_command)
+    app.cli.add_command(jobs_worker_command)

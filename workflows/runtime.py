@@ -13,7 +13,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundExcepti
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
-from workflows import budget, guards, messages
+from workflows import budget, clock, guards, messages
 from workflows.definition import ProcessDefinition
 from workflows.errors import (
     BudgetExceededError,
@@ -117,9 +117,10 @@ class RunningProcess:
                 raise _runtime_error(exc, task) from exc
             return self._run_engine(turn)
 
-    def refresh_timers(self) -> list[AutomatedStep]:
-        """Fire the timers that are due and run what follows."""
-        with budget.turn(separate=True) as turn:
+    def refresh_timers(self, now: datetime | None = None) -> list[AutomatedStep]:
+        """Fire the timers due at `now` (default: the engine's clock) and run what follows;
+        timers armed by the steps that follow count from `now` too."""
+        with clock.at(now), budget.turn(separate=True) as turn:
             try:
                 self._workflow.refresh_timers()
             except SpiffWorkflowException as exc:

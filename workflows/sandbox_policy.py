@@ -10,7 +10,7 @@ import ast
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from workflows import guards
+from workflows import clock, guards
 
 MAX_RANGE = guards.MAX_ITEMS
 MAX_SEQUENCE = 100_000
@@ -38,6 +38,8 @@ SAFE_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "str": guards.safe_str,
     "sum": guards.safe_sum,
     "tuple": guards.safe_tuple,
+    # A timer value n working days after the engine's now (workflows.clock).
+    "working_days": clock.working_days,
     "zip": zip,
 }
 

@@ -4,6 +4,7 @@ from webapp.models.audit import AuditEvent
 from webapp.models.ballots import BallotBox, BallotCount, CouncilSession
 from webapp.models.documents import GeneratedDocument
 from webapp.models.dossier import Attachment, Dossier, Movement, Nominee
+from webapp.models.jobs import JobSchedule
 from webapp.models.moves import InstanceMove
 from webapp.models.org import ApiToken, OrgUnit, Role, RoleAssignment, User
 from webapp.models.process import ProcessInstance, ProcessVersion
@@ -35,6 +36,7 @@ __all__ = [
     "GeneratedDocument",
     "InstanceMove",
     "IssuedNumber",
+    "JobSchedule",
     "MessageSubscription",
     "Movement",
     "Nominee",

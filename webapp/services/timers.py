@@ -1,4 +1,12 @@
-"""Fire due timers: load each dossier whose next timer is due, refresh, save."""
+"""Fire due BPMN timers, each exactly once, however many workers run at the same time.
+
+Exactly-once comes from the database, not from the job queue: one call claims a batch of
+instances whose next timer is due (`FOR UPDATE SKIP LOCKED` on PostgreSQL: another worker skips
+the rows this one holds; SQLite lets one writing transaction at a time, and the next one sees
+the moved `next_timer_at`), fires them, saves each at `revision + 1` and records the history,
+all in the caller's transaction. A worker killed before its commit leaves nothing: the rows
+are unlocked, still due, and the next pass takes them.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from webapp.db import utcnow
 from webapp.models import Dossier, ProcessInstance
 from webapp.services.dossier_effects import apply_automated, apply_status
+from webapp.services.errors import ConflictError
 from webapp.services.history import record_automated
 from webapp.services.instances import load_process, save_process
 from webapp.services.work_item_sync import sync_work_items
@@ -24,37 +33,53 @@ RETRY_FAILED_TIMER_AFTER = timedelta(hours=1)
 log = logging.getLogger(__name__)
 
 
-def run_due_timers(session: Session, now: datetime | None = None) -> int:
-    """Advance every running instance whose next timer is due; return how many moved."""
+def run_due_timers(session: Session, now: datetime | None = None, limit: int = BATCH) -> int:
+    """Claim up to `limit` running instances whose next timer is due at `now`, fire them and
+    run what follows; return how many moved. The caller commits (one transaction a batch)."""
     now = now or utcnow()
     due = list(
         session.scalars(
             select(ProcessInstance)
             .where(ProcessInstance.status == "running", ProcessInstance.next_timer_at <= now)
-            .order_by(ProcessInstance.next_timer_at)
-            .limit(BATCH)
+            .order_by(ProcessInstance.next_timer_at, ProcessInstance.id)
+            .limit(limit)
             .with_for_update(skip_locked=True)
         )
     )
     moved = 0
     for instance in due:
-        dossier = session.get_one(Dossier, instance.dossier_id)
-        process = load_process(session, instance)
+        # One instance's failure (unreadable state, a stale revision) spoils only itself.
+        savepoint = session.begin_nested()
         try:
-            steps = process.refresh_timers()
-        except ProcessRuntimeError as exc:
-            log.warning("dossier %s: timer at %s refused: %s", dossier.id, exc.element_id, exc)
-            instance.next_timer_at = now + RETRY_FAILED_TIMER_AFTER
+            fired = _fire(session, instance, now)
+            savepoint.commit()
+        except (StaleDataError, ConflictError) as exc:
+            savepoint.rollback()
+            log.warning("process instance %s: timer not fired: %s", instance.id, exc)
             continue
-        save_process(instance, process, now)
-        record_automated(session, dossier, steps, now)
-        apply_automated(dossier, steps)
-        apply_status(dossier, None, process.status(), now)
-        sync_work_items(session, dossier, instance, process.ready_human_tasks(), now)
-        moved += 1
-    try:
-        session.flush()
-    except StaleDataError:
-        session.rollback()
-        return 0
+        moved += fired
+    session.flush()
     return moved
+
+
+def _fire(session: Session, instance: ProcessInstance, now: datetime) -> int:
+    dossier = session.get_one(Dossier, instance.dossier_id)
+    process = load_process(session, instance)
+    try:
+        steps = process.refresh_timers(now)
+    except ProcessRuntimeError as exc:
+        log.warning("dossier %s: timer at %s refused: %s", dossier.id, exc.element_id, exc)
+        instance.next_timer_at = now + RETRY_FAILED_TIMER_AFTER
+        session.flush()
+        return 0
+    save_process(instance, process, now)
+    record_automated(session, dossier, steps, now)
+    apply_automated(dossier, steps)
+    status = process.status()
+    if status.completed:
+        apply_status(dossier, None, status, now)
+    else:  # a reminder or an escalation beside the step: where the dossier is stays as it was
+        dossier.updated_at = now
+    sync_work_items(session, dossier, instance, process.ready_human_tasks(), now)
+    session.flush()
+    return 1
