@@ -390,3 +390,18 @@ def test_a_round_from_opening_to_the_ministers_decision(page: Page, round_app, r
             expect(timeline.locator("li[data-step='wait_final_decision']")).not_to_have_count(0)
         if code == codes[2]:
             expect(timeline).to_contain_text(RETURN_REASON)
+        # The round's own steps, among the dossier's events: the council's conclusion, this
+        # form's tờ trình, the Minister's decision (Ministry round), each linked to its round.
+        concluded = timeline.locator("li[data-round-action='concluded']")
+        expect(concluded).to_have_count(1)
+        expect(concluded).to_contain_text("Đã ghi kết luận của Hội đồng")
+        expect(concluded).to_contain_text("Đợt xét của Sở")
+        signed = timeline.locator("li[data-round-action='signed']")
+        expect(signed).to_have_count(1)
+        expect(signed).to_contain_text(f"{10 if form_code == 'bk_btc' else 11}/TTr-STC")
+        decided = timeline.locator("li[data-round-action='minister_decided']")
+        expect(decided).to_have_count(1)
+        expect(decided).to_contain_text("Bộ trưởng đã ký")
+        expect(decided).to_contain_text("QĐ-BTC")
+        expect(decided.locator("a")).to_have_attribute("href", re.compile(r"/ministry-rounds/\d+$"))
+        expect(timeline.locator("li[data-round-action='voted']")).to_have_count(0)

@@ -35,6 +35,7 @@ from webapp.i18n import local
 from webapp.movement_select import MovementChoice, page_movement
 from webapp.permissions import can_close_votes
 from webapp.request_db import db_session
+from webapp.round_history_text import LEVEL_LABELS, ROUND_LABELS, with_round_lines
 from webapp.services import (
     attachments,
     council_closing,
@@ -43,6 +44,7 @@ from webapp.services import (
     dossiers,
     tracking_export,
 )
+from webapp.services.rounds.dossier_round_history import dossier_round_history
 from webapp.services.rounds.lifecycle import round_of_dossier
 from webapp.status_text import dossier_status, status_text
 from webapp.url_converters import query_int, query_page
@@ -349,6 +351,8 @@ def render_dossier_page(
     chair = can_close_votes(actor, detail.dossier)
     vote = council_closing.open_vote(session, detail.dossier) if chair else None
     context = dossier_context(session, actor, detail.dossier)
+    # The steps of the dossier's rounds (Department's, Ministry's) among its own events.
+    round_lines = dossier_round_history(session, actor, detail.dossier)
     files_by_event: dict[int, list[Any]] = {}
     for attachment in context["attachments"]:
         if attachment.event_id is not None:
@@ -369,6 +373,9 @@ def render_dossier_page(
         ),
         dossier_round=round_of_dossier(session, detail.dossier.id),
         council_link=council_session.has_session_page(session, actor, detail.dossier),
+        timeline=with_round_lines(context["history"], round_lines),
+        round_labels=ROUND_LABELS,
+        round_levels=LEVEL_LABELS,
         **context,
     ), status
 

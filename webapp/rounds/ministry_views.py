@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from webapp.dossier_view import AWARD_FORM_LABELS
 from webapp.models import Round, RoundEvent, RoundListItem
 from webapp.request_db import db_session
+from webapp.round_history_text import MINISTRY_LABELS
 from webapp.round_text import field_text
 from webapp.rounds.blueprint import bp
 from webapp.rounds.forms import KIND_LABELS, ActionForm
@@ -36,14 +37,7 @@ RESULT_LABELS = {
     "failed": _l("Dropped by the Ministry council"),
     "sent_up": _l("Sent up to the central level"),
 }
-HISTORY_LABELS = {
-    "opened": _l("Round opened"),
-    "department_submission": _l("A Department's submission was received"),
-    "submission_returned": _l("A Department's submission was returned"),
-    "appraised": _l("Appraisal closed, lists compiled"),
-    "council_decided": _l("The Ministry council's decision recorded"),
-    "minister_decided": _l("The Minister signed"),
-}
+HISTORY_LABELS = MINISTRY_LABELS
 CONFLICTS = {
     "submission_returned": _l("A returned submission has not come back yet."),
     "nothing_submitted": _l("No Department has submitted yet."),

@@ -16,6 +16,7 @@ from webapp.dossier_view import AWARD_FORM_LABELS
 from webapp.field_messages import refusal_message
 from webapp.models import Round
 from webapp.request_db import db_session
+from webapp.round_history_text import DEPARTMENT_LABELS
 from webapp.round_text import apply_errors, field_text, round_refusals
 from webapp.rounds.blueprint import bp
 from webapp.rounds.forms import (
@@ -219,23 +220,7 @@ def render_round(round_id: int, *, status: int = 200, **forms: Any) -> ResponseR
         "ministry_choices": ministry_choices,
         "submitted_to": submitted_to,
         "ministry_return": returned.data if returned and returned.data.get("returned") else None,
-        "history_labels": {
-            "department_submission": _("Submitted to the Ministry round"),
-            "ministry_result": _("The Ministry round answered"),
-            "resubmitted": _("The supplemented submission was sent again"),
-            "opened": _("Round opened"),
-            "joined": _("A dossier joined the round"),
-            "proposal_ready": _("A proposal was received"),
-            "intake_closed": _("Intake closed"),
-            "compiled": _("Lists compiled"),
-            "voted": _("A council member voted"),
-            "written_opinion": _("An absent council member sent a written opinion"),
-            "counted": _("The council's votes were counted"),
-            "concluded": _("The council's conclusion recorded"),
-            "signed": _("Submission signed"),
-            "moved_out": _("A late dossier moved to another round"),
-            "decided": _("The Ministry's decision recorded"),
-        },
+        "history_labels": DEPARTMENT_LABELS,
     }
     return render_template("rounds/show.html", **context), status
 
