@@ -212,6 +212,59 @@ def _ministry_round(w: World) -> int:
     return _ROUNDS[key]
 
 
+def _closed_round(w: World) -> int:
+    """A round of Bắc Ninh whose intake its Office has closed already (once per world)."""
+    key = id(w) + 1
+    if key not in _ROUNDS:
+        from datetime import timedelta
+
+        from webapp.db import utcnow
+        from webapp.services.rounds import lifecycle, movements, steps
+
+        assert w.api is not None
+        with database(w.api.client.application).transaction() as session:
+            office = actor_named(session, "vanphong")
+            movement = movements.create_movement(
+                session, office, {"code": f"DOOR-CLOSED-{id(w)}", "name": "Phong trào"}
+            )
+            deadline = (utcnow() + timedelta(days=3)).isoformat()
+            opened = lifecycle.open_round(
+                session,
+                office,
+                {
+                    "name": "Sơ kết",
+                    "movement_id": movement.id,
+                    "kind": "so_ket",
+                    "award_forms": ["bk_btc"],
+                    "intake_deadline": deadline,
+                },
+            )
+            steps.close_intake(session, office, opened.id)
+            _ROUNDS[key] = opened.id
+    return _ROUNDS[key]
+
+
+def _round_movement(w: World) -> int:
+    """The movement of the Bắc Ninh round."""
+    from webapp.models import Round
+
+    assert w.api is not None
+    with database(w.api.client.application).transaction(write=False) as session:
+        return session.get_one(Round, _round(w)).movement_id
+
+
+# The API's round doors: the round of Bắc Ninh is read by whoever sees it (404 for Hà Nội).
+API_ROUND: Expectation = {**dict.fromkeys(ACCOUNTS, 200), "vanphong_hn": 404, None: 401}
+# The Office of either department and the administrator meet the validation refusal.
+API_OFFICE: Expectation = {
+    **dict.fromkeys(ACCOUNTS, 403),
+    "admin": 422,
+    "vanphong": 422,
+    "vanphong_hn": 422,
+    None: 401,
+}
+
+
 # The Office's report pages: the Office (either department's) and the administrator.
 OFFICE_PAGE: Expectation = {
     **dict.fromkeys(ACCOUNTS, 403),
@@ -529,6 +582,50 @@ DOORS: dict[tuple[str, str], Door] = {
         api=True,
         json={"data": {}},
     ),
+    # Movements are listed to everyone; the Office creates them (an empty body: 422).
+    ("api.list_movements", "GET"): Door(api_for_all(200), api=True),
+    ("api.create_movement", "POST"): Door(API_OFFICE, api=True, json={}),
+    ("api.get_movement", "GET"): Door(
+        api_for_all(200), lambda w: {"movement_id": _round_movement(w)}, api=True
+    ),
+    # Rounds: each sees those of its reach; the Office opens one (an empty body: 422).
+    ("api.list_rounds", "GET"): Door(api_for_all(200), api=True),
+    ("api.open_round", "POST"): Door(API_OFFICE, api=True, json={}),
+    ("api.get_round", "GET"): Door(API_ROUND, lambda w: {"round_id": _round(w)}, api=True),
+    ("api.round_history", "GET"): Door(API_ROUND, lambda w: {"round_id": _round(w)}, api=True),
+    # A unit officer who sees the round joins it: an empty body is refused (422, award_form).
+    ("api.join_round", "POST"): Door(
+        {
+            **API_ROUND,
+            **dict.fromkeys(set(ACCOUNTS) - OFFICERS - HIDDEN, 403),
+            **dict.fromkeys(OFFICERS, 422),
+        },
+        lambda w: {"round_id": _round(w)},
+        api=True,
+        json={},
+    ),
+    # The Office of the round's department closes intake: already closed (409), nothing changes.
+    ("api.close_intake", "POST"): Door(
+        {
+            **dict.fromkeys(ACCOUNTS, 403),
+            "admin": 409,
+            "vanphong": 409,
+            "vanphong_hn": 404,
+            None: 401,
+        },
+        lambda w: {"round_id": _closed_round(w)},
+        api=True,
+        json={},
+    ),
+    # The bell: everyone's own notifications and e-mail choice; POSTs meet the CSRF refusal.
+    ("notifications.notification_list", "GET"): Door(page_for_all(200)),
+    ("notifications.mark_read", "POST"): Door(page_for_all(400), lambda w: {"notification_id": 1}),
+    ("notifications.mark_all_read", "POST"): Door(page_for_all(400)),
+    ("notifications.preferences", "GET"): Door(page_for_all(200)),
+    ("notifications.preferences", "POST"): Door(page_for_all(400)),
+    # Mail that could not be sent: the administrator's (others 403 before the CSRF check).
+    ("notifications.failed_mail", "GET"): Door(admin_page(200)),
+    ("notifications.retry_mail", "POST"): Door(admin_page(400), lambda w: {"mail_id": 1}),
 }
 
 

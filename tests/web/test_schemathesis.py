@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -68,16 +69,39 @@ def tokens(app: Flask) -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="module")
 def real_ids(app: Flask, tokens: dict[str, str], token_cache: dict[str, str]) -> dict[str, Any]:
     """Path parameters that name real objects: a dossier at its council vote, a ballot on it,
-    the shipped process and its version 1. Random ids alone mostly meet 404."""
+    the shipped process and its version 1, a movement and a round of it taking proposals.
+    Random ids alone mostly meet 404."""
     api = ApiClient(app.test_client(use_cookies=False), token_cache)
     dossier = at_vote(api)
     [ballot] = api.items("hoidong1", dossier["id"], "council_vote")
+    # A movement and a round of it taking proposals of every award form (the unit officer's
+    # generated dossiers join it).
+    movement = api.post(
+        "/api/v1/movements",
+        "vanphong",
+        json={"code": f"SCHEMATHESIS-{uuid.uuid4().hex[:8]}", "name": "Phong trào"},
+    )
+    assert movement.status_code == 201, movement.json
+    opened = api.post(
+        "/api/v1/rounds",
+        "vanphong",
+        json={
+            "name": "Tổng kết",
+            "movement_id": movement.json["id"],
+            "kind": "tong_ket",
+            "award_forms": ["bk_btc", "bk_ttg", "hcld_1", "hcld_2", "hcld_3"],
+            "intake_deadline": "2099-12-31T17:00:00+07:00",
+        },
+    )
+    assert opened.status_code == 201, opened.json
     return {
         "dossier_id": dossier["id"],
         "code": dossier["code"],
         "item_id": ballot["id"],
         "key": "award_nomination",
         "number": 1,
+        "movement_id": movement.json["id"],
+        "round_id": opened.json["id"],
     }
 
 

@@ -23,6 +23,7 @@ from webapp.api import (  # noqa: E402, F401
     errors,
     openapi,
     processes,
+    rounds,
     status_lookup,
     tokens,
     work_items,

@@ -48,6 +48,8 @@ from webapp.services.rounds.round_instances import (
 from workflows import HumanTask
 
 KINDS = ("so_ket", "tong_ket", "chuyen_de")
+# Ids are INTEGER columns (32-bit on PostgreSQL).
+MAX_ID = 2**31 - 1
 
 
 def may(actor: Actor, role: str, unit_id: int) -> bool:
@@ -80,13 +82,29 @@ def get_round(session: Session, actor: Actor, round_id: int) -> Round:
     return round_
 
 
-def list_rounds(session: Session, actor: Actor, movement_id: int | None = None) -> list[Round]:
-    """The rounds the actor may see, newest first."""
-    query = select(Round).options(joinedload(Round.movement)).order_by(Round.id.desc())
+def list_rounds(
+    session: Session,
+    actor: Actor,
+    movement_id: int | None = None,
+    *,
+    before_id: int | None = None,
+    limit: int | None = None,
+) -> list[Round]:
+    """The rounds the actor may see, newest first; `before_id` and `limit` page through them
+    by key (the rounds older than `before_id`, at most `limit` of them)."""
+    query = (
+        select(Round)
+        .options(joinedload(Round.movement), joinedload(Round.unit))
+        .order_by(Round.id.desc())
+    )
     if not actor.is_admin:
         query = query.where(Round.unit_id.in_(round_units(session, actor) or {-1}))
     if movement_id is not None:
         query = query.where(Round.movement_id == movement_id)
+    if before_id is not None:
+        query = query.where(Round.id < before_id)
+    if limit is not None:
+        query = query.limit(limit)
     return list(session.scalars(query))
 
 
@@ -119,7 +137,10 @@ def open_round(session: Session, actor: Actor, payload: dict[str, Any]) -> Round
         errors["name"] = "is required (at most 300 characters)"
     movement = None
     with contextlib.suppress(TypeError, ValueError):
-        movement = session.get(Movement, int(payload.get("movement_id") or 0))
+        wanted = int(payload.get("movement_id") or 0)
+        # An id beyond the column's integers names no movement (and must not reach the query).
+        if 0 < wanted <= MAX_ID:
+            movement = session.get(Movement, wanted)
     if movement is None:
         errors["movement_id"] = "is not a known movement"
     kind = payload.get("kind")
@@ -169,11 +190,13 @@ def _deadline(value: Any, errors: dict[str, str]) -> datetime | None:
         return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
     try:
         parsed = datetime.fromisoformat(str(value))
-    except ValueError:
+        # A deadline without a time zone is read as UTC (pages send Vietnam's time with its zone).
+        parsed = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+        parsed.astimezone(UTC)  # stored in UTC: year 1 or 9999 with an offset cannot be
+    except (ValueError, OverflowError):
         errors["intake_deadline"] = "must be a date and time (yyyy-mm-ddThh:mm)"
         return None
-    # A deadline without a time zone is read as UTC (pages send Vietnam's time with its zone).
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    return parsed
 
 
 def _quota(value: Any, forms: list[str], errors: dict[str, str]) -> dict[str, Any] | None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from webapp.models import Movement
 from webapp.permissions import Actor
 from webapp.services.dossier_schema import AWARD_FORMS
-from webapp.services.errors import InvalidDataError, PermissionDeniedError
+from webapp.services.errors import InvalidDataError, NotFoundError, PermissionDeniedError
 
 OFFICE_ROLE = "office"
 ISSUING_LEVELS = ("ministry", "department", "unit")
@@ -94,3 +94,11 @@ def create_movement(session: Session, actor: Actor, payload: dict[str, Any]) -> 
 def list_movements(session: Session) -> list[Movement]:
     """Every movement, newest first."""
     return list(session.scalars(select(Movement).order_by(Movement.id.desc())))
+
+
+def get_movement(session: Session, movement_id: int) -> Movement:
+    """One movement (movements are listed to every user, as on their page)."""
+    movement = session.get(Movement, movement_id)
+    if movement is None:
+        raise NotFoundError(f"movement {movement_id} not found")
+    return movement
