@@ -38,6 +38,11 @@ interval has no floor: SpiffWorkflow fires at most one repetition per refresh, s
 bounds the work, and SpiffWorkflow's own tests use sub-second cycles."""
 MAX_CARDINALITY = 200
 """Instances of one multi-instance activity: its cardinality and its input collection."""
+MAX_RECEIVING_ROUNDS = 10_000
+"""A loop around a receive task (a round taking its units' proposals) goes round once per
+message delivered to it, each in its own turn: bounded by the messages, so it may run this
+often. The engine state grows by one finished task per round."""
+
 MAX_DMN_DIGITS = 30
 MAX_DMN_STRING = 1000
 """A number in a rule table has at most 30 digits; a text at most 1,000 characters."""

@@ -7,10 +7,12 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import BasePythonScriptEngineEnvironment, PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask, StandardLoopTask
 
 from workflows.bounds import (
     MAX_CARDINALITY,
+    MAX_RECEIVING_ROUNDS,
     BoundExceededError,
     TimerValueError,
     cardinality_reason,
@@ -97,9 +99,17 @@ def _bound_reason(task: Any, expression: str, result: Any) -> str | None:
         # The loop asks its condition after each round: its rounds are bounded like instances.
         # SpiffWorkflow goes round again while the condition holds.
         rounds = len(task.internal_data.get("merged", []))
-        if rounds >= MAX_CARDINALITY and result:
-            return f"the loop has run {rounds} times; at most {MAX_CARDINALITY} are allowed"
+        limit = _loop_limit(task, spec)
+        if rounds >= limit and result:
+            return f"the loop has run {rounds} times; at most {limit} are allowed"
     return None
+
+
+def _loop_limit(task: Any, spec: StandardLoopTask) -> int:
+    """How many rounds a loop may run: a loop around a waiting event (a receive task) goes
+    round once per message delivered to it, never within one turn, so it may run longer."""
+    inner = task.workflow.spec.task_specs.get(spec.task_spec)
+    return MAX_RECEIVING_ROUNDS if isinstance(inner, CatchingEvent) else MAX_CARDINALITY
 
 
 def _check_input_collection(workflow: Any, task: Any) -> None:

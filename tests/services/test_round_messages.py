@@ -161,19 +161,15 @@ def test_a_subscription_says_who_waits_for_what(db):
 
 
 def _deploy_failing_round(db):
-    """A round version whose path after a received proposal fails (a missing key)."""
+    """A round version whose turn after a received proposal fails (a missing key in the
+    condition that decides whether intake goes on)."""
     bpmn_xml, files = read_round_bundle(BPMN_DIR, ROUND_PROCESS_KEY)
+    loop = '<bpmn:loopCondition xsi:type="bpmn:tFormalExpression">True</bpmn:loopCondition>'
+    assert loop in bpmn_xml
     bpmn_xml = bpmn_xml.replace(
-        '<bpmn:sequenceFlow id="f_next" sourceRef="proposal_received" '
-        'targetRef="gw_merge_intake" />',
-        '<bpmn:sequenceFlow id="f_next" sourceRef="proposal_received" targetRef="boom" />'
-        '<bpmn:scriptTask id="boom" name="Ghi nhận hồ sơ"><bpmn:incoming>f_next</bpmn:incoming>'
-        "<bpmn:outgoing>f_boom</bpmn:outgoing>"
-        '<bpmn:script>unit = proposal["no_such_key"]</bpmn:script></bpmn:scriptTask>'
-        '<bpmn:sequenceFlow id="f_boom" sourceRef="boom" targetRef="gw_merge_intake" />',
-    ).replace(
-        "<bpmn:incoming>f_next</bpmn:incoming>\n      <bpmn:outgoing>f_wait</bpmn:outgoing>",
-        "<bpmn:incoming>f_boom</bpmn:incoming>\n      <bpmn:outgoing>f_wait</bpmn:outgoing>",
+        loop,
+        '<bpmn:loopCondition xsi:type="bpmn:tFormalExpression">'
+        'proposal["no_such_key"]</bpmn:loopCondition>',
     )
     admin = actor_named(db, "admin")
     version = process_versions.create_version(db, admin, ROUND_PROCESS_KEY, bpmn_xml, files)

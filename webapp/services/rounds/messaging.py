@@ -125,14 +125,18 @@ def route(session: Session, message: ThrownMessage) -> list[tuple[Kind, int]]:
         )
         for key, props in message.correlations.items()
     ]
-    rows = session.scalars(
-        select(MessageSubscription).where(
-            MessageSubscription.message_name == message.name, or_(*keys)
-        )
+    # Columns, not entities: a round's result matches every dossier of the round by its round
+    # key, and the fan-out routes one message per dossier.
+    rows = session.execute(
+        select(
+            MessageSubscription.instance_kind,
+            MessageSubscription.instance_id,
+            MessageSubscription.correlations,
+        ).where(MessageSubscription.message_name == message.name, or_(*keys))
     )
     receivers: dict[tuple[Kind, int], dict[str, Any]] = {}
-    for row in rows:
-        receivers[(row.instance_kind, row.instance_id)] = row.correlations  # type: ignore[index]
+    for kind, instance_id, correlations in rows:
+        receivers[(kind, instance_id)] = correlations
     found = [
         receiver
         for receiver, expected in receivers.items()
