@@ -57,8 +57,6 @@ class Config:
     REGISTER_BODY = "STC"
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     TIME_ZONE = "Asia/Ho_Chi_Minh"
-    # Dates that are not working days besides weekends (Tết and other public holidays), ISO dates.
-    HOLIDAYS_FILE = BASE_DIR / "webapp" / "data" / "holidays.json"
     TESTING = False
     SQL_ECHO = False
 

@@ -11,7 +11,6 @@ from werkzeug.exceptions import HTTPException
 from webapp.db import Database
 from webapp.request_db import close_db_session
 from webapp.services import engine_calendar
-from webapp.services.calendar import load_holidays
 from webapp.services.settings import ServiceSettings
 from webapp.url_converters import BoundedIntConverter
 
@@ -26,7 +25,6 @@ def create_app(config_object: Any) -> Flask:
     settings = ServiceSettings(
         process_key=app.config["PROCESS_KEY"],
         time_zone=app.config["TIME_ZONE"],
-        holidays=load_holidays(str(app.config["HOLIDAYS_FILE"])),
         token_lifetime=app.config["API_TOKEN_LIFETIME"],
         upload_dir=app.config["UPLOAD_DIR"],
         bpmn_dir=app.config["BPMN_DIR"],
@@ -59,6 +57,7 @@ def create_app(config_object: Any) -> Flask:
         rounds,
         signature_view,
         status_text,
+        step_limit_text,
         vendor_assets,
         web_context,
         web_edge,
@@ -92,6 +91,7 @@ def create_app(config_object: Any) -> Flask:
     app.register_blueprint(admin.bp)
     web_context.register(app)
     status_text.register(app)
+    step_limit_text.register(app)
     signature_view.register(app)
     web_errors.register(app)
 

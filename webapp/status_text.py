@@ -17,31 +17,33 @@ from flask_babel import ngettext
 from webapp.db import utcnow
 from webapp.request_db import db_session
 from webapp.services import status_sentence as ss
+from webapp.services.calendar import load_calendar
 from webapp.services.dossiers import role_names
-from webapp.services.settings import settings_of
 
 
 def _deadline(sentence: ss.StatusSentence) -> str:
+    """The due date (end of its working day, in Vietnam) and the working days left or late."""
+    if sentence.due_at is None:
+        return ""
+    due = request_calendar().local_date(sentence.due_at).strftime("%d/%m/%Y")
     if sentence.days_late is not None:
         if sentence.days_late == 0:
             return _("past its time limit since the end of today's working hours")
         return ngettext(
-            "%(num)d working day overdue", "%(num)d working days overdue", sentence.days_late
+            "%(num)d working day overdue (due %(date)s)",
+            "%(num)d working days overdue (due %(date)s)",
+            sentence.days_late,
+            date=due,
         )
     if sentence.days_left is None:
         return ""
-    limit = sentence.limit_days or 0
     if sentence.days_left == 0:
-        return ngettext(
-            "%(num)d working day allowed, due today",
-            "%(num)d working days allowed, due today",
-            limit,
-        )
+        return _("due %(date)s, the end of today", date=due)
     return ngettext(
-        "%(num)d working day allowed, %(left)d left",
-        "%(num)d working days allowed, %(left)d left",
-        limit,
-        left=sentence.days_left,
+        "due %(date)s, %(num)d working day left",
+        "due %(date)s, %(num)d working days left",
+        sentence.days_left,
+        date=due,
     )
 
 
@@ -104,7 +106,7 @@ def status_text(sentence: ss.StatusSentence) -> str:
 def request_calendar() -> ss.WorkingCalendar:
     """The working-day calendar, read once per request."""
     if "working_calendar" not in g:
-        g.working_calendar = ss.calendar_of(settings_of(db_session()))
+        g.working_calendar = load_calendar(db_session())
     calendar: ss.WorkingCalendar = g.working_calendar
     return calendar
 

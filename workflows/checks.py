@@ -24,10 +24,12 @@ from workflows.bounds import (
 from workflows.definition import ProcessDefinition, load_definition
 from workflows.diagram_info import (
     BPMN_NS,
+    MAX_TIME_LIMIT_BASIS,
     MAX_TIME_LIMIT_DAYS,
     OUTCOME_PROPERTY,
     OUTCOMES,
     SPIFF_NS,
+    TIME_LIMIT_BASIS_PROPERTY,
     TIME_LIMIT_PROPERTY,
     DiagramInfo,
     ElementInfo,
@@ -415,6 +417,19 @@ def _property_problems(elements: list[ElementInfo], file_name: str) -> list[Prob
                     file_name,
                     element.line,
                     {"name": label, "value": _excerpt(limit), "max": str(MAX_TIME_LIMIT_DAYS)},
+                )
+            )
+        basis = element.properties.get(TIME_LIMIT_BASIS_PROPERTY, "")
+        if len(basis) > MAX_TIME_LIMIT_BASIS:
+            problems.append(
+                Problem(
+                    "time_limit_basis_too_long",
+                    f"'{label}' has a time limit basis of {len(basis)} characters, "
+                    f"more than {MAX_TIME_LIMIT_BASIS}",
+                    element.element_id,
+                    file_name,
+                    element.line,
+                    {"name": label, "max": str(MAX_TIME_LIMIT_BASIS)},
                 )
             )
         # Read as the run reads it (unstripped): " awarded" would not award anyone.

@@ -46,6 +46,9 @@ HUMAN_KINDS = frozenset({"userTask", "manualTask"})
 FORM_PROPERTY = "formJsonSchemaFilename"
 UI_FORM_PROPERTY = "formUiSchemaFilename"
 TIME_LIMIT_PROPERTY = "timeLimitDays"
+# The legal basis of the time limit (a law's article, a decree), shown beside the due date.
+TIME_LIMIT_BASIS_PROPERTY = "timeLimitBasis"
+MAX_TIME_LIMIT_BASIS = 1000
 ROLE_PROPERTY = "role"
 OUTCOME_PROPERTY = "outcome"
 # What the properties panel offers and the dossier's status understands (see dossier_effects).
@@ -111,6 +114,12 @@ class ElementInfo:
         """The step's time limit in working days, when it has a valid one."""
         raw = self.properties.get(TIME_LIMIT_PROPERTY, "").strip()
         return read_time_limit(raw)
+
+    @property
+    def time_limit_basis(self) -> str | None:
+        """The legal basis of the step's time limit, as the administrator wrote it."""
+        text = " ".join(self.properties.get(TIME_LIMIT_BASIS_PROPERTY, "").split())
+        return text[:MAX_TIME_LIMIT_BASIS] or None
 
     @property
     def outcome(self) -> str | None:

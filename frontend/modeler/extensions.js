@@ -14,6 +14,9 @@ import { getBusinessObject, is } from 'bpmn-js/lib/util/ModelUtil';
 export const SPIFF_NS = 'http://spiffworkflow.org/bpmn/schema/1.0/core';
 export const FORM = 'formJsonSchemaFilename';
 export const TIME_LIMIT = 'timeLimitDays';
+// The legal basis of the time limit (shown to the users beside the due date).
+export const TIME_LIMIT_BASIS = 'timeLimitBasis';
+export const MAX_TIME_LIMIT_BASIS = 1000;
 export const ROLE = 'role';
 export const OUTCOME = 'outcome';
 

@@ -1,5 +1,6 @@
 // The properties panel group "Workflow properties": what this product reads from a diagram.
-//   user and manual tasks: the form (a form of this version, or a new name) and the time limit
+//   user and manual tasks: the form (a form of this version, or a new name), the time limit
+//   and its legal basis
 //   lanes: the role whose holders do the lane's steps
 //   end events: the dossier's outcome
 //   multi-instance tasks: the collection and the element variable
@@ -10,8 +11,10 @@
 import { jsx } from '@bpmn-io/properties-panel/preact/jsx-runtime';
 import {
   SelectEntry,
+  TextAreaEntry,
   TextFieldEntry,
   isSelectEntryEdited,
+  isTextAreaEntryEdited,
   isTextFieldEntryEdited
 } from '@bpmn-io/properties-panel';
 import { useService } from 'bpmn-js-properties-panel';
@@ -19,9 +22,11 @@ import { is, isAny } from 'bpmn-js/lib/util/ModelUtil';
 
 import {
   FORM,
+  MAX_TIME_LIMIT_BASIS,
   OUTCOME,
   ROLE,
   TIME_LIMIT,
+  TIME_LIMIT_BASIS,
   calledDecisionCommands,
   collectionCommands,
   collectionProblem,
@@ -121,6 +126,25 @@ function TimeLimit({ element, id }) {
       const days = /^\d{1,3}$/.test(text) ? Number(text) : 0;
       return text && !(days >= 1 && days <= 365) ? strings.timeLimitInvalid : null;
     }
+  });
+}
+
+function TimeLimitBasis({ element, id }) {
+  const services = useServices();
+  const { strings } = services.config;
+  return jsx(TextAreaEntry, {
+    element,
+    id,
+    label: strings.timeLimitBasis,
+    description: strings.timeLimitBasisHelp,
+    debounce: services.debounce,
+    autoResize: true,
+    getValue: () => readProperty(element, TIME_LIMIT_BASIS),
+    setValue: propertySetter(element, TIME_LIMIT_BASIS, services),
+    validate: (value) => (
+      // The same bound as the check of an uploaded diagram (workflows/checks.py).
+      (value || '').length > MAX_TIME_LIMIT_BASIS ? strings.timeLimitBasisInvalid : null
+    )
   });
 }
 
@@ -241,7 +265,8 @@ function entriesFor(element) {
     entries.push(
       { id: 'award-form', component: FormSelect, isEdited: isSelectEntryEdited },
       { id: 'award-form-name', component: FormName, isEdited: isTextFieldEntryEdited },
-      { id: 'award-time-limit', component: TimeLimit, isEdited: isTextFieldEntryEdited }
+      { id: 'award-time-limit', component: TimeLimit, isEdited: isTextFieldEntryEdited },
+      { id: 'award-time-limit-basis', component: TimeLimitBasis, isEdited: isTextAreaEntryEdited }
     );
   }
   if (is(element, 'bpmn:Lane')) {

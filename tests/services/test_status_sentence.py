@@ -123,8 +123,13 @@ def test_sentences_read_in_vietnamese(app):
 
     item = step(local(7), local(11, 17))
     cases = {
-        "Đang chờ Văn phòng Sở: Kiểm tra hồ sơ — hạn 3 ngày làm việc, còn 2 ngày": local(8),
-        "Đang chờ Văn phòng Sở: Kiểm tra hồ sơ — đã quá hạn 1 ngày làm việc": local(14),
+        "Đang chờ Văn phòng Sở: Kiểm tra hồ sơ — hạn 11/12/2026, còn 2 ngày làm việc": local(8),
+        "Đang chờ Văn phòng Sở: Kiểm tra hồ sơ — hạn 11/12/2026, hết hạn cuối ngày hôm nay": local(
+            11
+        ),
+        (
+            "Đang chờ Văn phòng Sở: Kiểm tra hồ sơ — đã quá hạn 1 ngày làm việc (hạn 11/12/2026)"
+        ): local(14),
     }
     awarded = ss.status_sentence(
         "awarded", [], ss.Outcome(1, 1, "345/QĐ-BTC", date(2026, 11, 30)), local(8), CALENDAR
@@ -141,7 +146,7 @@ def test_sentences_read_in_vietnamese(app):
         # The Director returns a dossier to the Office: the sentence names who holds it now.
         to_office = ss.status_sentence("returned", [item], ss.NO_OUTCOME, local(8), CALENDAR)
         assert status_text(to_office) == (
-            "Bị trả lại Văn phòng Sở: Kiểm tra hồ sơ — hạn 3 ngày làm việc, còn 2 ngày"
+            "Bị trả lại Văn phòng Sở: Kiểm tra hồ sơ — hạn 11/12/2026, còn 2 ngày làm việc"
         )
 
 

@@ -503,6 +503,9 @@ DOORS: dict[tuple[str, str], Door] = {
     ("admin.registers", "GET"): Door(admin_page(200)),
     ("admin.registers_set_next", "POST"): Door(admin_page(400)),
     ("admin.registers_issue", "POST"): Door(admin_page(400)),
+    ("admin.working_calendar", "GET"): Door(admin_page(200), lambda w: {"year": 2026}),
+    ("admin.working_calendar_add", "POST"): Door(admin_page(400)),
+    ("admin.working_calendar_remove", "POST"): Door(admin_page(400), lambda w: {"exception_id": 1}),
     # --- administration: people
     ("admin.roles", "GET"): Door(admin_page(200)),
     ("admin.roles", "POST"): Door(admin_page(422)),

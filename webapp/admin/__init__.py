@@ -13,6 +13,7 @@ from webapp.admin import (  # noqa: F401 - routes on bp
     processes,
     registers,
     trial,
+    working_calendar,
 )
 from webapp.admin.blueprint import bp
 

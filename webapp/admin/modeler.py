@@ -142,6 +142,12 @@ def _page_strings() -> dict[str, str]:
         "timeLimit": _("Time limit (working days)"),
         "timeLimitHelp": _("Working days from the moment the step opens; empty for none."),
         "timeLimitInvalid": _("Enter a whole number of working days from 1 to 365."),
+        "timeLimitBasis": _("Legal basis of the time limit"),
+        "timeLimitBasisHelp": _(
+            "The article of the law or decree that sets this time limit; the users see it "
+            "beside the due date."
+        ),
+        "timeLimitBasisInvalid": _("Write at most 1,000 characters."),
         "role": _("Role"),
         "roleNone": _("(no role)"),
         "roleUnknown": _("{code} (not a known role)"),

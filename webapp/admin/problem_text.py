@@ -31,6 +31,7 @@ PROBLEM_LABELS = {
     "lane_without_role": _l("A lane has no role"),
     "unknown_role": _l("A lane names a role that does not exist"),
     "invalid_time_limit": _l("A step has a time limit that is not a number of days"),
+    "time_limit_basis_too_long": _l("A step's time limit has a legal basis that is too long"),
     "invalid_outcome": _l("An end names an outcome that does not exist"),
     "invalid_variable_name": _l("A collection or element variable has an invalid name"),
     "no_default_flow": _l("A gateway has no default flow"),
@@ -122,6 +123,10 @@ SENTENCES = {
     "invalid_time_limit": _l(
         "The step “%(name)s” has the time limit “%(value)s”: write a whole number of working "
         "days from 1 to %(max)s."
+    ),
+    "time_limit_basis_too_long": _l(
+        "The legal basis of the time limit of the step “%(name)s” is longer than %(max)s "
+        "characters."
     ),
     "invalid_outcome": _l(
         "The end “%(name)s” has the outcome “%(value)s”, which is none of: %(known)s."

@@ -2,6 +2,7 @@
 
 from webapp.models.audit import AuditEvent
 from webapp.models.ballots import BallotBox, BallotCount, CouncilSession
+from webapp.models.calendar_days import CalendarException
 from webapp.models.documents import GeneratedDocument
 from webapp.models.dossier import Attachment, Dossier, Movement, Nominee
 from webapp.models.jobs import JobSchedule
@@ -28,6 +29,7 @@ __all__ = [
     "AuditEvent",
     "BallotBox",
     "BallotCount",
+    "CalendarException",
     "CouncilSession",
     "DocumentRegister",
     "DocumentRequirement",

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from webapp.models import AppSetting, Movement, OrgUnit, ProcessVersion, Role, RoleAssignment, User
-from webapp.services import award_rules_catalog
+from webapp.services import award_rules_catalog, calendar_admin
 from webapp.services.auth import hash_password
 from webapp.services.process_versions import create_version, deploy_version, read_bundle_dir
 from webapp.services.rounds.shipped import install_round_processes
@@ -108,6 +108,7 @@ def seed_demo(session: Session, bpmn_dir: Path, process_key: str) -> bool:
     install_shipped_process(session, bpmn_dir, process_key)
     install_round_processes(session, bpmn_dir)
     award_rules_catalog.ensure_defaults(session)
+    calendar_admin.ensure_shipped_exceptions(session)
     if session.scalar(select(func.count()).select_from(User)):
         return False
     units: dict[str, OrgUnit] = {}

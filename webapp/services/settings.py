@@ -15,6 +15,7 @@ class ServiceSettings:
 
     process_key: str = "award_nomination"
     time_zone: str = "Asia/Ho_Chi_Minh"
+    # Deprecated: the working-day calendar is webapp/services/calendar.py (always empty).
     holidays: frozenset[date] = field(default_factory=frozenset)
     token_lifetime: timedelta = timedelta(hours=12)
     upload_dir: Path = Path("instance/uploads")

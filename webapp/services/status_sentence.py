@@ -8,15 +8,13 @@ The words live at the web edge (webapp/status_text.py), through the translation 
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from webapp.services.settings import ServiceSettings
+# Re-exported: the lists and their tests reach the calendar through this module too.
+from webapp.services.calendar import WorkingCalendar as WorkingCalendar
 
 # What a dossier's sentence says, by kind.
 WAITING = "waiting"  # someone must act (deadline fields say how long is left)
@@ -67,47 +65,6 @@ def outcome_of(nominees: Iterable[Any]) -> Outcome:
         decision_number=numbers[0] if numbers else None,
         decision_date=max(dates) if dates else None,
     )
-
-
-@dataclass(frozen=True)
-class WorkingCalendar:
-    """The working-day calendar: weekends and public holidays do not count."""
-
-    zone: ZoneInfo
-    holidays: frozenset[date] = frozenset()
-
-    def local_date(self, moment: datetime) -> date:
-        """The calendar day of `moment` in the configured time zone."""
-        return moment.astimezone(self.zone).date()
-
-    def working_days(self, start: date, end: date) -> int:
-        """How many working days d there are with start < d <= end (0 when end <= start).
-
-        Counted in constant time per call (whole weeks, then the remainder, minus holidays):
-        an export computes it for every open step of every dossier.
-        """
-        if end <= start:
-            return 0
-        days = (end - start).days
-        weeks, rest = divmod(days, 7)
-        count = weeks * 5
-        weekday = start.weekday()
-        for offset in range(1, rest + 1):
-            if (weekday + offset) % 7 < 5:
-                count += 1
-        holidays = _sorted_holidays(self.holidays)
-        inside = holidays[bisect_right(holidays, start) : bisect_right(holidays, end)]
-        return count - sum(1 for day in inside if day.weekday() < 5)
-
-
-def calendar_of(settings: ServiceSettings) -> WorkingCalendar:
-    """The working-day calendar of the configured time zone and holidays."""
-    return WorkingCalendar(ZoneInfo(settings.time_zone), settings.holidays)
-
-
-@lru_cache(maxsize=8)
-def _sorted_holidays(holidays: frozenset[date]) -> tuple[date, ...]:
-    return tuple(sorted(holidays))
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from webapp.db import utcnow
 from webapp.models import Dossier, Nominee, OrgUnit, WorkItem
 from webapp.permissions import Actor
+from webapp.services.calendar import load_calendar
 from webapp.services.dossiers import (
     DEFAULT_SORT,
     DossierFilters,
@@ -35,7 +36,6 @@ from webapp.services.status_sentence import (
     OpenStep,
     Outcome,
     StatusSentence,
-    calendar_of,
     outcome_of,
     status_sentence,
 )
@@ -208,7 +208,7 @@ def _step_cells(steps: list[OpenStep], zone: ZoneInfo) -> tuple[str, str, str, s
 def dossier_rows(export: _Export) -> Iterator[tuple[str, ...]]:
     """One row per dossier, in the list's order (HEADERS)."""
     session, labels, zone = export.session, export.labels, export.zone
-    calendar = calendar_of(settings_of(session))
+    calendar = load_calendar(session)
     query = (
         select(
             Dossier.id,

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.models import Dossier, ProcessInstance, User, WorkItem
-from webapp.services.calendar import due_at
-from webapp.services.settings import settings_of
+from webapp.services.calendar import WorkingCalendar, load_calendar
+from webapp.services.dossier_effects import RETURN_DECISIONS
 from workflows import HumanTask
 
 
@@ -21,6 +21,48 @@ def _assignee_ids(session: Session, tasks: list[HumanTask]) -> dict[str, int]:
     return dict(rows.all())
 
 
+# How far back a step's returns are followed (a dossier returned more often is an oddity).
+MAX_RETURNS_FOLLOWED = 50
+
+
+def step_due_at(
+    session: Session,
+    calendar: WorkingCalendar,
+    instance: ProcessInstance,
+    task: HumanTask,
+    now: datetime,
+) -> datetime | None:
+    """When a step opened now is due: its time limit in working days, counted from when the
+    step first had the dossier, plus the working days the dossier spent away after the step
+    returned it (the clock pauses while the unit supplements the dossier, then resumes).
+
+    Each earlier item of the same step that ended by returning the dossier, going back without
+    a gap, is one pause: from its completion to the next item's opening. A step that last
+    ended otherwise (approved, then the dossier came back from a later step) starts afresh.
+    """
+    if not task.time_limit_days:
+        return None
+    earlier = session.execute(
+        select(WorkItem.created_at, WorkItem.completed_at, WorkItem.decision)
+        .where(
+            WorkItem.instance_id == instance.id,
+            WorkItem.step == task.element_id,
+            WorkItem.status == "done",
+        )
+        .order_by(WorkItem.created_at.desc(), WorkItem.id.desc())
+        .limit(MAX_RETURNS_FOLLOWED)
+    ).all()
+    started, paused = now, 0
+    for created_at, completed_at, decision in earlier:
+        if decision not in RETURN_DECISIONS or completed_at is None:
+            break
+        paused += calendar.working_days(
+            calendar.local_date(completed_at), calendar.local_date(started)
+        )
+        started = created_at
+    return calendar.working_days_after(started, task.time_limit_days + paused)
+
+
 def sync_work_items(
     session: Session,
     dossier: Dossier,
@@ -29,7 +71,7 @@ def sync_work_items(
     now: datetime,
 ) -> list[WorkItem]:
     """Open a row for each new ready task and cancel rows whose task is gone; return new rows."""
-    settings = settings_of(session)
+    calendar = load_calendar(session)
     open_items = {
         item.task_id: item
         for item in session.scalars(
@@ -67,7 +109,7 @@ def sync_work_items(
             assignee_id=assignees.get(task.assignee) if task.assignee else None,
             status="open",
             created_at=now,
-            due_at=due_at(now, task.time_limit_days, settings.holidays, settings.time_zone),
+            due_at=step_due_at(session, calendar, instance, task, now),
         )
         session.add(item)
         created.append(item)
