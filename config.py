@@ -55,6 +55,15 @@ class Config:
     # The issuing body's abbreviation in document numbers ("12/TTr-STC"); it changes when the
     # Department is renamed or merged.
     REGISTER_BODY = "STC"
+    # E-mail over SMTP; no MAIL_SERVER: no mail at all (the bell still rings). APP_BASE_URL is
+    # the address users open, for the links in mail.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_USE_TLS = False
+    MAIL_FROM = "khenthuong@localhost"
+    APP_BASE_URL = "http://127.0.0.1:5000"
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     TIME_ZONE = "Asia/Ho_Chi_Minh"
     TESTING = False
@@ -159,6 +168,13 @@ def from_env(environ: dict[str, str] | None = None) -> Config:
     ):
         if env.get(text):
             setattr(config, text, env[text])
+    for text in ("MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_FROM", "APP_BASE_URL"):
+        if env.get(text):
+            setattr(config, text, env[text])
+    if env.get("MAIL_PORT"):
+        config.MAIL_PORT = _positive_int(env, "MAIL_PORT")
+    if env.get("MAIL_USE_TLS"):
+        config.MAIL_USE_TLS = env["MAIL_USE_TLS"].strip().lower() in ("1", "true", "yes", "on")
     if env.get("TRUSTED_PROXIES"):
         config.TRUSTED_PROXIES = _positive_int(env, "TRUSTED_PROXIES")
     if env.get("REMEMBER_DAYS"):

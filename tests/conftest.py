@@ -34,6 +34,10 @@ from webapp.services.actors import actor_for_user
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_POSTGRES_URL") else [])
 # Emptied after every test; the organisation, users, tokens and process versions stay.
 PER_TEST_TABLES = [
+    "mail_outbox",
+    "notification_once",
+    "notification_preference",
+    "notification",
     "calendar_exception",
     "job_schedule",
     "generated_document",

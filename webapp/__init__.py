@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from webapp.db import Database
 from webapp.request_db import close_db_session
 from webapp.services import engine_calendar
-from webapp.services.settings import ServiceSettings
+from webapp.services.settings import MailSettings, ServiceSettings
 from webapp.url_converters import BoundedIntConverter
 
 API_PREFIX = "/api/"
@@ -31,6 +31,15 @@ def create_app(config_object: Any) -> Flask:
         signature_trust_roots=tuple(app.config.get("SIGNATURE_TRUST_ROOTS") or ()),
         signature_check_seconds=float(app.config.get("SIGNATURE_CHECK_SECONDS", 10.0)),
         register_body=str(app.config.get("REGISTER_BODY", "STC")),
+        mail=MailSettings(
+            server=app.config.get("MAIL_SERVER") or None,
+            port=int(app.config.get("MAIL_PORT", 25)),
+            username=app.config.get("MAIL_USERNAME") or None,
+            password=app.config.get("MAIL_PASSWORD") or None,
+            use_tls=bool(app.config.get("MAIL_USE_TLS")),
+            sender=str(app.config.get("MAIL_FROM") or "khenthuong@localhost"),
+        ),
+        app_base_url=str(app.config.get("APP_BASE_URL", "http://127.0.0.1:5000")).rstrip("/"),
     )
     app.extensions["service_settings"] = settings
     app.extensions["database"] = Database(
@@ -50,6 +59,7 @@ def create_app(config_object: Any) -> Flask:
         i18n,
         login_limits,
         lookup,
+        notifications,
         numbers,
         process_map,
         public,
@@ -87,6 +97,7 @@ def create_app(config_object: Any) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(numbers.bp)
+    app.register_blueprint(notifications.bp)
     app.register_blueprint(vendor_assets.bp)
     app.register_blueprint(admin.bp)
     web_context.register(app)

@@ -8,8 +8,18 @@ Services cannot import the edge, so their jobs are registered here, from the edg
 
 from __future__ import annotations
 
-from webapp.jobs import registry  # noqa: F401 - the registrations below use it
+from datetime import timedelta
+
+from webapp import notification_jobs
+from webapp.jobs import registry
 
 
 def register_jobs() -> None:
     """Register the periodic jobs of the application's packages (idempotent)."""
+    # Notifications: the outbox on every pass (rows claimed under a lease), reminders and
+    # overdue notices every few minutes, digests and the Office's summary once a day.
+    registry.register("deliver_outbox", notification_jobs.deliver_outbox)
+    registry.register(
+        "deadline_notices", notification_jobs.deadline_notices, every=timedelta(minutes=5)
+    )
+    registry.register("daily_notices", notification_jobs.daily_notices, every=timedelta(hours=1))

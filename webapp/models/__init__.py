@@ -7,6 +7,12 @@ from webapp.models.documents import GeneratedDocument
 from webapp.models.dossier import Attachment, Dossier, Movement, Nominee
 from webapp.models.jobs import JobSchedule
 from webapp.models.moves import InstanceMove
+from webapp.models.notifications import (
+    MailOutbox,
+    Notification,
+    NotificationOnce,
+    NotificationPreference,
+)
 from webapp.models.org import ApiToken, OrgUnit, Role, RoleAssignment, User
 from webapp.models.process import ProcessInstance, ProcessVersion
 from webapp.models.registers import DocumentRegister, IssuedNumber, SignatureCheck
@@ -39,9 +45,13 @@ __all__ = [
     "InstanceMove",
     "IssuedNumber",
     "JobSchedule",
+    "MailOutbox",
     "MessageSubscription",
     "Movement",
     "Nominee",
+    "Notification",
+    "NotificationOnce",
+    "NotificationPreference",
     "OrgUnit",
     "ProcessInstance",
     "ProcessVersion",

@@ -14,6 +14,7 @@ from webapp.models import Dossier, ProcessInstance, WorkItem
 from webapp.permissions import Actor
 from webapp.services.dossier_effects import apply_automated, apply_status
 from webapp.services.history import record_automated
+from webapp.services.notifications.events import notify_if_decided
 from webapp.services.rounds.messaging import after_turn
 from webapp.services.work_item_sync import sync_work_items
 from workflows import AutomatedStep, RunningProcess
@@ -42,6 +43,7 @@ def finish_turn(
     record_automated(session, dossier, steps, now)
     apply_automated(dossier, steps)
     apply_status(dossier, decision, process.status(), now)
+    notify_if_decided(session, dossier, now)
     sync_work_items(session, dossier, instance, process.ready_human_tasks(), now)
     # Messages the turn threw reach their round (or dossiers) in this same transaction.
     after_turn(session, instance, process, now)

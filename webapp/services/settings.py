@@ -10,6 +10,23 @@ from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True)
+class MailSettings:
+    """MAIL_SERVER and its friends; no server: mail is off."""
+
+    server: str | None
+    port: int = 25
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    use_tls: bool = False
+    sender: str = "khenthuong@localhost"
+
+    @property
+    def enabled(self) -> bool:
+        """Whether a server is configured."""
+        return bool(self.server)
+
+
+@dataclass(frozen=True)
 class ServiceSettings:
     """What use cases read from configuration; never the Flask config directly."""
 
@@ -25,6 +42,15 @@ class ServiceSettings:
     signature_check_seconds: float = 10.0
     # The issuing body's abbreviation in the numbers the registers give ("12/TTr-STC").
     register_body: str = "STC"
+    # E-mail: outbox rows are written only when a mail server is configured (MAIL_SERVER);
+    # links in mail are absolute, from the address users open the application at.
+    mail: MailSettings = field(default_factory=lambda: MailSettings(server=None))
+    app_base_url: str = "http://127.0.0.1:5000"
+
+    @property
+    def mail_enabled(self) -> bool:
+        """Whether mail is sent at all."""
+        return self.mail.enabled
 
 
 DEFAULT_SETTINGS = ServiceSettings()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from webapp.models import Dossier, ProcessInstance, User, WorkItem
 from webapp.services.calendar import WorkingCalendar, load_calendar
 from webapp.services.dossier_effects import RETURN_DECISIONS
+from webapp.services.notifications.events import notify_new_items
 from workflows import HumanTask
 
 
@@ -113,4 +114,6 @@ def sync_work_items(
         )
         session.add(item)
         created.append(item)
+    # Those who may take the new steps are told in this same transaction.
+    notify_new_items(session, dossier, created, now)
     return created

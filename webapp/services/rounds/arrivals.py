@@ -19,6 +19,7 @@ from webapp.models import (
 )
 from webapp.services.dossier_effects import apply_automated, apply_status
 from webapp.services.history import record, record_automated
+from webapp.services.notifications.events import notify_decision, notify_if_decided
 from webapp.services.work_item_sync import sync_work_items
 from workflows import AutomatedStep, RunningProcess, ThrownMessage
 
@@ -193,4 +194,9 @@ def dossier_received(
     record_automated(session, dossier, steps, now)
     apply_automated(dossier, steps)
     apply_status(dossier, None, process.status(), now)
+    # The author hears of the decision: the dossier's outcome, or the round's results.
+    if dossier.closed_at == now:
+        notify_if_decided(session, dossier, now)
+    elif message.name == RESULT_MESSAGE:
+        notify_decision(session, dossier, "round_result", now)
     sync_work_items(session, dossier, holder, process.ready_human_tasks(), now)

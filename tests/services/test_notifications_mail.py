@@ -1,0 +1,400 @@
+"""Notifications and their mail, against a real SMTP server (aiosmtpd) on 127.0.0.1.
+
+A step completed mails those who may take the next one, once each, in Vietnamese with a link;
+with the server stopped the mail waits (attempts counted, next attempt later) and leaves when it
+is back; a rolled-back completion leaves no outbox row; reminders, overdue notices, digests and
+the Office's summary go out once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+from collections import Counter
+from datetime import timedelta
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+
+from tests.conftest import actor_named
+from webapp.db import utcnow
+from webapp.models import MailOutbox, Notification, User, WorkItem
+from webapp.notification_jobs import deliver_outbox
+from webapp.request_db import database
+from webapp.services import dossiers, notifications, work_items
+from webapp.services.notifications import deadlines, digest, outbox
+from webapp.services.settings import MailSettings
+
+BASE_URL = "https://khenthuong.example.vn"
+NEW = {
+    "title": "Đề nghị khen thưởng đột xuất",
+    "award_form": "bk_btc",
+    "track": "ad_hoc",
+    "procedure": "regular",
+    "nominees": [{"kind": "individual", "name": "Nguyễn Thị Hằng"}],
+}
+
+
+class Inbox:
+    """The SMTP server's catch: every message received, parsed."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        message = message_from_bytes(envelope.original_content, policy=default_policy)
+        self.messages.append(message)  # type: ignore[arg-type]
+        return "250 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class SmtpServer:
+    """aiosmtpd on a free port of 127.0.0.1, stopped and started again at will."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.inbox = Inbox()
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def smtp():
+    server = SmtpServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def mail_db(app, db, smtp, monkeypatch):
+    """The test's session (and every session the app opens) with mail on, to the test server."""
+    store = database(app)
+    settings = dataclasses.replace(
+        store.settings,
+        mail=MailSettings(server="127.0.0.1", port=smtp.port, sender="khenthuong@example.vn"),
+        app_base_url=BASE_URL,
+    )
+    monkeypatch.setattr(store, "settings", settings)
+    db.info["settings"] = settings
+    return db
+
+
+def email_of(db, username: str) -> str:
+    return db.scalar(select(User.email).where(User.username == username))
+
+
+def start(db):
+    dossier = dossiers.start_dossier(db, actor_named(db, "canbo_ns"), dict(NEW))
+    db.commit()
+    return dossier
+
+
+def open_item(db, dossier, step):
+    return db.scalars(
+        select(WorkItem).where(
+            WorkItem.dossier_id == dossier.id, WorkItem.step == step, WorkItem.status == "open"
+        )
+    ).one()
+
+
+def complete(db, username, dossier, step, data, *, commit=True):
+    item = open_item(db, dossier, step)
+    work_items.complete_work_item(db, actor_named(db, username), item.id, data)
+    if commit:
+        db.commit()
+
+
+def deliver(db, now=None) -> int:
+    sent = deliver_outbox(db, now or utcnow())
+    db.commit()
+    return sent
+
+
+def outbox_rows(db) -> list[MailOutbox]:
+    db.expire_all()
+    return list(db.scalars(select(MailOutbox).order_by(MailOutbox.id)))
+
+
+def test_a_completed_step_mails_the_next_assignees_once_each_in_vietnamese(mail_db, smtp):
+    db = mail_db
+    dossier = start(db)
+    deliver(db)  # the first step's mail to the unit's officer
+    smtp.inbox.messages.clear()
+
+    complete(db, "canbo_ns", dossier, "prepare_dossier", {"decision": "submit"})
+    complete(db, "truongphong_ns", dossier, "approve_at_unit", {"decision": "approve"})
+    assert deliver(db) >= 2
+    assert deliver(db) == 0  # nothing goes twice
+
+    head = smtp.inbox.to(email_of(db, "truongphong_ns"))
+    office = smtp.inbox.to(email_of(db, "vanphong"))
+    assert len(head) == 1
+    assert len(office) == 1
+    # Those who may not take the steps hear nothing.
+    assert smtp.inbox.to(email_of(db, "vanphong_hn")) == []
+    assert smtp.inbox.to(email_of(db, "canbo_dn")) == []
+    assert max(Counter(m["To"] for m in smtp.inbox.messages).values()) == 1
+
+    check = open_item(db, dossier, "check_dossier")
+    message = office[0]
+    assert message["Subject"] == f"Việc mới: Kiểm tra hồ sơ, hồ sơ {dossier.code}"
+    assert message["From"] == "khenthuong@example.vn"
+    body = message.get_content()
+    assert body.startswith("Kính gửi anh/chị,")
+    assert f"Hồ sơ {dossier.code} (Đề nghị khen thưởng đột xuất) đang chờ anh/chị" in body
+    assert "ở bước “Kiểm tra hồ sơ”" in body
+    assert f"Xem tại: {BASE_URL}/work/{check.id}" in body
+    assert all(row.status == "sent" and row.attempts == 1 for row in outbox_rows(db))
+
+
+def test_with_the_smtp_server_stopped_mail_waits_then_leaves_when_it_is_back(mail_db, smtp):
+    db = mail_db
+    smtp.stop()
+    dossier = start(db)
+    now = utcnow()
+
+    assert deliver(db, now) == 0
+    (row,) = outbox_rows(db)
+    assert row.recipient == email_of(db, "canbo_ns")
+    assert (row.status, row.attempts) == ("queued", 1)
+    assert row.next_attempt_at > now
+    assert "ConnectionRefusedError" in row.last_error
+
+    # Not due yet: the next pass leaves it alone.
+    assert deliver(db, now + timedelta(seconds=10)) == 0
+    assert outbox_rows(db)[0].attempts == 1
+
+    # Still down at the second try: the wait doubles.
+    second = row.next_attempt_at
+    assert deliver(db, second) == 0
+    row = outbox_rows(db)[0]
+    assert (row.status, row.attempts) == ("queued", 2)
+    assert row.next_attempt_at - second == 2 * (second - now)
+
+    smtp.start()
+    assert deliver(db, row.next_attempt_at) == 1
+    row = outbox_rows(db)[0]
+    assert (row.status, row.attempts) == ("sent", 3)
+    (message,) = smtp.inbox.messages
+    assert f"Hồ sơ {dossier.code}" in message.get_content()
+
+
+def test_after_the_last_attempt_the_mail_is_marked_failed_and_can_be_retried(mail_db, smtp):
+    db = mail_db
+    smtp.stop()
+    start(db)
+    now = utcnow()
+    for _attempt in range(outbox.MAX_ATTEMPTS):
+        deliver(db, now)
+        now = outbox_rows(db)[0].next_attempt_at
+    row = outbox_rows(db)[0]
+    assert (row.status, row.attempts) == ("failed", outbox.MAX_ATTEMPTS)
+    assert deliver(db, now + timedelta(days=1)) == 0  # a failed mail is not tried again
+    assert [m.id for m in outbox.failed_mails(db)] == [row.id]
+
+    outbox.retry_mail(db, row.id, now)
+    db.commit()
+    smtp.start()
+    assert deliver(db, now) == 1
+    assert outbox_rows(db)[0].status == "sent"
+
+
+def test_a_rolled_back_completion_sends_nothing(mail_db, smtp):
+    db = mail_db
+    dossier = start(db)
+    deliver(db)
+    smtp.inbox.messages.clear()
+    before = len(outbox_rows(db))
+
+    complete(db, "canbo_ns", dossier, "prepare_dossier", {"decision": "submit"}, commit=False)
+    db.flush()
+    # Inside the transaction the mail to the unit head is written...
+    assert db.scalar(select(func.count()).select_from(MailOutbox)) == before + 1
+    db.rollback()
+    # ...and goes with it.
+    assert len(outbox_rows(db)) == before
+    assert (
+        db.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.kind == "new_step", Notification.dossier_id == dossier.id)
+        )
+        == 1
+    )  # only the first step's
+    assert deliver(db) == 0
+    assert smtp.inbox.messages == []
+
+
+def test_a_claimed_mail_is_leased_so_another_worker_does_not_take_it(mail_db, app, smtp):
+    db = mail_db
+    start(db)
+    now = utcnow()
+    claimed = outbox.claim_due(db, now)
+    assert len(claimed) == 1
+    if db.get_bind().dialect.name == "postgresql":
+        # Not yet committed: the second worker skips the locked row instead of waiting.
+        other = database(app).session(write=True)
+        try:
+            assert outbox.claim_due(other, now) == []
+        finally:
+            other.rollback()
+            other.close()
+    db.commit()
+    other = database(app).session(write=True)
+    try:
+        assert outbox.claim_due(other, now) == []
+        # A worker killed mid-send: after the lease the row is taken again.
+        again = outbox.claim_due(other, now + outbox.LEASE + timedelta(seconds=1))
+        assert [m.id for m in again] == [claimed[0].id]
+        assert again[0].attempts == 2
+    finally:
+        other.rollback()
+        other.close()
+
+
+def test_digest_users_get_one_daily_mail_and_off_users_none(mail_db, smtp):
+    db = mail_db
+    notifications.set_email_mode(db, actor_named(db, "truongphong_ns"), "digest")
+    notifications.set_email_mode(db, actor_named(db, "vanphong"), "off")
+    db.commit()
+    first, second = start(db), start(db)
+    complete(db, "canbo_ns", first, "prepare_dossier", {"decision": "submit"})
+    complete(db, "canbo_ns", second, "prepare_dossier", {"decision": "submit"})
+    complete(db, "truongphong_ns", first, "approve_at_unit", {"decision": "approve"})
+    deliver(db)
+    assert smtp.inbox.to(email_of(db, "truongphong_ns")) == []
+    assert smtp.inbox.to(email_of(db, "vanphong")) == []
+    # The bell still rings for both.
+    assert notifications.unread_count(db, actor_named(db, "truongphong_ns")) == 2
+    assert notifications.unread_count(db, actor_named(db, "vanphong")) == 1
+
+    now = utcnow()
+    assert digest.queue_digests(db, now) == 1
+    assert digest.queue_digests(db, now + timedelta(minutes=5)) == 0  # once a day
+    db.commit()
+    deliver(db)
+    (mail,) = smtp.inbox.to(email_of(db, "truongphong_ns"))
+    assert mail["Subject"].startswith("Thông báo của anh/chị ngày ")
+    body = mail.get_content()
+    assert f"Hồ sơ {first.code}" in body
+    assert f"Hồ sơ {second.code}" in body
+    assert body.count("Xem tại: https://khenthuong.example.vn/work/") == 2
+
+
+def test_reminder_and_overdue_notices_go_once_to_who_may_take_the_step(mail_db, smtp):
+    db = mail_db
+    dossier = start(db)
+    complete(db, "canbo_ns", dossier, "prepare_dossier", {"decision": "submit"})
+    deliver(db)
+    smtp.inbox.messages.clear()
+    item = open_item(db, dossier, "approve_at_unit")
+    now = utcnow()
+
+    item.due_at = now + timedelta(hours=1)
+    db.commit()
+    assert deadlines.notify_reminders(db, now) == 1
+    assert deadlines.notify_reminders(db, now) == 0
+    db.commit()
+    item.due_at = now - timedelta(hours=1)
+    db.commit()
+    assert deadlines.notify_overdue(db, now) == 1
+    assert deadlines.notify_overdue(db, now + timedelta(hours=1)) == 0
+    db.commit()
+    deliver(db)
+    subjects = sorted(m["Subject"] for m in smtp.inbox.to(email_of(db, "truongphong_ns")))
+    assert [s.split(":")[0] for s in subjects] == ["Nhắc việc", "Quá hạn"]
+    assert all(dossier.code in s for s in subjects)
+    assert len(smtp.inbox.messages) == 2
+
+
+def test_the_office_gets_one_daily_summary_of_late_steps_and_with_whom(mail_db, smtp):
+    db = mail_db
+    dossier = start(db)
+    complete(db, "canbo_ns", dossier, "prepare_dossier", {"decision": "submit"})
+    item = open_item(db, dossier, "approve_at_unit")
+    now = utcnow()
+    item.due_at = now - timedelta(days=2)
+    db.commit()
+    deliver(db)
+    smtp.inbox.messages.clear()
+
+    assert deadlines.office_daily_summary(db, now) >= 1
+    assert deadlines.office_daily_summary(db, now + timedelta(minutes=1)) == 0
+    db.commit()
+    office = actor_named(db, "vanphong")
+    (notice,) = notifications.my_notifications(db, office)
+    assert (notice.kind, notice.params["count"], notice.link) == (
+        "overdue_summary",
+        1,
+        "/dossiers?overdue=yes",
+    )
+    # The other Department's Office has nothing late.
+    assert notifications.my_notifications(db, actor_named(db, "vanphong_hn")) == []
+    deliver(db)
+    (mail,) = smtp.inbox.to(email_of(db, "vanphong"))
+    assert mail["Subject"] == "Các bước quá hạn hôm nay: 1"
+    body = mail.get_content()
+    assert f"{dossier.code} — Lãnh đạo đơn vị duyệt hồ sơ — hạn " in body
+    assert "đang ở Lãnh đạo đơn vị" in body
+
+
+def test_returned_and_decided_dossiers_are_told_to_their_unit_and_author(mail_db, smtp):
+    db = mail_db
+    returned, refused = start(db), start(db)
+    for dossier in (returned, refused):
+        complete(db, "canbo_ns", dossier, "prepare_dossier", {"decision": "submit"})
+        complete(db, "truongphong_ns", dossier, "approve_at_unit", {"decision": "approve"})
+    complete(db, "vanphong", returned, "check_dossier", {"decision": "return", "comment": "Thiếu"})
+    complete(
+        db, "vanphong", refused, "check_dossier", {"decision": "refuse", "comment": "Không đủ"}
+    )
+    author = actor_named(db, "canbo_ns")
+    kinds = {(n.kind, n.dossier_id) for n in notifications.my_notifications(db, author)}
+    assert ("returned", returned.id) in kinds
+    assert ("decision", refused.id) in kinds
+    deliver(db)
+    subjects = {m["Subject"] for m in smtp.inbox.to(email_of(db, "canbo_ns"))}
+    assert f"Hồ sơ {returned.code} được trả lại đơn vị" in subjects
+    assert f"Quyết định về hồ sơ {refused.code}" in subjects
+    (decision,) = [
+        m
+        for m in smtp.inbox.to(email_of(db, "canbo_ns"))
+        if m["Subject"] == f"Quyết định về hồ sơ {refused.code}"
+    ]
+    assert "không được khen thưởng" in decision.get_content()
+
+
+def test_the_job_queue_pass_sends_the_outbox_by_itself(mail_db, app, smtp):
+    from webapp.jobs.passes import run_pass
+
+    db = mail_db
+    dossier = start(db)
+    report = run_pass(database(app), utcnow())
+    assert report.jobs["deliver_outbox"] == 1
+    assert "deliver_outbox" not in report.failed
+    (message,) = smtp.inbox.to(email_of(db, "canbo_ns"))
+    assert dossier.code in message["Subject"]
+    assert outbox_rows(db)[0].status == "sent"
