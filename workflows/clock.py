@@ -68,6 +68,11 @@ def set_working_day_calendar(calendar: WorkingDayCalendar | None) -> None:
     _calendar = calendar or weekends_only
 
 
+def working_day_calendar() -> WorkingDayCalendar:
+    """The calendar in use (to put it back after a test replaced it)."""
+    return _calendar
+
+
 def working_days(days: int) -> str:
     """A timer value: the end of the working day `days` working days after now (ISO 8601)."""
     if isinstance(days, bool) or not isinstance(days, int):

@@ -31,9 +31,6 @@ from workflows.serialization import dump_state, load_state
 MAX_TREE_DEPTH = 800
 _MI_CHILD_SUFFIX = " [child]"
 _E = TypeVar("_E", bound=BaseException)
-_TIMER_EVENT_TYPES = frozenset(
-    {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
-)
 
 
 class RunningProcess:
@@ -251,13 +248,19 @@ class RunningProcess:
         return element.kind if element else None
 
     def _next_timer_at(self) -> datetime | None:
-        due = [
-            TimerEventDefinition.get_datetime(event.value)
-            for event in self._workflow.waiting_events()
-            if event.event_type in _TIMER_EVENT_TYPES
-            and isinstance(event.value, str)
-            and "T" in event.value
-        ]
+        # waiting_events() reports an event-based gateway as one event without a value: walk
+        # the waiting tasks' timer definitions instead (a gateway holds several).
+        due: list[datetime] = []
+        for task in self._all_tasks():
+            if task.state != TaskState.WAITING:
+                continue
+            definition = getattr(task.task_spec, "event_definition", None)
+            for event in getattr(definition, "event_definitions", None) or [definition]:
+                if not isinstance(event, TimerEventDefinition):
+                    continue
+                value = event.details(task).value
+                if isinstance(value, str) and "T" in value:
+                    due.append(TimerEventDefinition.get_datetime(value))
         return min(due) if due else None
 
 

@@ -34,4 +34,8 @@ def stop_embedded(consumer: EmbeddedConsumer) -> None:
 
 def run_worker(app: Flask, workers: int = 1, periodic: bool = True) -> None:
     """Run a consumer in the foreground until SIGINT/SIGTERM (`flask jobs-worker`)."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s"
+    )
+    logging.getLogger("spiff").setLevel(logging.WARNING)  # a line per task state otherwise
     Consumer(queue(app), workers=workers, worker_type="thread", periodic=periodic).run()
