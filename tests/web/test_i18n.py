@@ -163,6 +163,7 @@ def _admin_pages(api, admin) -> dict[str, str]:
             "new_user": "/admin/users/new",
             "units": "/admin/units",
             "roles": "/admin/roles",
+            "calendar": "/admin/calendar?year=2026",
         }.items()
     }
 
