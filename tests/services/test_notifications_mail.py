@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import socket
+import time
 from collections import Counter
 from datetime import timedelta
 from email import message_from_bytes
@@ -18,15 +19,16 @@ from email.policy import default as default_policy
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import func, select
+from sqlalchemy import Integer, String, delete, event, func, insert, literal, select
 
 from tests.conftest import actor_named
 from webapp.db import utcnow
-from webapp.models import MailOutbox, Notification, User, WorkItem
+from webapp.models import MailOutbox, Notification, OrgUnit, Role, RoleAssignment, User, WorkItem
 from webapp.notification_jobs import deliver_outbox
 from webapp.request_db import database
 from webapp.services import dossiers, notifications, work_items
 from webapp.services.notifications import deadlines, digest, outbox
+from webapp.services.notifications.fanout import holders_of, notify
 from webapp.services.settings import MailSettings
 
 BASE_URL = "https://khenthuong.example.vn"
@@ -398,3 +400,71 @@ def test_the_job_queue_pass_sends_the_outbox_by_itself(mail_db, app, smtp):
     (message,) = smtp.inbox.to(email_of(db, "canbo_ns"))
     assert dossier.code in message["Subject"]
     assert outbox_rows(db)[0].status == "sent"
+
+
+def test_telling_hundreds_of_role_holders_is_a_few_statements(mail_db, app):
+    db = mail_db
+    unit = db.scalar(select(OrgUnit).where(OrgUnit.code == "BN"))
+    db.add(Role(code="notice_bulk", name="Vai trò thử"))
+    db.flush()
+    db.execute(
+        insert(User),
+        [
+            {
+                "username": f"bulk{n:03d}",
+                "full_name": f"Người {n}",
+                "email": f"bulk{n:03d}@example.invalid",
+                "password_hash": "x",
+                "unit_id": unit.id,
+            }
+            for n in range(300)
+        ],
+    )
+    bulk = select(User.id).where(User.username.like("bulk%"))
+    db.execute(
+        insert(RoleAssignment).from_select(
+            ["user_id", "role", "unit_id"],
+            select(User.id, literal("notice_bulk", String), literal(unit.id, Integer)).where(
+                User.id.in_(bulk)
+            ),
+        )
+    )
+    db.commit()
+    statements = []
+    engine = db.get_bind()
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    try:
+        event.listen(engine, "before_cursor_execute", count)
+        started = time.perf_counter()
+        notify(
+            db,
+            holders_of(db, "notice_bulk", unit.id),
+            "overdue_summary",
+            {"count": 1},
+            "/dossiers?overdue=yes",
+            utcnow(),
+        )
+        elapsed = time.perf_counter() - started
+        event.remove(engine, "before_cursor_execute", count)
+        db.commit()
+        inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT")]
+        assert len(inserts) == 2  # one for the notifications, one for the mail
+        assert len(statements) <= 6
+        told = db.scalar(
+            select(func.count()).select_from(Notification).where(Notification.user_id.in_(bulk))
+        )
+        mailed = db.scalar(
+            select(func.count()).select_from(MailOutbox).where(MailOutbox.user_id.in_(bulk))
+        )
+        assert told == mailed == 300
+        assert elapsed < 2.0, elapsed
+    finally:
+        db.rollback()
+        db.execute(delete(Notification).where(Notification.user_id.in_(bulk)))
+        db.execute(delete(MailOutbox).where(MailOutbox.user_id.in_(bulk)))
+        db.execute(delete(RoleAssignment).where(RoleAssignment.user_id.in_(bulk)))
+        db.execute(delete(User).where(User.username.like("bulk%")))
+        db.commit()
