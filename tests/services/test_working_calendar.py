@@ -163,6 +163,8 @@ def test_an_extra_day_off_added_by_the_administrator_shifts_due_dates(db, monkey
     )
     db.commit()
     assert recorded.created_by_id == admin.user_id
+    # The step already open keeps its five working days: due one day later.
+    assert open_item(db, before, "check_dossier").due_at == due(date(2026, 3, 10))
     after = to_office_check(db, clock, date(2026, 3, 2))
     assert open_item(db, after, "check_dossier").due_at == due(date(2026, 3, 10))
     assert working_calendar.working_days_after(db, at(date(2026, 3, 2)), 5) == due(
@@ -172,6 +174,20 @@ def test_an_extra_day_off_added_by_the_administrator_shifts_due_dates(db, monkey
     calendar_admin.remove_exception(db, admin, recorded.id)
     db.commit()
     assert working_calendar.working_days_after(db, at(date(2026, 3, 2)), 5) == due(date(2026, 3, 9))
+    assert open_item(db, before, "check_dossier").due_at == due(date(2026, 3, 9))
+    assert open_item(db, after, "check_dossier").due_at == due(date(2026, 3, 9))
+
+
+def test_a_working_saturday_brings_open_due_dates_forward_and_others_stay(db, monkeypatch):
+    admin = actor_named(db, "admin")
+    clock = Clock(monkeypatch, at(date(2026, 3, 2)))
+    running = to_office_check(db, clock, date(2026, 3, 2))  # due Monday 09/03
+    later = to_office_check(db, clock, date(2026, 3, 10))  # opened after the Saturday
+    assert open_item(db, later, "check_dossier").due_at == due(date(2026, 3, 17))
+    calendar_admin.add_exception(db, admin, date(2026, 3, 7), "working_day", "Làm bù", "TB 2")
+    db.commit()
+    assert open_item(db, running, "check_dossier").due_at == due(date(2026, 3, 7))
+    assert open_item(db, later, "check_dossier").due_at == due(date(2026, 3, 17))
 
 
 @pytest.mark.parametrize(

@@ -7,16 +7,24 @@ from __future__ import annotations
 import calendar as month_calendar
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.db import utcnow
-from webapp.models import AppSetting
+from webapp.models import AppSetting, WorkItem
 from webapp.models.calendar_days import DAY_OFF, EXCEPTION_KINDS, WORKING_DAY, CalendarException
 from webapp.permissions import Actor
-from webapp.services.calendar import FIRST_YEAR, LAST_YEAR, forget_calendar, public_holidays
+from webapp.services.calendar import (
+    END_OF_WORKING_DAY,
+    FIRST_YEAR,
+    LAST_YEAR,
+    WorkingCalendar,
+    forget_calendar,
+    load_calendar,
+    public_holidays,
+)
 from webapp.services.errors import InvalidDataError, NotFoundError, PermissionDeniedError
 
 NAME_MAX, BASIS_MAX = 200, 1000
@@ -211,9 +219,11 @@ def add_exception(
         created_at=utcnow(),
         created_by_id=actor.user_id,
     )
+    before = load_calendar(session)
     session.add(exception)
     session.flush()
     forget_calendar(session)
+    shift_open_due_dates(session, before, load_calendar(session), day)
     return exception
 
 
@@ -223,7 +233,33 @@ def remove_exception(session: Session, actor: Actor, exception_id: int) -> Calen
     exception = session.get(CalendarException, exception_id)
     if exception is None:
         raise NotFoundError("no such calendar exception")
+    before = load_calendar(session)
     session.delete(exception)
     session.flush()
     forget_calendar(session)
+    shift_open_due_dates(session, before, load_calendar(session), exception.day)
     return exception
+
+
+def shift_open_due_dates(
+    session: Session, before: WorkingCalendar, after: WorkingCalendar, day: date
+) -> int:
+    """Move the due dates of the open steps whose time runs over `day`, now that the day
+    changed: each keeps as many working days from its opening as it had; returns how many
+    moved. (Steps due before the day, or opened after it, are not concerned.)"""
+    midnight = datetime.combine(day, time(0, 0), before.zone)
+    moved = 0
+    for item in session.scalars(
+        select(WorkItem).where(WorkItem.status == "open", WorkItem.due_at >= midnight)
+    ):
+        if item.due_at is None:
+            continue
+        opened, due = before.local_date(item.created_at), before.local_date(item.due_at)
+        if not opened < day <= due:
+            continue
+        kept = after.add_working_days(opened, before.working_days(opened, due))
+        if kept != due:
+            item.due_at = datetime.combine(kept, END_OF_WORKING_DAY, after.zone)
+            moved += 1
+    session.flush()
+    return moved
