@@ -51,6 +51,7 @@ ADMIN_PAGES = [
     "/admin/roles",
     "/admin/roles/office",
     "/admin/audit",
+    "/admin/calendar",
 ]
 
 

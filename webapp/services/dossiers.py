@@ -175,7 +175,10 @@ def start_dossier(
     record_automated(session, dossier, steps, now)
     apply_automated(dossier, steps)
     apply_status(dossier, None, process.status(), now)
-    sync_work_items(session, dossier, instance, process.ready_human_tasks(), now)
+    # The author is not told of the step they just opened (their own draft).
+    sync_work_items(
+        session, dossier, instance, process.ready_human_tasks(), now, quiet_for=actor.user_id
+    )
     session.flush()
     return dossier
 

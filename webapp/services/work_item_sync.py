@@ -70,8 +70,11 @@ def sync_work_items(
     instance: ProcessInstance,
     ready: list[HumanTask],
     now: datetime,
+    *,
+    quiet_for: int | None = None,
 ) -> list[WorkItem]:
-    """Open a row for each new ready task and cancel rows whose task is gone; return new rows."""
+    """Open a row for each new ready task and cancel rows whose task is gone; return new rows.
+    Those who may take the new steps are notified in this transaction, except `quiet_for`."""
     calendar = load_calendar(session)
     open_items = {
         item.task_id: item
@@ -114,6 +117,5 @@ def sync_work_items(
         )
         session.add(item)
         created.append(item)
-    # Those who may take the new steps are told in this same transaction.
-    notify_new_items(session, dossier, created, now)
+    notify_new_items(session, dossier, created, now, exclude_user_id=quiet_for)
     return created

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.models import Dossier, WorkItem
@@ -30,9 +31,15 @@ def dossier_link(dossier: Dossier) -> str:
 
 
 def notify_new_items(
-    session: Session, dossier: Dossier, items: Sequence[WorkItem], now: datetime
+    session: Session,
+    dossier: Dossier,
+    items: Sequence[WorkItem],
+    now: datetime,
+    *,
+    exclude_user_id: int | None = None,
 ) -> None:
-    """Tell those who may take each new step; a step back with the unit says "returned"."""
+    """Tell those who may take each new step (but `exclude_user_id`); a step back with the unit
+    says "returned"."""
     if not items:
         return
     session.flush()  # the new items' ids, for their links
@@ -41,6 +48,9 @@ def notify_new_items(
         recipients = item_takers(session, item)
         if recipients is None:
             continue
+        if exclude_user_id is not None:
+            takers = recipients.subquery()
+            recipients = select(takers.c.user_id).where(takers.c.user_id != exclude_user_id)
         notify(
             session,
             recipients,
