@@ -39,6 +39,7 @@ from webapp.db import Base, Database, utcnow
 from webapp.models import Dossier, OrgUnit, ProcessInstance, WorkItem
 from webapp.services import work_items
 from webapp.services.instances import load_process
+from webapp.services.nominees_in_play import nominee_ids_in_play
 from webapp.services.text_search import fold
 
 Script = Callable[[str, list[str]], list[Action]]
@@ -501,7 +502,10 @@ def _drive_to_end(session: Session, services: ServiceLayer, state: str, dossier_
             and (item.assignee_id is None or services.user_ids[name] == item.assignee_id)
         )
         work_items.complete_work_item(
-            session, services.actors[username], item.id, script[(item.step, username)].data
+            session,
+            services.actors[username],
+            item.id,
+            _step_data(script, item.step, username, dossier),
         )
     session.refresh(dossier)
     if dossier.status not in {"awarded", "partly_awarded", "refused"}:
@@ -519,6 +523,30 @@ def _drive_to_end(session: Session, services: ServiceLayer, state: str, dossier_
             (n.council_agree or 0) + (n.council_disagree or 0) != n.council_members
         ):
             raise RuntimeError(f"clone {dossier_id} ({state}): ballots lost in the tally")
+
+
+def _step_data(
+    script: dict[tuple[str, str], Action], step: str, username: str, dossier: Dossier
+) -> dict[str, Any]:
+    """The scripted data of a step, its per-nominee answers limited to the nominees in play.
+
+    A dossier the Ministry returned meets the council again, and the council's form then
+    decides only on the nominees it passed the first time: one it failed keeps its first tally
+    and the form refuses a vote on it (`not_in_play`). A member answers what the form asks.
+    """
+    data = dict(script[(step, username)].data)
+    votes = data.get("votes")
+    if isinstance(votes, dict):
+        in_play = set(nominee_ids_in_play(dossier))
+        for nominee in dossier.nominees:
+            # Only a nominee the council itself failed may drop out of a vote; any other
+            # would be a clone whose nominees lost their state, and the form must say so.
+            if str(nominee.id) not in in_play and nominee.result != "failed":
+                raise RuntimeError(
+                    f"dossier {dossier.id}: nominee {nominee.id} is {nominee.result} at the council"
+                )
+        data["votes"] = {k: v for k, v in votes.items() if k in in_play}
+    return data
 
 
 def prefill(db: Database, services: ServiceLayer, total: int) -> PrefillReport:
