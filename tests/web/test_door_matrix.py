@@ -492,6 +492,19 @@ DOORS: dict[tuple[str, str], Door] = {
     ("admin.modeler_upload", "POST"): Door(admin_page(400), _version(_draft)),
     ("admin.rules", "GET"): Door(admin_page(200), _version(_draft, name="award_rules.dmn")),
     ("admin.rules", "POST"): Door(admin_page(400), _version(_draft, name="award_rules.dmn")),
+    # A version's paper templates: the list, upload/reset (without CSRF: 400), download, and a
+    # preview that names no dossier or round (422).
+    ("admin.paper_templates", "GET"): Door(admin_page(200), _version(_draft)),
+    ("admin.paper_template_upload", "POST"): Door(
+        admin_page(400), _version(_draft, kind="submission")
+    ),
+    ("admin.paper_template_reset", "POST"): Door(
+        admin_page(400), _version(_draft, kind="submission")
+    ),
+    ("admin.paper_template_download", "GET"): Door(
+        admin_page(200), _version(_draft, kind="submission")
+    ),
+    ("admin.paper_template_preview", "GET"): Door(admin_page(422), _version(_draft)),
     # --- administration: the security audit trail
     ("admin.audit", "GET"): Door(admin_page(200)),
     ("admin.award_rules", "GET"): Door(admin_page(200)),

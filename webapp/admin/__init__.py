@@ -9,6 +9,7 @@ from webapp.admin import (  # noqa: F401 - routes on bp
     home,
     modeler,
     moves,
+    paper_templates,
     people,
     processes,
     registers,

@@ -26,6 +26,7 @@ from webapp.models.rounds import (
 )
 from webapp.models.rules import DocumentRequirement, RepeatAwardPeriod, RuleSetBasis, SimplifiedCase
 from webapp.models.setting import AppSetting
+from webapp.models.templates import VersionTemplate
 from webapp.models.work import Event, WorkItem
 
 __all__ = [
@@ -67,5 +68,6 @@ __all__ = [
     "SignatureCheck",
     "SimplifiedCase",
     "User",
+    "VersionTemplate",
     "WorkItem",
 ]

@@ -9,11 +9,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from webapp.db import utcnow
-from webapp.models import InstanceMove, ProcessInstance, ProcessVersion, Role, WorkItem
+from webapp.models import (
+    InstanceMove,
+    ProcessInstance,
+    ProcessVersion,
+    Role,
+    VersionTemplate,
+    WorkItem,
+)
 from webapp.permissions import Actor, can_manage_processes
 from webapp.services.errors import (
     ConflictError,
@@ -209,10 +216,11 @@ def update_draft(
 
 
 def copy_as_draft(session: Session, actor: Actor, process_key: str, number: int) -> ProcessVersion:
-    """A new draft with the same diagram, forms and rules as version `number`."""
+    """A new draft with the same diagram, forms, rules and paper templates as version
+    `number`."""
     _require_admin(actor)
     source = get_version(session, process_key, number)
-    return create_version(
+    draft = create_version(
         session,
         actor,
         process_key,
@@ -220,6 +228,23 @@ def copy_as_draft(session: Session, actor: Actor, process_key: str, number: int)
         dict(source.files),
         comment=f"từ phiên bản {number}",
     )
+    for template in session.scalars(
+        select(VersionTemplate).where(VersionTemplate.version_id == source.id)
+    ):
+        session.add(
+            VersionTemplate(
+                version_id=draft.id,
+                doc_kind=template.doc_kind,
+                file_name=template.file_name,
+                content=template.content,
+                content_hash=template.content_hash,
+                size=template.size,
+                uploaded_by_id=template.uploaded_by_id,
+                uploaded_at=template.uploaded_at,
+            )
+        )
+    session.flush()
+    return draft
 
 
 def deploy_version(
@@ -373,5 +398,6 @@ def delete_draft(session: Session, actor: Actor, process_key: str, number: int) 
         )
     with _cache_lock:
         _cache.pop(version.id, None)
+    session.execute(delete(VersionTemplate).where(VersionTemplate.version_id == version.id))
     session.delete(version)
     session.flush()

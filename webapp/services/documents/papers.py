@@ -10,13 +10,15 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from jinja2.exceptions import SecurityError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webapp.db import utcnow
-from webapp.models import GeneratedDocument, Round
-from webapp.permissions import Actor
-from webapp.services.documents import context, dossier_context, pdf, render
+from webapp.models import Dossier, GeneratedDocument, ProcessVersion, Round, RoundListItem
+from webapp.permissions import Actor, can_manage_processes
+from webapp.services import process_versions
+from webapp.services.documents import context, dossier_context, pdf, render, version_templates
 from webapp.services.dossiers import get_visible_dossier
 from webapp.services.errors import (
     ConflictError,
@@ -98,19 +100,49 @@ def round_paper(
         raise InvalidDataError("unknown format", {"format": "must be docx or pdf"})
     round_ = get_round(session, actor, round_id)
     built = _built(session, round_, kind, part, number, day)
-    data = render.render_docx(kind, built.context)
+    suffix = f"-{part}" if part and kind in PER_FORM else ""
+    return _paper(
+        session,
+        built,
+        kind,
+        part,
+        file_format,
+        f"{FILE_STEMS[kind]}{suffix}-dot-{round_.id}",
+        built.process_version_id,
+    )
+
+
+def _paper(
+    session: Session,
+    built: context.Built,
+    kind: str,
+    part: str,
+    file_format: str,
+    stem: str,
+    template_version_id: int | None,
+) -> Paper:
+    """Render `built` with the template of `template_version_id`'s `kind` (the version's own,
+    else the shipped one), as DOCX or PDF."""
+    template, template_hash = version_templates.template_for(session, template_version_id, kind)
+    try:
+        data = render.render_docx(kind, built.context, template)
+    except SecurityError as exc:  # an uploaded template the check let through cannot escape
+        raise InvalidDataError(
+            "the template was refused by the sandbox",
+            {"template": str(exc)},
+            code="template_failed",
+        ) from exc
     if file_format == "pdf":
         data = pdf.docx_to_pdf(data)
-    suffix = f"-{part}" if part and kind in PER_FORM else ""
     return Paper(
         kind,
         part,
         file_format,
-        f"{FILE_STEMS[kind]}{suffix}-dot-{round_.id}.{file_format}",
+        f"{stem}.{file_format}",
         data,
         FORMATS[file_format],
         built.data_hash,
-        render.template_hash(kind),
+        template_hash,
         built.process_version_id,
     )
 
@@ -133,26 +165,106 @@ def dossier_paper(
     if file_format not in FORMATS:
         raise InvalidDataError("unknown format", {"format": "must be docx or pdf"})
     dossier = get_visible_dossier(session, actor, dossier_id)
-    if kind == "submission":
-        built = dossier_context.submission(session, dossier, number=number, day=day)
-    elif kind == "notice":
-        built = dossier_context.notice(session, dossier, day=day)
-    else:
-        raise InvalidDataError("unknown document kind", {"kind": "is not a document kind"})
-    data = render.render_docx(kind, built.context)
-    if file_format == "pdf":
-        data = pdf.docx_to_pdf(data)
-    return Paper(
+    built = _dossier_built(session, dossier, kind, number, day)
+    return _paper(
+        session,
+        built,
         kind,
         "",
         file_format,
-        f"{FILE_STEMS[kind]}-{dossier.code or dossier.id}.{file_format}",
-        data,
-        FORMATS[file_format],
-        built.data_hash,
-        render.template_hash(kind),
+        f"{FILE_STEMS[kind]}-{dossier.code or dossier.id}",
         built.process_version_id,
     )
+
+
+def _dossier_built(
+    session: Session, dossier: Dossier, kind: str, number: str | None, day: date | None
+) -> context.Built:
+    if kind == "submission":
+        return dossier_context.submission(session, dossier, number=number, day=day)
+    if kind == "notice":
+        return dossier_context.notice(session, dossier, day=day)
+    raise InvalidDataError(
+        "a single dossier has a submission and a notice only", {"kind": "not for a dossier"}
+    )
+
+
+def _default_part(session: Session, round_: Round, kind: str) -> str:
+    """The part a preview uses when none is given: the round's first award form (tờ trình,
+    decision) or the first unit with a nominee not passed (notice)."""
+    if kind in PER_FORM:
+        return round_.award_forms[0] if round_.award_forms else ""
+    if kind == "notice":
+        unit_id = session.scalar(
+            select(RoundListItem.unit_id)
+            .where(RoundListItem.round_id == round_.id, RoundListItem.result == "failed")
+            .order_by(RoundListItem.position)
+        )
+        return str(unit_id) if unit_id is not None else ""
+    return ""
+
+
+def _dossier_by_reference(session: Session, actor: Actor, reference: str) -> Dossier:
+    reference = reference.strip()
+    dossier_id = session.scalar(select(Dossier.id).where(Dossier.code == reference))
+    if dossier_id is None and reference.isdigit() and len(reference) < 10:
+        dossier_id = int(reference)
+    if dossier_id is None:
+        raise NotFoundError(f"no dossier {reference}")
+    return get_visible_dossier(session, actor, dossier_id)
+
+
+def preview_paper(
+    session: Session,
+    actor: Actor,
+    process_key: str,
+    number: int,
+    kind: str,
+    subject_kind: str,
+    reference: str,
+    part: str = "",
+    *,
+    file_format: str = "docx",
+) -> Paper:
+    """The administrator's preview: the paper of `kind` made from a chosen dossier's (code or
+    id) or round's (id) current data with version `number`'s template of that kind, whatever
+    version the dossier or round runs. Nothing is stored."""
+    if not can_manage_processes(actor):
+        raise PermissionDeniedError("only administrators manage processes")
+    if file_format not in FORMATS:
+        raise InvalidDataError("unknown format", {"format": "must be docx or pdf"})
+    if kind not in ROUND_KINDS:
+        raise InvalidDataError("unknown document kind", {"kind": "is not a document kind"})
+    version: ProcessVersion = process_versions.get_version(session, process_key, number)
+    if not reference.strip():
+        raise InvalidDataError("say which dossier or round", {"reference": "is required"})
+    if subject_kind == "dossier":
+        try:
+            dossier = _dossier_by_reference(session, actor, reference)
+        except NotFoundError as exc:
+            raise InvalidDataError(
+                "no such dossier", {"reference": "no such dossier"}, code="no_subject"
+            ) from exc
+        built = _dossier_built(session, dossier, kind, None, None)
+        stem = f"xem-truoc-{FILE_STEMS[kind]}-{dossier.code or dossier.id}"
+    elif subject_kind == "round":
+        reference = reference.strip()
+        if not reference.isdigit() or len(reference) > 9:
+            raise InvalidDataError(
+                "no such round", {"reference": "no such round"}, code="no_subject"
+            )
+        try:
+            round_ = get_round(session, actor, int(reference))
+        except NotFoundError as exc:
+            raise InvalidDataError(
+                "no such round", {"reference": "no such round"}, code="no_subject"
+            ) from exc
+        part = part.strip() or _default_part(session, round_, kind)
+        built = _built(session, round_, kind, part, None, None)
+        stem = f"xem-truoc-{FILE_STEMS[kind]}-dot-{round_.id}"
+    else:
+        raise InvalidDataError("dossier or round", {"subject": "must be dossier or round"})
+    return _paper(session, built, kind, part, file_format, stem, version.id)
 
 
 def _store_bytes(root: Path, digest: str, data: bytes) -> None:

@@ -1,8 +1,10 @@
 """DOCX from a template and a context: docxtpl in a sandboxed Jinja environment, output bounded.
 
-Templates will become editable by the administrator, so a template is untrusted: Jinja's
-SandboxedEnvironment refuses attribute tricks (no `__class__`, no callables of our objects),
-every value is XML-escaped, and a result larger than MAX_OUTPUT_BYTES is refused.
+Templates are editable by the administrator (a process version may carry its own), so a
+template is untrusted: Jinja's ImmutableSandboxedEnvironment refuses attribute tricks (no
+`__class__`, no callables of our objects, no changing the context's lists), every value is
+XML-escaped, and a result larger than MAX_OUTPUT_BYTES is refused. The upload check
+(template_check.py) renders a new template here too, with undefined names made errors.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from docxtpl import DocxTemplate  # type: ignore[import-untyped]
-from jinja2 import Template
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import StrictUndefined, Template
+from jinja2.exceptions import SecurityError, TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
 from webapp.services.errors import InvalidDataError
 
@@ -48,15 +51,21 @@ class _BoundedTemplate(Template):
         return "".join(parts)
 
 
-class _Sandbox(SandboxedEnvironment):
+class _Sandbox(ImmutableSandboxedEnvironment):
     """The sandbox, with bounded output, a deadline and a smaller `range` than Jinja's."""
 
     template_class = _BoundedTemplate
     deadline: float | None = None
 
 
-def _environment() -> SandboxedEnvironment:
-    environment = _Sandbox(autoescape=True)
+def environment(*, strict: bool = False) -> SandboxedEnvironment:
+    """The sandbox a template renders in (a fresh deadline each time); `strict` makes an
+    undefined name or attribute an error instead of an empty text (the upload check)."""
+    environment = (
+        _Sandbox(autoescape=True, undefined=StrictUndefined)
+        if strict
+        else _Sandbox(autoescape=True)
+    )
     environment.deadline = time.monotonic() + RENDER_SECONDS
     environment.globals["range"] = _bounded_range(environment)
     return environment
@@ -87,15 +96,29 @@ def template_hash(kind: str) -> str:
     return hashlib.sha256(template_bytes(kind)).hexdigest()
 
 
-def render_docx(kind: str, context: dict[str, Any]) -> bytes:
-    """The DOCX of `kind` filled with `context`; InvalidDataError when the template is broken
-    or the result is too large."""
-    document = DocxTemplate(io.BytesIO(template_bytes(kind)))
+def render_docx(
+    kind: str,
+    context: dict[str, Any],
+    template: bytes | None = None,
+    *,
+    strict: bool = False,
+) -> bytes:
+    """The DOCX of `kind` filled with `context`, from `template` (a version's own DOCX) or the
+    shipped one; InvalidDataError when the template fails on this data or the result is too
+    large. A SecurityError of the sandbox goes up as it is."""
+    document = DocxTemplate(io.BytesIO(template if template is not None else template_bytes(kind)))
     try:
-        document.render(context, jinja_env=_environment(), autoescape=True)
+        document.render(context, jinja_env=environment(strict=strict), autoescape=True)
     except OverflowError as exc:
         raise InvalidDataError(
-            "the template produced too much", {"template": "loops too far"}
+            "the template produced too much", {"template": "loops too far"}, code="too_much"
+        ) from exc
+    except SecurityError:
+        raise
+    except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
+        # An uploaded template may fail on some data only (a division by zero, a bad filter).
+        raise InvalidDataError(
+            f"the template failed: {exc}", {"template": str(exc)}, code="template_failed"
         ) from exc
     out = io.BytesIO()
     document.save(out)

@@ -168,7 +168,7 @@ def _signatures(document: DocumentObject, *, recipients: bool, left: str, right:
         _cell_lines(first, lines, 12)
         for paragraph in first.paragraphs:
             paragraph.alignment = WD_ALIGN_PARAGRAPH.LEFT
-    else:
+    elif left:
         _cell_lines(
             first,
             [
