@@ -15,7 +15,7 @@ from webapp.jobs import registry
 from webapp.jobs.passes import run_pass
 from webapp.models import Dossier, Event, JobSchedule, ProcessInstance, WorkItem
 from webapp.request_db import database
-from webapp.services import dossiers, process_versions, timers
+from webapp.services import dossiers, draft_try, process_versions, timers
 from workflows import clock
 
 BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
@@ -200,3 +200,23 @@ def test_a_failing_periodic_job_is_rolled_back_and_tried_again(app, db):
     row = db.get(JobSchedule, "test_broken")
     assert row.last_started_at is None
     assert row.next_run_at == now
+
+
+def test_a_trial_of_a_huan_chuong_passes_its_public_comment_window_at_once(db):
+    """The shipped process holds a Huân chương Lao động's list open to comments for 10 working
+    days before the Director signs (tests/workflows/test_award_nomination.py); a trial run,
+    where nobody waits, lets that time pass and reaches the Director's step."""
+    path = [
+        {"step": "prepare_dossier", "decision": "submit"},
+        {"step": "approve_at_unit", "decision": "approve"},
+        {"step": "check_dossier", "decision": "approve"},
+        {"step": "council_vote"},
+        {"step": "conclude_council", "decision": "confirm"},
+    ]
+    admin = actor_named(db, "admin")
+    run = draft_try.try_version(db, admin, "award_nomination", 1, award_form="hcld_1", choices=path)
+    assert run.current is not None
+    assert run.current.element_id == "sign_submission"
+    bk = draft_try.try_version(db, admin, "award_nomination", 1, award_form="bk_btc", choices=path)
+    assert bk.current is not None
+    assert bk.current.element_id == "sign_submission"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from tests.workflows.conftest import MEMBERS
@@ -194,10 +196,29 @@ def test_refusals_at_the_ministry(driver, step, data, end):
     assert d.process.status().end_element_id == end
 
 
+def wait_out_public_comment(d) -> None:
+    """A Huân chương's list is open to comments for 10 working days before the Director signs:
+    nobody has a step meanwhile; the worker's pass after the window moves it on."""
+    assert d.ready_steps() == []
+    armed = datetime.now(UTC)
+    due = d.process.status().next_timer_at
+    assert due - armed >= timedelta(days=12)  # 10 working days span two weekends at least
+    d.reload()
+    d.process.refresh_timers(due - timedelta(minutes=1))
+    assert d.ready_steps() == []
+    d.process.refresh_timers(due + timedelta(minutes=1))
+    assert d.ready_steps() == ["sign_submission"]
+
+
 @pytest.mark.parametrize("award_form", ["bk_ttg", "hcld_1", "hcld_2", "hcld_3"])
 def test_central_levels_award(driver, award_form):
     d = driver(award_form=award_form)
-    to_ministry(d)
+    to_council(d)
+    d.vote(ALL_AGREE)
+    d.do("conclude_council", {"decision": "confirm"})
+    if award_form.startswith("hcld"):
+        wait_out_public_comment(d)
+    d.do("sign_submission", {"decision": "approve", "submission_number": "12/TTr-STC"})
     d.do("appraise_at_ministry", {"decision": "approve"})
     d.do("ministry_council", {"decision": "approve"})
     assert d.ready_steps() == ["sign_ministry_submission"]

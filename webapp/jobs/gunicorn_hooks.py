@@ -20,6 +20,7 @@ def post_worker_init(worker: Any) -> None:
     if os.environ.get("JOBS_EMBEDDED", "1") == "0":
         return
     _consumers[os.getpid()] = start_embedded(worker.wsgi)
+    worker.log.info("job queue started in worker %s: a pass every minute", os.getpid())
 
 
 def worker_exit(_server: Any, _worker: Any) -> None:

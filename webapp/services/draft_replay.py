@@ -34,6 +34,7 @@ from webapp.services.errors import InvalidDataError, PermissionDeniedError
 from webapp.services.form_validation import validate_form
 from webapp.services.nominees_in_play import nominee_ids_in_play, nominee_ids_out_of_play
 from webapp.services.process_versions import definition_of, get_version, runnable
+from webapp.services.sandbox_time import let_timers_pass
 from webapp.services.work_items import DOSSIER_EDIT_FIELDS
 from workflows import (
     ProcessDefinition,
@@ -463,10 +464,12 @@ def _replay_one(
         for position, action in enumerate(actions):
             if process.status().completed:
                 break
+            apply_automated(sandbox, let_timers_pass(process))
             counts = action.sealed_counts
             with sealed_counts(functools.partial(dict, counts) if counts is not None else None):
                 _replay_action(process, definition, forms, sandbox, action, members[position], now)
             done += 1
+        apply_automated(sandbox, let_timers_pass(process))
         if not process.status().completed:
             ready = process.ready_human_tasks()
             raise _StuckError(

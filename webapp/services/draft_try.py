@@ -23,6 +23,7 @@ from webapp.services.dossier_schema import AWARD_FORMS
 from webapp.services.draft_replay import context_of, nominee_fields
 from webapp.services.errors import InvalidDataError, PermissionDeniedError
 from webapp.services.process_versions import get_version, runnable
+from webapp.services.sandbox_time import let_timers_pass
 from workflows import ProcessDefinition, ProcessRuntimeError, RunningProcess
 from workflows.records import HumanTask
 
@@ -201,7 +202,9 @@ def try_version(
                 raise InvalidDataError(
                     "the trial has already ended", {"path": f"choice {position + 1}: ended"}
                 )
+            apply_automated(sandbox, let_timers_pass(process))
             done.append(_apply(process, definition, forms, sandbox, choice, position, now))
+        apply_automated(sandbox, let_timers_pass(process))
     except _TrialError as exc:
         problem = exc
     current = None
