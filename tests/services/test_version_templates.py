@@ -308,3 +308,15 @@ def test_the_preview_fills_the_versions_template_with_a_chosen_dossier_or_round(
         papers.preview_paper(
             db, actor_named(db, "vanphong"), KEY, 1, "minutes", "round", str(round_.id)
         )
+
+
+def test_deleting_a_draft_deletes_its_templates(db):
+    admin, draft = _draft(db)
+    templates.upload_template(
+        db, admin, KEY, draft.version, "notice", "m.docx", _docx("{{ intro }}")
+    )
+    db.commit()
+    assert _stored_count(db, draft.id) == 1
+    process_versions.delete_draft(db, admin, KEY, draft.version)
+    db.commit()
+    assert _stored_count(db, draft.id) == 0
