@@ -74,6 +74,13 @@ def refusal_message(exc: InvalidDataError) -> str:
             "%(reason)s",
             reason=exc.message,
         )
+    if exc.code == "paper_failed":
+        # The step's paper (tờ trình, minutes ...) could not be made: the step is not done.
+        return _(
+            "The step was not done, so nothing was changed: its paper could not be made. Please "
+            "tell the administrator (technical detail: %(reason)s).",
+            reason=exc.fields.get("paper", exc.message),
+        )
     if exc.code == "missing_documents":
         from webapp.award_rules_text import missing_documents_message
 

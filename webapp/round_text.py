@@ -28,6 +28,10 @@ FIELD_TEXT = {
     "decision_number": _l("Enter the decision number (at most 50 characters)."),
     "decision_date": _l("Enter the date of the decision."),
     "refused": _l("Only nominees the council passed under this award form can be left out."),
+    "paper": _l(
+        "The paper of this step could not be made, so nothing was changed. Please tell the "
+        "administrator."
+    ),
 }
 
 

@@ -59,9 +59,13 @@ def test_the_office_keeps_a_paper_with_the_round_and_a_signed_one_stays(client, 
     keep = f"/rounds/{round_.id}/papers/submission/keep?part=bk_btc"
     assert keep.replace("&", "&amp;") in page or keep in page
     token = csrf_token(page)
+    office = actor_named(db, "vanphong")
+    # The Director's signing already kept the tờ trình; keeping it on request makes another.
+    before = {d.id for d in papers.stored_papers(db, office, round_.id)}
+    db.commit()  # end the read: the request's rows are seen
     response = client.post(keep, data={"csrf_token": token})
     assert response.status_code == 302
-    kept = papers.stored_papers(db, actor_named(db, "vanphong"), round_.id)
+    kept = [d for d in papers.stored_papers(db, office, round_.id) if d.id not in before]
     assert sorted(d.file_format for d in kept) == ["docx", "pdf"]
     page = client.get(f"/rounds/{round_.id}").get_data(as_text=True)
     assert 'id="round-papers-kept"' in page
@@ -71,9 +75,17 @@ def test_the_office_keeps_a_paper_with_the_round_and_a_signed_one_stays(client, 
     assert hashlib.sha256(served.data).hexdigest() == docx.content_hash
     papers.mark_signed(db, actor_named(db, "giamdoc"), docx.id)
     db.commit()
+    stored = {d.id for d in papers.stored_papers(db, office, round_.id)}
+    db.commit()
     again = client.post(keep, data={"csrf_token": token})
     assert again.status_code == 409
     assert "đã được ký" in again.get_data(as_text=True)
+    # Nothing was stored by the refused regeneration; the signed copy is the same file.
+    assert {d.id for d in papers.stored_papers(db, office, round_.id)} == stored
+    signed = papers.signed_copy(db, "round", round_.id, "submission", "bk_btc")
+    assert signed is not None
+    assert signed.id == docx.id
+    assert hashlib.sha256(papers.stored_bytes(db, signed)).hexdigest() == docx.content_hash
     officer = app_client_for(client, "canbo_ns")
     page = officer.get(f"/rounds/{round_.id}").get_data(as_text=True)
     assert "/papers/submission/keep" not in page

@@ -7,6 +7,7 @@ from webapp.admin import (  # noqa: F401 - routes on bp
     compare,
     forms_editor,
     home,
+    letterheads,
     modeler,
     moves,
     paper_templates,

@@ -6,6 +6,7 @@ from webapp.models.calendar_days import CalendarException
 from webapp.models.documents import GeneratedDocument
 from webapp.models.dossier import Attachment, Dossier, Movement, Nominee
 from webapp.models.jobs import JobSchedule
+from webapp.models.letterhead import Letterhead
 from webapp.models.moves import InstanceMove
 from webapp.models.notifications import (
     MailOutbox,
@@ -46,6 +47,7 @@ __all__ = [
     "InstanceMove",
     "IssuedNumber",
     "JobSchedule",
+    "Letterhead",
     "MailOutbox",
     "MessageSubscription",
     "Movement",

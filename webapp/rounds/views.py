@@ -313,6 +313,9 @@ def conclusion(round_id: int) -> ResponseReturnValue:
         session.commit()
     except InvalidDataError as exc:
         session.rollback()
+        if exc.code == "paper_failed":
+            flash(field_text("paper"), "danger")
+            return render_round(round_id, status=422, conclusion_values=values)
         errors = {
             name.removeprefix("results."): _("Choose passed or not passed.") for name in exc.fields
         }

@@ -7,7 +7,16 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from webapp.models import AppSetting, Movement, OrgUnit, ProcessVersion, Role, RoleAssignment, User
+from webapp.models import (
+    AppSetting,
+    Letterhead,
+    Movement,
+    OrgUnit,
+    ProcessVersion,
+    Role,
+    RoleAssignment,
+    User,
+)
 from webapp.services import award_rules_catalog, calendar_admin
 from webapp.services.auth import hash_password
 from webapp.services.process_versions import create_version, deploy_version, read_bundle_dir
@@ -59,6 +68,14 @@ DEMO_USERS = [
     ("chuyenvien_bo", "Trịnh Quang Vinh", "BTC", [("ministry_officer", "BTC")]),
     ("botruong", "Phan Minh Khoa", "BTC", [("minister", "BTC")]),
     ("vanphong_hn", "Lý Thị Ngọc", "HN", [("office", "HN")]),
+]
+
+# The issuing units' letterheads: unit code, place, parent body, issuing body, name in the
+# sentences, abbreviation, signer's title (the administrator edits them at /admin/letterheads).
+LETTERHEADS = [
+    ("BTC", "Hà Nội", "", "BỘ TÀI CHÍNH", "Bộ Tài chính", "BTC", "BỘ TRƯỞNG"),
+    ("BN", "Bắc Ninh", "UBND TỈNH BẮC NINH", "SỞ TÀI CHÍNH", "Sở Tài chính", "STC", "GIÁM ĐỐC"),
+    ("HN", "Hà Nội", "UBND THÀNH PHỐ HÀ NỘI", "SỞ TÀI CHÍNH", "Sở Tài chính", "STC", "GIÁM ĐỐC"),
 ]
 
 MOVEMENT = (
@@ -133,6 +150,18 @@ def seed_demo(session: Session, bpmn_dir: Path, process_key: str) -> bool:
         session.flush()
         for role, unit_code in roles:
             session.add(RoleAssignment(user_id=user.id, role=role, unit_id=units[unit_code].id))
+    for code, place, parent_body, body, body_name, abbreviation, title in LETTERHEADS:
+        session.add(
+            Letterhead(
+                unit_id=units[code].id,
+                place=place,
+                parent_body=parent_body,
+                issuing_body=body,
+                body_name=body_name,
+                abbreviation=abbreviation,
+                signer_title=title,
+            )
+        )
     session.add(Movement(code=MOVEMENT[0], name=MOVEMENT[1]))
     session.add(AppSetting(key=DEMO_FLAG, value="true"))
     session.flush()

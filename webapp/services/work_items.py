@@ -20,6 +20,7 @@ from webapp.services.attachments import Upload, check_upload, store_attachments
 from webapp.services.award_rules_catalog import require_documents_at_check
 from webapp.services.ballot_box import SEALED
 from webapp.services.concurrency import conflicts_as_409
+from webapp.services.documents import step_papers
 from webapp.services.dossier_effects import (
     apply_dossier_edits,
     apply_step_data,
@@ -274,6 +275,8 @@ def complete_work_item(
     if uploads and SEALED in (event.data or {}).values():
         # A file kept under a secret ballot's line could say what the member chose.
         raise InvalidDataError("a secret ballot takes no files", {"attachments": "not allowed"})
+    # A signing step keeps its papers with the dossier in this transaction.
+    step_papers.keep_dossier_step_papers(session, actor, detail.dossier, event.step or "", data)
     _store_step_files(session, actor, detail.dossier, uploads, reports, event)
     return detail
 

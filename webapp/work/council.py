@@ -16,6 +16,7 @@ from wtforms import BooleanField, DateField, SelectMultipleField, StringField, w
 from wtforms.validators import DataRequired, Length, Optional
 
 from webapp.dossier_view import AWARD_FORM_LABELS
+from webapp.field_messages import refusal_message
 from webapp.forms import BaseForm
 from webapp.request_db import db_session
 from webapp.services import council_session
@@ -48,6 +49,8 @@ class MeetingForm(BaseForm):
 
 
 def _refusal(exc: InvalidDataError) -> str:
+    if exc.code == "paper_failed":
+        return refusal_message(exc)
     if "place" in exc.fields:
         return _("Say where the council meets, or tick “Online meeting”.")
     if "present" in exc.fields:

@@ -29,13 +29,11 @@ from webapp.models import (
 )
 from webapp.services.dossier_schema import AWARD_FORMS
 from webapp.services.errors import InvalidDataError
+from webapp.services.letterheads import LetterheadText, letterhead_for
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-PLACE = "Bắc Ninh"
-PARENT_BODY = "UBND TỈNH BẮC NINH"
-ISSUING_BODY = "SỞ TÀI CHÍNH"
-BODY_CODE = "STC"
-COUNCIL_OF = "Sở Tài chính"
+# Place, bodies, abbreviation and signer's title come from the issuing unit's letterhead
+# (webapp.services.letterheads, edited by the administrator).
 BLANK_NUMBER = "        "
 # Who receives each award form's tờ trình, and who decides it.
 RECIPIENT = "Bộ trưởng Bộ Tài chính"
@@ -169,29 +167,29 @@ def data_hash(context: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def common_fields(number: str, day: date, form: str) -> dict[str, Any]:
+def common_fields(number: str, day: date, form: str, head: LetterheadText) -> dict[str, Any]:
     """The fields every paper's header, subject and signer block use."""
     return {
-        "parent_body": PARENT_BODY,
-        "issuing_body": ISSUING_BODY,
+        "parent_body": head.parent_body,
+        "issuing_body": head.issuing_body,
         "number": number,
-        "place": PLACE,
+        "place": head.place,
         **date_parts(day),
         "form_name": form_name(form),
         "form_name_upper": form_name(form).upper(),
         "recipients": list(RECIPIENTS),
         "signer": "",
-        "signer_title": "GIÁM ĐỐC",
+        "signer_title": head.signer_title,
     }
 
 
-def _minutes_basis(session: Session, round_: Round) -> str | None:
+def _minutes_basis(session: Session, round_: Round, head: LetterheadText) -> str | None:
     concluded = _concluded_on(session, round_)
     council = _council(session, round_)
     held = council.meeting_date if council and council.meeting_date else concluded
     if held is None:
         return None
-    return f"Căn cứ Biên bản họp Hội đồng Thi đua - Khen thưởng Sở Tài chính {long_date(held)}"
+    return f"Căn cứ Biên bản họp Hội đồng Thi đua - Khen thưởng {head.body_name} {long_date(held)}"
 
 
 def _director(session: Session, round_: Round) -> str:
@@ -218,7 +216,8 @@ def submission(
     concluded = any(i.result is not None for i in items)
     chosen = [i for i in items if i.result == "passed"] if concluded else items
     signed = _signed(session, round_, form)
-    number = number or signed.get("submission_number") or f"{BLANK_NUMBER}/TTr-{BODY_CODE}"
+    head = letterhead_for(session, round_.unit_id)
+    number = number or signed.get("submission_number") or f"{BLANK_NUMBER}/TTr-{head.abbreviation}"
     if day is None:
         day = (
             date.fromisoformat(signed["submission_date"])
@@ -228,7 +227,7 @@ def submission(
     individuals = sum(1 for i in chosen if i.nominee.kind == "individual")
     collectives = len(chosen) - individuals
     bases = [*LAW_BASES, f"Căn cứ kế hoạch, phong trào thi đua: {round_.movement.name}"]
-    minutes_basis = _minutes_basis(session, round_)
+    minutes_basis = _minutes_basis(session, round_, head)
     if minutes_basis:
         bases.append(minutes_basis)
     rows = [
@@ -242,21 +241,22 @@ def submission(
         }
         for index, item in enumerate(chosen, start=1)
     ]
+    body = head.body_name
     context = {
-        **common_fields(number, day, form),
+        **common_fields(number, day, form, head),
         "recipient": RECIPIENT,
         "legal_bases": bases,
         "intro": (
-            f"Thực hiện {round_.name}, Sở Tài chính đã tổng hợp đề nghị của các đơn vị; "
+            f"Thực hiện {round_.name}, {body} đã tổng hợp đề nghị của các đơn vị; "
             "Hội đồng Thi đua - Khen thưởng Sở đã họp xét và thống nhất đề nghị."
         ),
         "counts_text": (
-            f"Sở Tài chính kính trình {RECIPIENT} xem xét, đề nghị tặng {form_name(form)} "
+            f"{body} kính trình {RECIPIENT} xem xét, đề nghị tặng {form_name(form)} "
             f"cho {individuals} cá nhân và {collectives} tập thể."
         ),
-        "closing": f"Sở Tài chính kính trình {RECIPIENT} xem xét, quyết định./.",
+        "closing": f"{body} kính trình {RECIPIENT} xem xét, quyết định./.",
         "signer": _director(session, round_),
-        "list_subtitle": (f"(Kèm theo Tờ trình số {number} {long_date(day)} của Sở Tài chính)"),
+        "list_subtitle": (f"(Kèm theo Tờ trình số {number} {long_date(day)} của {body})"),
         "rows": rows,
     }
     return Built(context, data_hash(context), _version_id(session, round_))
@@ -289,7 +289,8 @@ def minutes(
         total = max([len(members), *[i.members or 0 for i in items]])
     held = (council.meeting_date if council else None) or _concluded_on(session, round_) or today()
     day = day or held
-    place = (council.place if council else None) or "Trụ sở Sở Tài chính"
+    head = letterhead_for(session, round_.unit_id)
+    place = (council.place if council else None) or f"Trụ sở {head.body_name}"
     secret = council.secret if council else True
     rows = []
     for index, item in enumerate(items, start=1):
@@ -310,8 +311,8 @@ def minutes(
         if any(i.award_form == form for i in items)
     )
     context = {
-        **common_fields(number or f"{BLANK_NUMBER}/BB-HĐTĐKT", day, round_.award_forms[0]),
-        "council_of": COUNCIL_OF,
+        **common_fields(number or f"{BLANK_NUMBER}/BB-HĐTĐKT", day, round_.award_forms[0], head),
+        "council_of": head.body_name,
         "subject_name": round_.name,
         "meeting_when": long_date(held),
         "meeting_place": place + (" (trực tuyến)" if council and council.online else ""),
@@ -347,31 +348,33 @@ def decision(session: Session, round_: Round, form: str, *, day: date | None = N
         for n, i in enumerate(items, start=1)
     ]
     signed = _signed(session, round_, form)
+    # The Department proposes; the Ministry above it issues the decision.
+    head = letterhead_for(session, round_.unit_id)
+    ministry = letterhead_for(session, round_.unit_id, kind="ministry")
     bases = list(LAW_BASES)
     if signed.get("submission_number"):
         when = date.fromisoformat(signed["submission_date"])
         bases.append(
-            f"Xét đề nghị của Sở Tài chính tại Tờ trình số {signed['submission_number']} "
+            f"Xét đề nghị của {head.body_name} tại Tờ trình số {signed['submission_number']} "
             f"{long_date(when)}"
         )
+    number = f"{BLANK_NUMBER}/QĐ-{ministry.abbreviation}"
     context = {
-        **common_fields(f"{BLANK_NUMBER}/QĐ-BTC", day, form),
-        "parent_body": "",
-        "issuing_body": "BỘ TÀI CHÍNH",
-        "place": "Hà Nội",
+        **common_fields(number, day, form, ministry),
         "decider_title": DECIDERS.get(form, ""),
         "legal_bases": bases,
         "article_1": (
-            f"Tặng {form_name(form)} cho {len(items)} cá nhân, tập thể thuộc Sở Tài chính tỉnh "
-            "Bắc Ninh (có danh sách kèm theo), đã có thành tích xuất sắc trong phong trào thi đua."
+            f"Tặng {form_name(form)} cho {len(items)} cá nhân, tập thể thuộc {head.body_name} "
+            f"{head.place} (có danh sách kèm theo), đã có thành tích xuất sắc trong phong trào "
+            "thi đua."
         ),
         "article_2": "Quyết định này có hiệu lực kể từ ngày ký.",
         "article_3": (
             "Các đơn vị, cá nhân có tên tại Điều 1 chịu trách nhiệm thi hành Quyết định này."
         ),
-        "signer_title": "BỘ TRƯỞNG" if form == "bk_btc" else "",
+        "signer_title": ministry.signer_title if form == "bk_btc" else "",
         "recipients": ["Như Điều 3;", "Lưu: VT, Vụ TĐKT."],
-        "list_subtitle": "(Kèm theo Quyết định số      /QĐ-BTC " + long_date(day) + ")",
+        "list_subtitle": f"(Kèm theo Quyết định số {number.strip()} {long_date(day)})",
         "rows": rows,
     }
     return Built(context, data_hash(context), _version_id(session, round_))
@@ -389,6 +392,7 @@ def notice(session: Session, round_: Round, unit_id: int, *, day: date | None = 
     if not items:
         raise InvalidDataError("no nominee of this unit failed", {"unit_id": "has no refusal"})
     unit = session.get(OrgUnit, unit_id)
+    head = letterhead_for(session, round_.unit_id)
     day = day or today()
     rows = [
         {
@@ -405,15 +409,15 @@ def notice(session: Session, round_: Round, unit_id: int, *, day: date | None = 
         for n, i in enumerate(items, start=1)
     ]
     context = {
-        **common_fields(f"{BLANK_NUMBER}/TB-{BODY_CODE}", day, items[0].award_form),
+        **common_fields(f"{BLANK_NUMBER}/TB-{head.abbreviation}", day, items[0].award_form, head),
         "recipient": unit.name if unit else "",
         "intro": (
-            "Căn cứ kết quả họp Hội đồng Thi đua - Khen thưởng Sở Tài chính xét đề nghị "
-            f"khen thưởng {round_.name}, Sở Tài chính thông báo các trường hợp không được "
+            f"Căn cứ kết quả họp Hội đồng Thi đua - Khen thưởng {head.body_name} xét đề nghị "
+            f"khen thưởng {round_.name}, {head.body_name} thông báo các trường hợp không được "
             "đề nghị khen thưởng như sau:"
         ),
         "closing": (
-            "Sở Tài chính thông báo để đơn vị biết và thông báo tới các cá nhân, tập thể "
+            f"{head.body_name} thông báo để đơn vị biết và thông báo tới các cá nhân, tập thể "
             "liên quan./."
         ),
         "signer": _director(session, round_),
@@ -431,6 +435,7 @@ def written_opinion(
     if not items:
         raise InvalidDataError("the round has no compiled list", {"round_id": "has no list"})
     day = day or today()
+    head = letterhead_for(session, round_.unit_id)
     rows = [
         {
             "index": n,
@@ -441,8 +446,8 @@ def written_opinion(
         for n, i in enumerate(items, start=1)
     ]
     context = {
-        **common_fields(f"{BLANK_NUMBER}/PLYK-HĐTĐKT", day, round_.award_forms[0]),
-        "council_of": COUNCIL_OF,
+        **common_fields(f"{BLANK_NUMBER}/PLYK-HĐTĐKT", day, round_.award_forms[0], head),
+        "council_of": head.body_name,
         "subject_name": round_.name,
         "member": member_name or "……………………………………",
         "instruction": (

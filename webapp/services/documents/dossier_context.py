@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from webapp.models import CouncilSession, Dossier, Nominee, ProcessInstance
 from webapp.services.documents.context import (
     BLANK_NUMBER,
-    BODY_CODE,
     LAW_BASES,
     RECIPIENT,
     Built,
@@ -24,6 +23,7 @@ from webapp.services.documents.context import (
     today,
 )
 from webapp.services.errors import InvalidDataError
+from webapp.services.letterheads import LetterheadText, letterhead_for
 
 REFUSED = frozenset({"failed", "refused"})
 
@@ -47,7 +47,7 @@ def _version_id(session: Session, dossier: Dossier) -> int | None:
     )
 
 
-def _minutes_basis(session: Session, dossier: Dossier) -> str | None:
+def _minutes_basis(session: Session, dossier: Dossier, head: LetterheadText) -> str | None:
     held = session.scalar(
         select(CouncilSession.meeting_date)
         .where(
@@ -59,7 +59,7 @@ def _minutes_basis(session: Session, dossier: Dossier) -> str | None:
     )
     if held is None:
         return None
-    return f"Căn cứ Biên bản họp Hội đồng Thi đua - Khen thưởng Sở Tài chính {long_date(held)}"
+    return f"Căn cứ Biên bản họp Hội đồng Thi đua - Khen thưởng {head.body_name} {long_date(held)}"
 
 
 def submission(
@@ -69,35 +69,37 @@ def submission(
     chosen = [n for n in dossier.nominees if n.result not in REFUSED]
     if not chosen:
         raise InvalidDataError("no nominee left to propose", {"nominees": "none is proposed"})
-    number = number or dossier.submission_number or f"{BLANK_NUMBER}/TTr-{BODY_CODE}"
+    head = letterhead_for(session, dossier.unit_id)
+    number = number or dossier.submission_number or f"{BLANK_NUMBER}/TTr-{head.abbreviation}"
     day = day or dossier.submission_date or today()
     form = dossier.award_form
     individuals = sum(1 for n in chosen if n.kind == "individual")
     bases = list(LAW_BASES)
     if dossier.movement is not None:
         bases.append(f"Căn cứ kế hoạch, phong trào thi đua: {dossier.movement.name}")
-    minutes_basis = _minutes_basis(session, dossier)
+    minutes_basis = _minutes_basis(session, dossier, head)
     if minutes_basis:
         bases.append(minutes_basis)
     simplified = dossier.procedure == "simplified"
+    body = head.body_name
     context: dict[str, Any] = {
-        **common_fields(number, day, form),
+        **common_fields(number, day, form, head),
         "recipient": RECIPIENT,
         "legal_bases": bases,
         "intro": (
             f"Xét đề nghị của {dossier.unit.name} ({dossier.title}), "
             + (
-                "Sở Tài chính đề nghị khen thưởng theo thủ tục đơn giản."
+                f"{body} đề nghị khen thưởng theo thủ tục đơn giản."
                 if simplified
                 else "Hội đồng Thi đua - Khen thưởng Sở đã họp xét và thống nhất đề nghị."
             )
         ),
         "counts_text": (
-            f"Sở Tài chính kính trình {RECIPIENT} xem xét, đề nghị tặng {form_name(form)} "
+            f"{body} kính trình {RECIPIENT} xem xét, đề nghị tặng {form_name(form)} "
             f"cho {individuals} cá nhân và {len(chosen) - individuals} tập thể."
         ),
-        "closing": f"Sở Tài chính kính trình {RECIPIENT} xem xét, quyết định./.",
-        "list_subtitle": f"(Kèm theo Tờ trình số {number} {long_date(day)} của Sở Tài chính)",
+        "closing": f"{body} kính trình {RECIPIENT} xem xét, quyết định./.",
+        "list_subtitle": f"(Kèm theo Tờ trình số {number} {long_date(day)} của {body})",
         "rows": [
             {
                 "index": index,
@@ -119,6 +121,7 @@ def notice(session: Session, dossier: Dossier, *, day: date | None = None) -> Bu
     if not refused:
         raise InvalidDataError("no nominee was refused", {"nominees": "none is refused"})
     day = day or today()
+    head = letterhead_for(session, dossier.unit_id)
     rows = [
         {
             "index": index,
@@ -133,13 +136,13 @@ def notice(session: Session, dossier: Dossier, *, day: date | None = None) -> Bu
         for index, n in enumerate(refused, start=1)
     ]
     context: dict[str, Any] = {
-        **common_fields(f"{BLANK_NUMBER}/TB-{BODY_CODE}", day, dossier.award_form),
+        **common_fields(f"{BLANK_NUMBER}/TB-{head.abbreviation}", day, dossier.award_form, head),
         "recipient": dossier.unit.name,
         "intro": (
-            f"Sở Tài chính thông báo kết quả xét hồ sơ {dossier.code or dossier.id} "
+            f"{head.body_name} thông báo kết quả xét hồ sơ {dossier.code or dossier.id} "
             f"({dossier.title}): các trường hợp sau không được đề nghị khen thưởng."
         ),
-        "closing": "Sở Tài chính thông báo để đơn vị biết./.",
+        "closing": f"{head.body_name} thông báo để đơn vị biết./.",
         "rows": rows,
     }
     return Built(context, data_hash(context), _version_id(session, dossier))

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from webapp.db import utcnow
 from webapp.models import Nominee, ProcessInstance, Round, RoundListItem
 from webapp.permissions import Actor
+from webapp.services.documents import step_papers
 from webapp.services.errors import ConflictError, InvalidDataError, PermissionDeniedError
 from webapp.services.rounds.arrivals import DECISION_MESSAGE, round_event
 from webapp.services.rounds.lifecycle import get_round, may
@@ -112,5 +113,7 @@ def record_ministry_decision(
         },
         at=now,
     )
+    # The decision with its awardees is kept with the round (never over a signed copy).
+    step_papers.keep_round_step_paper(session, actor, round_.id, "decision", award_form)
     session.flush()
     return len(dossier_ids)

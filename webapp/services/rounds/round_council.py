@@ -26,6 +26,7 @@ from webapp.services import ballot_box, council_session
 from webapp.services.ballot_box import round_subject
 from webapp.services.council import council_members
 from webapp.services.council_session import ABSENT, COUNCIL_SECRETARY_ROLE, VOTE, WRITTEN
+from webapp.services.documents import step_papers
 from webapp.services.errors import (
     ConflictError,
     NotFoundError,
@@ -323,6 +324,9 @@ def record_meeting(
         online=online,
         present=present,
     )
+    # A written-opinion form for each absent member is kept with the round.
+    absent = [m for m, state in (council.attendance or {}).items() if state == ABSENT]
+    step_papers.keep_opinion_forms(session, actor, round_, absent)
     session.flush()
     return council
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from webapp.db import utcnow
 from webapp.models import Dossier, Nominee, OrgUnit, Round, RoundEntry, RoundInstance, RoundListItem
 from webapp.permissions import Actor
+from webapp.services.documents import step_papers
 from webapp.services.errors import (
     ConflictError,
     InvalidDataError,
@@ -255,6 +256,8 @@ def record_conclusion(
         {"passed": passed, "award_forms": sorted(forms)},
         now,
     )
+    # The minutes and the notices of non-award are kept with the round (never over a signed one).
+    step_papers.keep_conclusion_papers(session, actor, round_)
     session.flush()
     return round_
 
@@ -318,5 +321,7 @@ def sign_submission(
     )
     engine_data = {**data, "ministry_round_id": target, "department_round_id": round_.id}
     _complete_step(session, round_, SIGN_STEP, engine_data, now, assignee=award_form)
+    # The tờ trình as signed (number and date) is kept with the round, unless its signed copy is.
+    step_papers.keep_round_step_paper(session, actor, round_.id, "submission", award_form)
     session.flush()
     return round_
