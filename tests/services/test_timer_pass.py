@@ -220,3 +220,23 @@ def test_a_trial_of_a_huan_chuong_passes_its_public_comment_window_at_once(db):
     bk = draft_try.try_version(db, admin, "award_nomination", 1, award_form="bk_btc", choices=path)
     assert bk.current is not None
     assert bk.current.element_id == "sign_submission"
+
+
+def test_a_job_may_commit_as_it_goes_and_keeps_what_it_committed_when_it_fails_later(app, db):
+    def piecewise(session, now):
+        session.add(JobSchedule(name="test_piece_1", next_run_at=now))
+        session.commit()  # the first piece of work is done whatever follows
+        session.add(JobSchedule(name="test_piece_2", next_run_at=now))
+        session.flush()
+        raise RuntimeError("the second piece failed")
+
+    registry.register("test_piecewise", piecewise)
+    db.rollback()
+    try:
+        report = run_pass(database(app), datetime(2026, 3, 2, 8, 0, tzinfo=VN))
+    finally:
+        registry.unregister("test_piecewise")
+    assert "test_piecewise" in report.failed
+    db.rollback()
+    assert db.get(JobSchedule, "test_piece_1") is not None
+    assert db.get(JobSchedule, "test_piece_2") is None

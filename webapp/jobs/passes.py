@@ -8,11 +8,14 @@ piece twice; a pass killed mid-way leaves its uncommitted piece to the next one.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from webapp.db import Database, utcnow
 from webapp.jobs import catalogue, registry
@@ -83,10 +86,34 @@ def _run_job(db: Database, job: registry.PeriodicJob, now: datetime) -> tuple[bo
                 job_schedule.add_row(session, job.name, now)
         except IntegrityError:  # another worker added it at the same moment
             pass
-    with db.transaction() as session:
+    with _job_session(db) as session:
         if job.every is not None and not job_schedule.claim(session, job.name, now, job.every):
             return False, None
         result = job.run(session, now)
         if job.every is not None:
             job_schedule.finish(session, job.name, utcnow(), result)
     return True, result
+
+
+@contextmanager
+def _job_session(db: Database) -> Iterator[Session]:
+    """A job's session: committed at the end, rolled back on error. A job may commit as it
+    goes; on SQLite every transaction it begins then takes the write lock at BEGIN
+    (BEGIN IMMEDIATE), as the first one does, so it waits its turn instead of failing."""
+    if db.engine.dialect.name != "sqlite":
+        with db.transaction() as session:
+            yield session
+        return
+    with db.engine.connect() as connection:
+        session = Session(
+            bind=connection.execution_options(write_intent=True), expire_on_commit=False
+        )
+        session.info["settings"] = db.settings
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
