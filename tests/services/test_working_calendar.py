@@ -238,3 +238,45 @@ def test_the_year_grid_marks_each_kind_of_day(db):
     assert cells[date(2026, 8, 22)].kind == "working_weekend"
     assert cells[date(2026, 3, 4)].kind == "work"
     assert view.working_days == sum(1 for c in cells.values() if c.working)
+
+
+def test_an_extra_day_off_added_by_the_administrator_moves_the_reminder(db, monkeypatch):
+    """The reminder two working days before a due date counts on the administrator's calendar:
+    with Friday 06/03/2026 announced as a day off, a step due Tuesday 10/03 is reminded on
+    Thursday 05/03 (Vietnam's public holidays alone would have waited until the day off)."""
+    from webapp.models import Notification
+    from webapp.services.notifications import deadlines
+
+    clock = Clock(monkeypatch, at(date(2026, 3, 2)))
+    dossier = to_office_check(db, clock, date(2026, 3, 2))
+    item = open_item(db, dossier, "check_dossier")
+    assert item.due_at == due(date(2026, 3, 9))
+    calendar_admin.add_exception(
+        db,
+        actor_named(db, "admin"),
+        date(2026, 3, 6),
+        "day_off",
+        "Nghỉ bù",
+        "Thông báo số 2/TB-BNV ngày 01/03/2026",
+    )
+    db.commit()
+    assert open_item(db, dossier, "check_dossier").due_at == due(date(2026, 3, 10))
+
+    def reminders() -> list[int]:
+        return list(
+            db.scalars(
+                select(Notification.user_id).where(
+                    Notification.kind == "reminder", Notification.work_item_id == item.id
+                )
+            )
+        )
+
+    assert deadlines.notify_reminders(db, at(date(2026, 3, 4), 8)) == 0
+    db.commit()
+    assert reminders() == []
+    assert deadlines.notify_reminders(db, at(date(2026, 3, 5), 8)) == 1
+    db.commit()
+    office = actor_named(db, "vanphong")
+    assert office.user_id in reminders()
+    # Once: the day off itself tells no one again.
+    assert deadlines.notify_reminders(db, at(date(2026, 3, 6), 8)) == 0

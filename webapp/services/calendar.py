@@ -146,18 +146,3 @@ def working_days_after(source: Session | WorkingCalendar, start: datetime, days:
     """The end of the working day `days` working days after `start`: THE due-date rule."""
     calendar = source if isinstance(source, WorkingCalendar) else load_calendar(source)
     return calendar.working_days_after(start, days)
-
-
-def add_working_days(
-    start: date, days: int, source: Session | WorkingCalendar | frozenset[date]
-) -> date:
-    """The day `days` working days after the day `start`. `source` is a session (the full
-    calendar), a calendar, or, as callers written before the calendar table did, a set of
-    extra days off on top of Vietnam's public holidays."""
-    if isinstance(source, WorkingCalendar):
-        calendar = source
-    elif isinstance(source, Session):
-        calendar = load_calendar(source)
-    else:
-        calendar = WorkingCalendar(ZoneInfo("Asia/Ho_Chi_Minh"), source, country=COUNTRY)
-    return calendar.add_working_days(start, days)

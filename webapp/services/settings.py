@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -32,8 +32,6 @@ class ServiceSettings:
 
     process_key: str = "award_nomination"
     time_zone: str = "Asia/Ho_Chi_Minh"
-    # Deprecated: the working-day calendar is webapp/services/calendar.py (always empty).
-    holidays: frozenset[date] = field(default_factory=frozenset)
     token_lifetime: timedelta = timedelta(hours=12)
     upload_dir: Path = Path("instance/uploads")
     bpmn_dir: Path = Path("bpmn")
