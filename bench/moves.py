@@ -38,6 +38,8 @@ from webapp.services.seeding import ensure_roles
 
 KEY = "award_nomination"
 STEP = "check_dossier"
+# The page asks why dossiers move (the reason goes into each dossier's history).
+REASON = "Bổ sung bước xem xét của Phó Giám đốc"
 TARGET_S = 10.0
 RESULTS = Path(__file__).resolve().parent / "results" / "moves.json"
 BPMN_DIR = Path(__file__).resolve().parents[1] / "bpmn"
@@ -132,7 +134,9 @@ def through_services(
 
     def move() -> version_moves.MoveResult:
         with bench.db.transaction() as session:
-            return version_moves.move_dossiers(session, admin, KEY, 1, number, step=STEP)
+            return version_moves.move_dossiers(
+                session, admin, KEY, 1, number, step=STEP, reason=REASON
+            )
 
     times["move"], result = timed(move)
     check(sorted(result.moved) == sorted(ids), f"move: {len(result.moved)} dossiers moved")
@@ -184,7 +188,7 @@ def through_pages(bench: BenchApp, ids: list[int], number: int, check: Check) ->
     )
 
     times["move"], response = timed(
-        lambda: client.post(url, data={**csrf, **form, "action": "move"})
+        lambda: client.post(url, data={**csrf, **form, "action": "move", "reason": REASON})
     )
     batch_match = re.search(r'id="move-batch">([0-9a-f-]+)<', response.get_data(as_text=True))
     check(response.status_code == 200 and batch_match is not None, "move page: a batch id shown")
