@@ -38,6 +38,7 @@ from bench.service_layer import ServiceLayer
 from webapp.db import Base, Database, utcnow
 from webapp.models import Dossier, OrgUnit, ProcessInstance, WorkItem
 from webapp.services import work_items
+from webapp.services.history_chain import CHAINED, event_digest
 from webapp.services.instances import load_process
 from webapp.services.nominees_in_play import nominee_ids_in_play
 from webapp.services.text_search import fold
@@ -376,6 +377,11 @@ def _clone(
                 data=json.loads(personal(data)) if data is not None else None,
             )
         )
+    # Each clone's history is its own hash chain (the template's hashes name its dossier).
+    previous = None
+    for row in events:
+        row["prev_hash"] = previous
+        row["hash"] = previous = event_digest(**{k: row[k] for k in CHAINED}, prev_hash=previous)
     return {
         "dossier": [dossier],
         "nominee": nominees,

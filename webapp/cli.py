@@ -15,6 +15,7 @@ from webapp.jobs.passes import run_pass
 from webapp.jobs.worker import run_worker
 from webapp.request_db import database
 from webapp.services import sample_dossiers, seeding
+from webapp.services.history_chain import verify_chains
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,9 +99,31 @@ def jobs_worker_command(workers: int, no_periodic: bool) -> None:
     run_worker(current_app._get_current_object(), workers, not no_periodic)  # type: ignore[attr-defined]
 
 
+@click.command("verify-history")
+@with_appcontext
+@click.option("--dossier-id", type=int, default=None, help="Check one dossier only.")
+def verify_history_command(dossier_id: int | None) -> None:
+    """Verify every dossier's history hash chain; name the first broken event of each dossier
+    (exit status 1 when one is broken)."""
+    with database().transaction(write=False) as session:
+        report = verify_chains(session, dossier_id)
+    for found in report.breaks:
+        click.echo(
+            f"dossier {found.dossier_code or '-'} (id {found.dossier_id}): "
+            f"chain broken at event {found.event_id} ({found.problem})"
+        )
+    click.echo(
+        f"{report.dossiers_checked} dossier(s), {report.events_checked} event(s) checked; "
+        f"{len(report.breaks)} broken chain(s)"
+    )
+    if report.breaks:
+        raise SystemExit(1)
+
+
 def register(app: Flask) -> None:
     """Attach the commands to the app."""
     app.cli.add_command(db_upgrade_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(run_timers_command)
     app.cli.add_command(jobs_worker_command)
+    app.cli.add_command(verify_history_command)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -59,7 +60,40 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         engine = create_engine(url, echo=echo, hide_parameters=True, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
+    # After a database restart the pooled connections are dead: each is pinged when checked out
+    # (and replaced if dead), none is kept past half an hour (a firewall's idle cut), and a new
+    # connection gives up after 5 s instead of holding a request while the server is away.
+    return create_engine(
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        pool_timeout=10,
+        hide_parameters=True,
+        connect_args={"connect_timeout": 5},
+    )
+
+
+# SQLite's transient failures: another writer held the lock past busy_timeout, or the file is
+# out of reach. Others (no such table, ...) are bugs, not outages.
+_SQLITE_TRANSIENT = ("database is locked", "database is busy", "unable to open database file")
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database is out of reach for now (down, restarting, connection
+    cut, pool exhausted), as opposed to a fault of the request: answer 503, not 500."""
+    if isinstance(exc, sa_exc.TimeoutError | sa_exc.DisconnectionError):
+        return True
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+        return False
+    if type(exc.orig).__module__.startswith("sqlite3"):
+        return any(text in str(exc.orig) for text in _SQLITE_TRANSIENT)
+    # psycopg: connection refused or cut, server shutting down, "the connection is closed".
+    return True
 
 
 def _configure_sqlite(engine: Engine) -> None:

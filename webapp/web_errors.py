@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, Response, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
+from webapp.db import is_unavailable
 from webapp.request_db import close_db_session, db_session
 from webapp.services import work_items
 from webapp.services.errors import ConflictError, NotFoundError, PermissionDeniedError
@@ -31,8 +32,29 @@ def http_error_page(exc: HTTPException) -> ResponseReturnValue:
     return exc
 
 
+# Seconds a client is told to wait before trying again while the database is away.
+RETRY_AFTER = "5"
+
+
+def unavailable_page() -> Response:
+    """503 while the database is out of reach: nothing was changed, try again in a moment.
+    Rendered without the layout's context (the signed-in user and the navigation counts would
+    ask the database again)."""
+    close_db_session()
+    template = current_app.jinja_env.get_template("errors/503.html")
+    # A page is asked for again as it was; after a refused form, the inbox.
+    retry_url = request.full_path.rstrip("?") if request.method == "GET" else url_for("work.inbox")
+    response = Response(template.render(retry_url=retry_url), status=503, mimetype="text/html")
+    response.headers["Retry-After"] = RETRY_AFTER
+    return response
+
+
 def unexpected_page(exc: Exception) -> ResponseReturnValue:
-    """Anything unexpected: logged, and a 500 page that says nothing was changed."""
+    """Anything unexpected: logged, and a 500 page that says nothing was changed; the database
+    out of reach is a 503 page (logged in one line: the outage is not a bug of this page)."""
+    if is_unavailable(exc):
+        current_app.logger.warning("database unavailable on %s: %s", request.path, exc)
+        return unavailable_page()
     current_app.logger.exception("unexpected error on a page")
     return page(500)
 

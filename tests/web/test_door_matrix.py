@@ -507,6 +507,7 @@ DOORS: dict[tuple[str, str], Door] = {
     ("admin.paper_template_preview", "GET"): Door(admin_page(422), _version(_draft)),
     # --- administration: the security audit trail
     ("admin.audit", "GET"): Door(admin_page(200)),
+    ("admin.history_check", "GET"): Door(admin_page(200)),
     ("admin.award_rules", "GET"): Door(admin_page(200)),
     ("admin.award_rules_basis", "POST"): Door(admin_page(400), lambda w: {"key": "repeat_periods"}),
     ("admin.award_rules_case", "POST"): Door(admin_page(400), lambda w: {"case_id": 1}),

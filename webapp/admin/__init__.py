@@ -6,6 +6,7 @@ from webapp.admin import (  # noqa: F401 - routes on bp
     award_rules,
     compare,
     forms_editor,
+    history_check,
     home,
     letterheads,
     modeler,

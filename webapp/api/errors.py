@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from webapp.api import bp
 from webapp.api.edge import MalformedJsonError
+from webapp.db import is_unavailable
 from webapp.request_db import close_db_session
 from webapp.services.errors import (
     ConflictError,
@@ -50,6 +51,8 @@ def error_response(
 def service_error(exc: ServiceError) -> Response:
     close_db_session()
     status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
+    if exc.code == "storage_full":  # the file store has no room: 507 Insufficient Storage
+        status = 507
     fields = exc.fields if isinstance(exc, InvalidDataError) else None
     extra = {"problems": exc.problems} if isinstance(exc, DiagramProblemsError) else {}
     return error_response(status, exc.code, exc.message, fields, **extra)
@@ -76,6 +79,16 @@ def http_error(exc: HTTPException) -> Response:
 @bp.errorhandler(Exception)
 def unexpected(exc: Exception) -> Response:
     close_db_session()
+    if is_unavailable(exc):
+        # The database is down or restarting: the transaction never committed; try again.
+        current_app.logger.warning("database unavailable on the API: %s", exc)
+        response = error_response(
+            503,
+            "database_unavailable",
+            "the database is unavailable for the moment; nothing was changed, try again shortly",
+        )
+        response.headers["Retry-After"] = "5"
+        return response
     # Logged with its traceback; the client gets no internals.
     current_app.logger.exception("unexpected API error")
     return error_response(

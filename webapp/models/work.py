@@ -67,5 +67,9 @@ class Event(Base):
     decision: Mapped[str | None] = mapped_column(String(50))
     comment: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The hash chain (webapp/services/history_chain.py): the SHA-256 of the dossier's previous
+    # event (None for its first) and of this event's content with that link.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
     actor = relationship("User")

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 from webapp.db import utcnow
 from webapp.models import Dossier, Event, WorkItem
 from webapp.permissions import Actor
+from webapp.services.history_chain import seal
 from workflows import AutomatedStep
 
 # Every kind of line the history holds; each has a sentence on the dossier page
@@ -65,6 +66,7 @@ def record(
         comment=comment,
         data=data,
     )
+    seal(session, event)
     session.add(event)
     return event
 
