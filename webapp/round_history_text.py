@@ -25,6 +25,7 @@ DEPARTMENT_LABELS = {
     "signed": _l("Submission signed"),
     "moved_out": _l("A late dossier moved to another round"),
     "decided": _l("The Ministry's decision recorded"),
+    "timer": _l("A timer of the round's process fired"),
 }
 MINISTRY_LABELS = {
     "opened": _l("Round opened"),
@@ -33,6 +34,7 @@ MINISTRY_LABELS = {
     "appraised": _l("Appraisal closed, lists compiled"),
     "council_decided": _l("The Ministry council's decision recorded"),
     "minister_decided": _l("The Minister signed"),
+    "timer": _l("A timer of the round's process fired"),
 }
 # A line's labels by its round's level, and the level's own name (the dossier page marks
 # each round line with it).

@@ -1,4 +1,5 @@
-"""One pass of the worker: due BPMN timers, rounds' intake deadlines, then the registered jobs.
+"""One pass of the worker: due BPMN timers (of dossiers' and of rounds' own processes), rounds'
+intake deadlines, then the registered jobs.
 
 Every piece of work runs in its own transaction and is claimed in the database, so passes
 running at the same time on any number of workers and machines share the work and never do a
@@ -68,14 +69,16 @@ def run_pass(
 
 
 def fire_due_timers(db: Database, now: datetime, batch: int = TIMER_BATCH) -> int:
-    """Fire every timer due at `now`, a batch per transaction, until none is left to claim."""
+    """Fire every timer due at `now`, a batch per transaction, until none is left to claim:
+    the dossiers' processes, then the rounds' own."""
     fired = 0
-    for _ in range(MAX_TIMER_BATCHES):
-        with db.transaction() as session:
-            moved = timers.run_due_timers(session, now, limit=batch)
-        fired += moved
-        if moved == 0:
-            break
+    for run in (timers.run_due_timers, timers.run_due_round_timers):
+        for _ in range(MAX_TIMER_BATCHES):
+            with db.transaction() as session:
+                moved = run(session, now, limit=batch)
+            fired += moved
+            if moved == 0:
+                break
     return fired
 
 

@@ -49,6 +49,7 @@ class RoundInstance(Base):
     """The engine state of a round, guarded by an optimistic revision like a dossier's."""
 
     __tablename__ = "round_instance"
+    __table_args__ = (Index("ix_round_instance_next_timer_at", "next_timer_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("award_round.id"), unique=True)
@@ -57,6 +58,8 @@ class RoundInstance(Base):
     serializer_version: Mapped[str] = mapped_column(String(20))
     revision: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), default="running")
+    # When the round's next BPMN timer is due (the job queue fires it); None: no timer armed.
+    next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -18,15 +18,20 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from webapp.db import utcnow
-from webapp.models import Dossier, ProcessInstance
+from webapp.models import Dossier, ProcessInstance, Round, RoundInstance
 from webapp.services.dossier_effects import apply_automated, apply_status
 from webapp.services.errors import ConflictError
 from webapp.services.history import record_automated
 from webapp.services.instances import load_process, save_process
+from webapp.services.rounds.arrivals import round_event, sync_round_step
+from webapp.services.rounds.messaging import after_turn
+from webapp.services.rounds.round_instances import load_round_process, save_round_process
 from webapp.services.work_item_sync import sync_work_items
 from workflows import ProcessRuntimeError
 
 BATCH = 100
+# The round's history line for a timer of its own process that fired.
+ROUND_TIMER_ACTION = "timer"
 # A dossier whose timer the diagram cannot fire (a bound or budget refused it) is tried again
 # after this, instead of every run: one bad diagram must not hold up the others' timers.
 RETRY_FAILED_TIMER_AFTER = timedelta(hours=1)
@@ -81,5 +86,60 @@ def _fire(session: Session, instance: ProcessInstance, now: datetime) -> int:
     else:  # a reminder or an escalation beside the step: where the dossier is stays as it was
         dossier.updated_at = now
     sync_work_items(session, dossier, instance, process.ready_human_tasks(), now)
+    session.flush()
+    return 1
+
+
+def run_due_round_timers(session: Session, now: datetime | None = None, limit: int = BATCH) -> int:
+    """The same for the rounds' own processes (award_round, ministry_round): claim up to `limit`
+    running round instances whose next timer is due, fire them, record a line in the round's
+    history and deliver what the turn threw; return how many moved. The caller commits."""
+    now = now or utcnow()
+    due = list(
+        session.scalars(
+            select(RoundInstance)
+            .where(RoundInstance.status == "running", RoundInstance.next_timer_at <= now)
+            .order_by(RoundInstance.next_timer_at, RoundInstance.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    moved = 0
+    for holder in due:
+        savepoint = session.begin_nested()
+        try:
+            fired = _fire_round(session, holder, now)
+            savepoint.commit()
+        except (StaleDataError, ConflictError, ProcessRuntimeError) as exc:
+            savepoint.rollback()
+            log.warning("round instance %s: timer not fired: %s", holder.id, exc)
+            continue
+        moved += fired
+    session.flush()
+    return moved
+
+
+def _fire_round(session: Session, holder: RoundInstance, now: datetime) -> int:
+    round_ = session.get_one(Round, holder.round_id)
+    process = load_round_process(session, holder)
+    try:
+        steps = process.refresh_timers(now)
+    except ProcessRuntimeError as exc:
+        log.warning("round %s: timer at %s refused: %s", round_.id, exc.element_id, exc)
+        holder.next_timer_at = now + RETRY_FAILED_TIMER_AFTER
+        session.flush()
+        return 0
+    save_round_process(holder, process, now)
+    fired = [step.element_id for step in steps]
+    round_event(
+        session,
+        round_,
+        ROUND_TIMER_ACTION,
+        step=fired[0] if fired else None,
+        data={"steps": fired},
+        at=now,
+    )
+    sync_round_step(round_, process)
+    after_turn(session, holder, process, now)
     session.flush()
     return 1

@@ -56,9 +56,11 @@ def load_round_process(session: Session, holder: RoundInstance) -> RunningProces
 
 def save_round_process(holder: RoundInstance, process: RunningProcess, now: datetime) -> None:
     """Store the engine state; the ORM bumps `revision` and refuses a stale one at flush."""
+    status = process.status()
     holder.state = process.dump()
     holder.serializer_version = SERIALIZER_VERSION
     holder.updated_at = now
-    if process.status().completed:
+    holder.next_timer_at = status.next_timer_at
+    if status.completed:
         holder.status = "completed"
         holder.completed_at = now
