@@ -14,7 +14,7 @@ from flask.cli import with_appcontext
 from webapp.jobs.passes import run_pass
 from webapp.jobs.worker import run_worker
 from webapp.request_db import database
-from webapp.services import sample_dossiers, seeding
+from webapp.services import file_check, sample_dossiers, seeding
 from webapp.services.history_chain import verify_chains
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,10 +120,30 @@ def verify_history_command(dossier_id: int | None) -> None:
         raise SystemExit(1)
 
 
+@click.command("verify-files")
+@with_appcontext
+def verify_files_command() -> None:
+    """Hash every stored file the database refers to (attachments, generated papers); list
+    the missing and the altered ones with their owners. Exit status 1 when there is any."""
+    with database().transaction() as session:
+        report = file_check.verify_files(session)
+    for problem in report.problems:
+        click.echo(f"{problem.state.upper()} {problem.content_hash}")
+        for owner in problem.owners:
+            click.echo(f"    {owner}")
+    click.echo(
+        f"{report.checked} file(s) checked: {len(report.problems)} missing or altered, "
+        f"{report.unreferenced} stored file(s) that nothing refers to"
+    )
+    if not report.ok:
+        raise SystemExit(1)
+
+
 def register(app: Flask) -> None:
     """Attach the commands to the app."""
     app.cli.add_command(db_upgrade_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(run_timers_command)
     app.cli.add_command(jobs_worker_command)
+    app.cli.add_command(verify_files_command)
     app.cli.add_command(verify_history_command)

@@ -30,7 +30,17 @@ UPLOAD_MESSAGES = {
     "file_too_large": _l("The file is larger than 10 MB."),
     "file_type": _l("Only PDF, DOC, DOCX, PNG and JPEG files are accepted."),
     "empty_file": _l("The file is empty."),
+    "storage_full": _l(
+        "The server has no room left to store it; nothing was saved. Please tell the administrator."
+    ),
 }
+
+
+# The file store has no room left (a paper or a file of a step): nothing was kept.
+STORAGE_FULL = _l(
+    "Nothing was changed: the server has no room left to store the files. Please tell the "
+    "administrator."
+)
 
 
 def field_message(code: str) -> str:
@@ -81,6 +91,8 @@ def refusal_message(exc: InvalidDataError) -> str:
             "tell the administrator (technical detail: %(reason)s).",
             reason=exc.fields.get("paper", exc.message),
         )
+    if exc.code == "storage_full":
+        return str(STORAGE_FULL)
     if exc.code == "missing_documents":
         from webapp.award_rules_text import missing_documents_message
 

@@ -403,14 +403,17 @@ def diagram(dossier_id: int) -> ResponseReturnValue:
 def attachment(attachment_id: int) -> ResponseReturnValue:
     """A file of a dossier the user may see: PDFs and pictures open in the browser, in a
     sandbox (see attachments.INLINE_POLICY); other files download."""
-    found, path = attachments.open_attachment(db_session(), page_actor(), attachment_id)
+    found, stream = attachments.open_attachment(db_session(), page_actor(), attachment_id)
     served = attachments.serving(found)
     response = send_file(
-        path,
+        stream,
         mimetype=served.mime_type,
         as_attachment=not served.inline,
         download_name=served.file_name,
     )
+    # The store hands a stream (no path): its size and its content hash, from the row.
+    response.content_length = found.size
+    response.set_etag(found.content_hash)
     response.headers["Content-Security-Policy"] = attachments.INLINE_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
+from webapp.field_messages import STORAGE_FULL
 from webapp.models import GeneratedDocument
 from webapp.request_db import db_session
 from webapp.rounds.blueprint import bp
@@ -18,6 +19,7 @@ from webapp.rounds.views import render_round
 from webapp.services import attachments
 from webapp.services.documents import papers, pdf
 from webapp.services.errors import ConflictError, InvalidDataError, NotFoundError
+from webapp.services.file_store import StorageFullError
 from webapp.services.rounds.lifecycle import RoundDetail
 from webapp.web_edge import page_actor
 
@@ -126,6 +128,10 @@ def keep(round_id: int, kind: str) -> ResponseReturnValue:
     try:
         papers.keep_round_paper(session, page_actor(), round_id, kind, request.args.get("part", ""))
         session.commit()
+    except StorageFullError:
+        session.rollback()
+        flash(str(STORAGE_FULL), "danger")
+        return render_round(round_id, status=507)
     except InvalidDataError:
         session.rollback()
         flash(_("This paper cannot be made from the round's data yet."), "warning")

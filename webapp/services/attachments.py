@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +15,7 @@ from webapp.models import Attachment, Dossier
 from webapp.permissions import Actor, can_see_dossier
 from webapp.services import signed_pdfs
 from webapp.services.errors import InvalidDataError, NotFoundError
-from webapp.services.settings import settings_of
+from webapp.services.file_store import StorageFullError, file_store_of
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_NAME_CHARS = 200
@@ -207,18 +205,6 @@ def check_upload(upload: Upload) -> FileType:
     )
 
 
-def _store_bytes(root: Path, digest: str, data: bytes) -> None:
-    target = root / digest[:2] / digest
-    if target.exists():
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Write then rename: a crash never leaves a half-written file under its final name.
-    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
-        handle.write(data)
-        temp = Path(handle.name)
-    os.replace(temp, target)
-
-
 def store_attachments(
     session: Session,
     actor: Actor,
@@ -239,11 +225,22 @@ def store_attachments(
                 "not a nominee of this dossier",
                 {upload.field: "is not for a nominee of this dossier"},
             )
-    root = settings_of(session).upload_dir
+    store = file_store_of(session)
     stored = []
     for upload, kind in checked:
-        digest = hashlib.sha256(upload.data).hexdigest()
-        _store_bytes(root, digest, upload.data)
+        try:
+            ref = store.put(upload.data)
+        except StorageFullError as exc:
+            # No row is added; the files of this call already stored stay (another request
+            # may be storing the same content), unreferenced until they are used again.
+            name = clean_file_name(upload.file_name) or FALLBACK_STEM
+            raise RefusedFileError(
+                f"{name} cannot be stored: no room left on the server",
+                {upload.field: "cannot be stored: no room left on the server"},
+                code="storage_full",
+                file_name=name,
+            ) from exc
+        digest = ref.hash
         attachment = Attachment(
             dossier_id=dossier.id,
             nominee_id=upload.nominee_id,
@@ -273,13 +270,16 @@ def attachments_of(session: Session, dossier_id: int) -> list[Attachment]:
     )
 
 
-def open_attachment(session: Session, actor: Actor, attachment_id: int) -> tuple[Attachment, Path]:
-    """An attachment and where its bytes are, if the actor may see its dossier."""
+def open_attachment(
+    session: Session, actor: Actor, attachment_id: int
+) -> tuple[Attachment, BinaryIO]:
+    """An attachment and its bytes as a stream (the caller closes it), if the actor may see
+    its dossier."""
     attachment = session.get(Attachment, attachment_id)
     dossier = session.get(Dossier, attachment.dossier_id) if attachment else None
     if attachment is None or dossier is None or not can_see_dossier(actor, dossier):
         raise NotFoundError(f"attachment {attachment_id} not found")
-    path = settings_of(session).upload_dir / attachment.content_hash[:2] / attachment.content_hash
-    if not path.is_file():
-        raise NotFoundError(f"the file of attachment {attachment_id} is missing")
-    return attachment, path
+    try:
+        return attachment, file_store_of(session).open(attachment.content_hash)
+    except (FileNotFoundError, ValueError):
+        raise NotFoundError(f"the file of attachment {attachment_id} is missing") from None

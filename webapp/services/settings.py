@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from webapp.services.file_store import FileStore
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class ServiceSettings:
     time_zone: str = "Asia/Ho_Chi_Minh"
     token_lifetime: timedelta = timedelta(hours=12)
     upload_dir: Path = Path("instance/uploads")
+    # Where uploads and generated papers are kept (file_store.py); None: the upload folder.
+    file_store: FileStore | None = None
     bpmn_dir: Path = Path("bpmn")
     # Signed PDFs: the trusted root certificates' files and the time one check may take.
     signature_trust_roots: tuple[Path, ...] = ()

@@ -22,8 +22,8 @@ from webapp.permissions import Actor
 from webapp.services.attachments import attachments_of, clean_file_name, download_name
 from webapp.services.dossiers import get_visible_dossier
 from webapp.services.errors import ConflictError, InvalidDataError, PermissionDeniedError
+from webapp.services.file_store import file_store_of
 from webapp.services.rounds.lifecycle import get_round, may
-from webapp.services.settings import settings_of
 
 PACKAGE_VERSION = "submission-package/1"
 MAX_PACKAGE_BYTES = 500 * 1024 * 1024
@@ -219,16 +219,19 @@ def _build(
             {"package": f"is larger than {max_bytes // (1024 * 1024)} MB"},
             code="package_too_large",
         )
-    root = settings_of(session).upload_dir
+    store = file_store_of(session)
     handle = tempfile.TemporaryFile(prefix="award-package-")  # noqa: SIM115 - the caller closes it
     try:
         entries = []
         with zipfile.ZipFile(handle, "w") as archive:
             for member in sorted(members, key=lambda m: m.path):
-                path = root / member.stored_hash[:2] / member.stored_hash
-                if not path.is_file():
-                    raise ConflictError(f"the file of {member.path} is missing", code="missing")
-                data = path.read_bytes()
+                try:
+                    with store.open(member.stored_hash) as stored:
+                        data = stored.read()
+                except (FileNotFoundError, ValueError):
+                    raise ConflictError(
+                        f"the file of {member.path} is missing", code="missing"
+                    ) from None
                 digest = hashlib.sha256(data).hexdigest()
                 if digest != member.stored_hash:
                     raise ConflictError(f"{member.path} does not match its hash", code="corrupt")

@@ -4,11 +4,8 @@ mark the signed copy (which a later generation never replaces)."""
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 from jinja2.exceptions import SecurityError
 from sqlalchemy import select
@@ -26,8 +23,8 @@ from webapp.services.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
+from webapp.services.file_store import file_store_of
 from webapp.services.rounds.lifecycle import get_round, may
-from webapp.services.settings import settings_of
 
 # Raised when the templates or the way their data is gathered change.
 GENERATOR_VERSION = "documents/1"
@@ -267,18 +264,6 @@ def preview_paper(
     return _paper(session, built, kind, part, file_format, stem, version.id)
 
 
-def _store_bytes(root: Path, digest: str, data: bytes) -> None:
-    # The attachments' store: <root>/<first two hex>/<sha256>, written then renamed.
-    target = root / digest[:2] / digest
-    if target.exists():
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
-        handle.write(data)
-        temp = Path(handle.name)
-    os.replace(temp, target)
-
-
 def signed_copy(
     session: Session, subject_kind: str, subject_id: int, kind: str, part: str
 ) -> GeneratedDocument | None:
@@ -312,8 +297,7 @@ def store_paper(
     subject_id = _subject_id(session, actor, subject_kind, subject_id)
     if signed_copy(session, subject_kind, subject_id, paper.kind, paper.part) is not None:
         raise ConflictError("this paper is already signed", code="signed")
-    digest = hashlib.sha256(paper.data).hexdigest()
-    _store_bytes(settings_of(session).upload_dir, digest, paper.data)
+    digest = file_store_of(session).put(paper.data).hash
     document = GeneratedDocument(
         subject_kind=subject_kind,
         subject_id=subject_id,
@@ -399,8 +383,11 @@ def stored_papers(session: Session, actor: Actor, round_id: int) -> list[Generat
 
 def stored_bytes(session: Session, document: GeneratedDocument) -> bytes:
     """A stored paper's bytes, checked against its hash."""
-    path = settings_of(session).upload_dir / document.content_hash[:2] / document.content_hash
-    data = path.read_bytes()
+    try:
+        with file_store_of(session).open(document.content_hash) as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        raise ConflictError("the stored file is missing", code="missing") from None
     if hashlib.sha256(data).hexdigest() != document.content_hash:
         raise ConflictError("the stored file does not match its hash", code="corrupt")
     return data
