@@ -23,6 +23,7 @@ from tests.services.rounds_support import (
     propose,
 )
 from tests.services.test_documents import _demo_round
+from webapp.db import utcnow
 from webapp.models import (
     GeneratedDocument,
     Letterhead,
@@ -84,9 +85,15 @@ SIGNED = {"submission_number": "58/TTr-STC", "submission_date": "2026-11-05"}
 
 def test_signing_keeps_the_submission_with_its_hash_data_and_version(db):
     round_, number, _ns, _dn = _demo_round(db)
+    # The step keeps the DOCX; the job queue's pass makes its PDF afterwards.
+    assert [d.file_format for d in _kept(db, round_.id, "submission", "bk_btc")] == ["docx"]
+    made = 0
+    while batch := step_papers.make_kept_pdfs(db, utcnow()):
+        made += batch
     kept = _kept(db, round_.id, "submission", "bk_btc")
     formats = ["docx", "pdf"] if pdf.available() else ["docx"]
     assert [d.file_format for d in kept] == formats
+    assert made >= (2 if pdf.available() else 0)  # the tờ trình's and the minutes' at least
     version_id = db.scalar(
         select(RoundInstance.version_id).where(RoundInstance.round_id == round_.id)
     )
@@ -173,6 +180,7 @@ def test_without_libreoffice_the_step_keeps_the_docx_alone(db, monkeypatch):
     assert not pdf.available()
     steps.sign_submission(db, actor_named(db, "giamdoc"), round_.id, "bk_btc", SIGNED)
     db.commit()
+    assert step_papers.make_kept_pdfs(db, utcnow()) == 0
     assert [d.file_format for d in _kept(db, round_.id, "submission", "bk_btc")] == ["docx"]
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from tests.conftest import actor_named
 from tests.web.pages import csrf_token, login
 from tests.web.test_take_number import _at_signing
+from webapp.db import utcnow
 from webapp.models import Dossier, GeneratedDocument, ProcessInstance
 from webapp.request_db import database
 from webapp.services.documents import papers, pdf, step_papers
@@ -39,6 +40,12 @@ def test_signing_a_dossier_keeps_its_submission(app, api):
         assert _kept(session, did) == []
     api.do("giamdoc", did, "sign_submission", SIGN)
     with database(app).transaction() as session:
+        assert [(d.doc_kind, d.file_format) for d in _kept(session, did)] == [
+            ("submission", "docx")
+        ]
+        # The job queue's pass makes the PDF for reading in the browser.
+        while step_papers.make_kept_pdfs(session, utcnow()):
+            pass
         kept = _kept(session, did)
         assert [(d.doc_kind, d.file_format) for d in kept] == [
             ("submission", f) for f in (["docx", "pdf"] if pdf.available() else ["docx"])

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from webapp import notification_jobs
 from webapp.jobs import registry
+from webapp.services.documents import step_papers
 
 
 def register_jobs() -> None:
@@ -23,3 +24,5 @@ def register_jobs() -> None:
         "deadline_notices", notification_jobs.deadline_notices, every=timedelta(minutes=5)
     )
     registry.register("daily_notices", notification_jobs.daily_notices, every=timedelta(hours=1))
+    # The PDFs of the papers steps kept as DOCX (LibreOffice, a few per pass).
+    registry.register("kept_paper_pdfs", step_papers.make_kept_pdfs)

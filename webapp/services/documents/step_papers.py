@@ -1,8 +1,10 @@
 """The papers a step needs, kept with its round or dossier when the step completes, in the
-step's own transaction: the DOCX, and its PDF when LibreOffice is installed (DOCX only without
-it). A paper whose signed copy is already kept is left alone: a completion never replaces what
-was signed. A paper that cannot be made refuses the step (InvalidDataError "paper_failed"),
-so nothing of the step is saved.
+step's own transaction, as DOCX. Their PDF, for reading in the browser, follows from the job
+queue (`make_kept_pdfs`, when LibreOffice is installed): LibreOffice takes seconds, which the
+person completing the step should not wait for, nor hold the database's write lock through.
+A paper whose signed copy is already kept is left alone: a completion never replaces what was
+signed. A paper that cannot be made refuses the step (InvalidDataError "paper_failed"), so
+nothing of the step is saved.
 
 Which step keeps which paper:
 - the council's meeting, for each member absent from it: the written-opinion form;
@@ -16,10 +18,11 @@ Which step keeps which paper:
 
 from __future__ import annotations
 
-import dataclasses
+import logging
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
 from webapp.models import Dossier, GeneratedDocument, Round, RoundListItem, User
@@ -31,12 +34,20 @@ from webapp.services.documents.papers import (
     round_paper,
     signed_copy,
     store_paper,
+    stored_bytes,
 )
 from webapp.services.errors import ConflictError, InvalidDataError
+from webapp.services.file_store import file_store_of
+
+log = logging.getLogger(__name__)
 
 # The dossier steps that keep papers, and when (the step's data decides).
 DOSSIER_SIGN_STEP = "sign_submission"
 REFUSED = frozenset({"failed", "refused"})
+# PDFs made per job run (each takes LibreOffice seconds), and how long a DOCX that cannot be
+# converted is tried again before it is left as DOCX only.
+PDF_BATCH = 5
+PDF_RETRY_WINDOW = timedelta(days=2)
 
 
 def _failed(reason: str, kind: str) -> InvalidDataError:
@@ -67,26 +78,93 @@ def _already_kept(session: Session, subject_kind: str, subject_id: int, paper: P
 def _keep(
     session: Session, actor: Actor, subject_kind: str, subject_id: int, paper: Paper
 ) -> list[GeneratedDocument]:
-    """Store the DOCX and, with LibreOffice, its PDF; nothing when a signed copy is kept."""
+    """Store the DOCX (its PDF follows from the job queue); nothing when a signed copy is kept."""
     if signed_copy(session, subject_kind, subject_id, paper.kind, paper.part) is not None:
         return []
     if _already_kept(session, subject_kind, subject_id, paper):
         return []  # the same data through the same template: kept already (a repeated step)
-    kept = [store_paper(session, actor, subject_kind, subject_id, paper)]
-    if pdf.available():
-        try:
-            data = pdf.docx_to_pdf(paper.data)
-        except ConflictError as exc:
-            raise _failed(exc.message, paper.kind) from exc
-        as_pdf = dataclasses.replace(
-            paper,
-            file_format="pdf",
-            file_name=paper.file_name.removesuffix(".docx") + ".pdf",
-            data=data,
-            mime_type=pdf.PDF_MIME,
+    return [store_paper(session, actor, subject_kind, subject_id, paper)]
+
+
+def _pdf_missing(docx: type[GeneratedDocument] | Any) -> Any:
+    pdf_row = GeneratedDocument
+    return ~exists().where(
+        and_(
+            pdf_row.subject_kind == docx.subject_kind,
+            pdf_row.subject_id == docx.subject_id,
+            pdf_row.doc_kind == docx.doc_kind,
+            pdf_row.part == docx.part,
+            pdf_row.file_format == "pdf",
+            pdf_row.data_hash == docx.data_hash,
+            pdf_row.template_hash == docx.template_hash,
         )
-        kept.append(store_paper(session, actor, subject_kind, subject_id, as_pdf))
-    return kept
+    )
+
+
+def make_kept_pdfs(session: Session, now: datetime) -> int:
+    """Job: the PDF of each kept DOCX draft that has none yet (a few per run); returns how many
+    were made. LibreOffice runs outside any transaction; the PDF is then stored under the DOCX
+    row's lock, after checking again that no other worker stored it meanwhile."""
+    if not pdf.available():
+        return 0
+    docx = GeneratedDocument.__table__.alias("docx")
+    candidates = [
+        row.id
+        for row in session.execute(
+            select(docx.c.id)
+            .where(
+                docx.c.file_format == "docx",
+                docx.c.status == "draft",
+                docx.c.generated_at >= now - PDF_RETRY_WINDOW,
+                _pdf_missing(docx.c),
+            )
+            .order_by(docx.c.id)
+            .limit(PDF_BATCH)
+        )
+    ]
+    made = 0
+    for docx_id in candidates:
+        try:
+            data = stored_bytes(session, session.get_one(GeneratedDocument, docx_id))
+            session.commit()  # no transaction held while LibreOffice works
+            converted = pdf.docx_to_pdf(data)
+        except ConflictError as exc:
+            log.warning("no PDF for kept paper %s: %s", docx_id, exc.message)
+            continue
+        source = session.scalars(
+            select(GeneratedDocument).where(GeneratedDocument.id == docx_id).with_for_update()
+        ).one()
+        still_missing = session.scalar(select(_pdf_missing(source)))
+        signed = signed_copy(
+            session, source.subject_kind, source.subject_id, source.doc_kind, source.part
+        )
+        if still_missing and signed is None:
+            session.add(_pdf_of(session, source, converted))
+            made += 1
+        session.commit()
+    return made
+
+
+def _pdf_of(session: Session, source: GeneratedDocument, data: bytes) -> GeneratedDocument:
+    digest = file_store_of(session).put(data).hash
+    return GeneratedDocument(
+        subject_kind=source.subject_kind,
+        subject_id=source.subject_id,
+        doc_kind=source.doc_kind,
+        part=source.part,
+        file_format="pdf",
+        file_name=source.file_name.removesuffix(".docx") + ".pdf",
+        content_hash=digest,
+        size=len(data),
+        mime_type=pdf.PDF_MIME,
+        data_hash=source.data_hash,
+        template_hash=source.template_hash,
+        generator_version=source.generator_version,
+        process_version_id=source.process_version_id,
+        status="draft",
+        generated_by_id=source.generated_by_id,
+        generated_at=source.generated_at,
+    )
 
 
 def keep_round_step_paper(
