@@ -72,7 +72,8 @@ def _instance_problems(
 
 def find_inconsistent_dossiers(session: Session) -> list[Inconsistency]:
     """Every dossier whose open work items, history or revision disagree with its engine state
-    (an empty list when all agree). Reads one dossier at a time."""
+    (an empty list when all agree). Reads one dossier at a time and lets go of its rows after
+    (the session's objects are expunged): give it a session of its own."""
     found: list[Inconsistency] = []
     pairs = session.execute(
         select(Dossier.id, Dossier.code, ProcessInstance.id)
