@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from webapp.services.notifications.deadlines import (
+    notify_escalations,
     notify_overdue,
     notify_reminders,
     office_daily_summary,
@@ -79,8 +80,13 @@ def deliver_outbox(session: Session, now: datetime, limit: int = BATCH) -> int:
 
 
 def deadline_notices(session: Session, now: datetime) -> dict[str, int]:
-    """Reminders two working days before a step's due date and overdue notices after it."""
-    return {"reminders": notify_reminders(session, now), "overdue": notify_overdue(session, now)}
+    """Reminders two working days before a step's due date, overdue notices after it to those
+    who may take it, and its escalation to the unit head or the Director."""
+    return {
+        "reminders": notify_reminders(session, now),
+        "overdue": notify_overdue(session, now),
+        "escalations": notify_escalations(session, now),
+    }
 
 
 def daily_notices(session: Session, now: datetime) -> dict[str, int]:

@@ -472,3 +472,56 @@ def test_telling_hundreds_of_role_holders_is_a_few_statements(mail_db, app):
         db.execute(delete(RoleAssignment).where(RoleAssignment.user_id.in_(bulk)))
         db.execute(delete(User).where(User.username.like("bulk%")))
         db.commit()
+
+
+def test_an_overdue_step_is_escalated_once_to_the_unit_head_or_the_director(mail_db, smtp):
+    from webapp.notification_jobs import deadline_notices
+
+    db = mail_db
+    drafted = start(db)  # the unit officer's step: its unit head hears of it
+    at_unit = submitted(db)  # the unit head's own step: the Director
+    at_office = submitted(db)
+    complete(db, "truongphong_ns", at_office, "approve_at_unit", {"decision": "approve"})
+    now = utcnow()
+    late = {
+        "prepare_dossier": open_item(db, drafted, "prepare_dossier"),
+        "approve_at_unit": open_item(db, at_unit, "approve_at_unit"),
+        "check_dossier": open_item(db, at_office, "check_dossier"),  # the Office's: the Director
+    }
+    for item in late.values():
+        item.due_at = now - timedelta(hours=1)
+    db.commit()
+    deliver(db)
+    smtp.inbox.messages.clear()
+
+    assert deadline_notices(db, now)["escalations"] == 3
+    db.commit()
+    assert deadline_notices(db, now + timedelta(hours=1))["escalations"] == 0
+    db.commit()
+
+    def escalated(username: str) -> set[int | None]:
+        return {
+            n.work_item_id
+            for n in notifications.my_notifications(db, actor_named(db, username))
+            if n.kind == "overdue_escalation"
+        }
+
+    assert escalated("truongphong_ns") == {late["prepare_dossier"].id}
+    assert escalated("giamdoc") == {late["approve_at_unit"].id, late["check_dossier"].id}
+    # Those who may take the step heard of it by the overdue notice, not again.
+    assert escalated("canbo_ns") == set()
+    assert escalated("vanphong") == set()
+    assert escalated("truongphong_dn") == set()  # another unit's head
+    deliver(db)
+    escalation = "Quá hạn, đề nghị đôn đốc: "
+    subjects = sorted(m["Subject"] for m in smtp.inbox.to(email_of(db, "giamdoc")))
+    assert len(subjects) == 2
+    assert all(s.startswith(escalation) for s in subjects)
+    assert any(at_office.code in s for s in subjects)
+    (head_mail,) = [
+        m
+        for m in smtp.inbox.to(email_of(db, "truongphong_ns"))
+        if m["Subject"].startswith(escalation)
+    ]
+    assert drafted.code in head_mail["Subject"]
+    assert "Quá hạn mà chưa được xử lý" in head_mail.get_content()

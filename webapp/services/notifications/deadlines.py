@@ -25,7 +25,7 @@ from webapp.models import (
 )
 from webapp.services.calendar import load_calendar
 from webapp.services.notifications.events import dossier_params, item_link
-from webapp.services.notifications.fanout import item_takers, notify, queue_mail
+from webapp.services.notifications.fanout import holders_of, item_takers, notify, queue_mail
 from webapp.services.notifications.wording import (
     GREETING,
     OPEN_LINK,
@@ -44,6 +44,12 @@ BATCH = 200
 # Two working days can span a long holiday (Tết): candidates are read this far ahead.
 REMINDER_HORIZON = timedelta(days=21)
 OFFICE_ROLE = "office"
+# An overdue step is escalated once, a level above who may take it: a unit's step (its officer's)
+# to the unit head of the dossier's unit; the unit head's own, the Office's and the council's
+# steps to the Director.
+UNIT_HEAD_ROLE = "unit_head"
+DIRECTOR_ROLE = "director"
+UNIT_STEP_ROLES = frozenset({"unit_officer"})
 OVERDUE_LINK = "/dossiers?overdue=yes"
 
 
@@ -128,6 +134,51 @@ def notify_reminders(session: Session, now: datetime) -> int:
         if item.due_at is not None and calendar.local_date(item.due_at) <= last_day
     ]
     return len(_notify_items(session, "reminder", due_soon, now))
+
+
+def _escalated_to(session: Session, item: WorkItem, dossier: Dossier) -> Any:
+    """Who hears of the overdue step beyond its takers (those are told by the overdue notice)."""
+    if item.role in UNIT_STEP_ROLES:
+        above = holders_of(session, UNIT_HEAD_ROLE, dossier.unit_id)
+    else:
+        above = holders_of(session, DIRECTOR_ROLE, item.unit_id)
+    takers = item_takers(session, item)
+    if takers is None:
+        return above
+    told = takers.subquery()
+    return above.where(RoleAssignment.user_id.not_in(select(told.c.user_id)))
+
+
+def notify_escalations(session: Session, now: datetime) -> int:
+    """Escalate each open step past its due date once: the unit head of the dossier's unit for
+    a unit officer's step, the Director for the unit head's, the Office's and the council's."""
+    items = list(
+        session.scalars(
+            select(WorkItem)
+            .where(WorkItem.status == "open", WorkItem.due_at < now, _not_yet("escalation:"))
+            .order_by(WorkItem.id)
+            .limit(BATCH)
+        )
+    )
+    keys = {f"escalation:{item.id}": item for item in items}
+    claimed = claim_once(session, list(keys), now)
+    zone = settings_of(session).time_zone
+    for key in sorted(claimed):
+        item = keys[key]
+        if item.due_at is None:
+            continue
+        dossier = session.get_one(Dossier, item.dossier_id)
+        notify(
+            session,
+            _escalated_to(session, item, dossier),
+            "overdue_escalation",
+            {**dossier_params(dossier), "step": item.title, "due": local_day(item.due_at, zone)},
+            item_link(item),
+            now,
+            dossier_id=dossier.id,
+            work_item_id=item.id,
+        )
+    return len(claimed)
 
 
 @dataclass(frozen=True)

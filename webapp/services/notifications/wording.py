@@ -31,6 +31,10 @@ SENTENCES: dict[str, str] = {
     "reminder": N_("Reminder: the step “%(step)s” of dossier %(code)s is due on %(due)s."),
     "overdue": N_("Overdue: the step “%(step)s” of dossier %(code)s was due on %(due)s."),
     "overdue_summary": N_("%(count)s steps are overdue today."),
+    "overdue_escalation": N_(
+        "Overdue and not yet taken: the step “%(step)s” of dossier %(code)s (%(title)s) was due on "
+        "%(due)s."
+    ),
 }
 SUBJECTS: dict[str, str] = {
     "new_step": N_("New step for you: %(step)s, dossier %(code)s"),
@@ -39,6 +43,7 @@ SUBJECTS: dict[str, str] = {
     "reminder": N_("Reminder: %(step)s, dossier %(code)s, due %(due)s"),
     "overdue": N_("Overdue: %(step)s, dossier %(code)s"),
     "overdue_summary": N_("Overdue steps today: %(count)s"),
+    "overdue_escalation": N_("Overdue, for your attention: %(step)s, dossier %(code)s"),
     "digest": N_("Your notifications of %(day)s"),
 }
 # A dossier's outcome, as the decision sentence names it.
