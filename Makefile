@@ -28,12 +28,13 @@ seed: migrate
 	$(BIN)/flask seed-demo --if-empty --samples
 
 # Two malloc arenas: with one per thread (glibc's default) memory freed after a large request
-# stays held by the arena that served it. The gunicorn hooks start the job queue's consumer in
-# the server (BPMN timers, round deadlines, periodic jobs: a pass every minute).
+# stays held by the arena that served it. gunicorn.conf.py starts the job queue's consumer in
+# the server (BPMN timers, round deadlines, periodic jobs: a pass every minute); the app logs
+# one JSON line per request.
 run: env assets seed
 	@echo "Open http://127.0.0.1:$(PORT)/ in a browser (Ctrl+C stops the server)."
-	MALLOC_ARENA_MAX=2 $(BIN)/gunicorn -c python:webapp.jobs.gunicorn_hooks --bind 127.0.0.1:$(PORT) \
-		--workers 1 --threads 8 --access-logfile - "wsgi:app"
+	MALLOC_ARENA_MAX=2 $(BIN)/gunicorn -c gunicorn.conf.py --bind 127.0.0.1:$(PORT) \
+		--workers 1 --threads 8 "wsgi:app"
 
 # Start again with fresh demo data: deletes the SQLite database and the uploaded files of
 # `make run` (instance/awards.sqlite, instance/uploads), then runs it again. Refuses when

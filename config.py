@@ -86,7 +86,11 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
-    """A real deployment: SECRET_KEY and DATABASE_URL come from the environment."""
+    """A real deployment: SECRET_KEY and DATABASE_URL must come from the environment (the app
+    refuses to start without them), UPLOAD_DIR should; cookies are Secure (HTTPS only) unless
+    COOKIE_SECURE=false says otherwise."""
+
+    COOKIE_SECURE = True
 
 
 CONFIGS: dict[str, type[Config]] = {
@@ -141,6 +145,13 @@ def from_env(environ: dict[str, str] | None = None) -> Config:
     if name not in CONFIGS:
         raise RuntimeError(f"APP_ENV must be one of {', '.join(CONFIGS)}, not {name!r}")
     config = CONFIGS[name]()
+    if name == "production":
+        missing = [key for key in ("SECRET_KEY", "DATABASE_URL") if not env.get(key, "").strip()]
+        if missing:
+            raise RuntimeError(
+                f"APP_ENV=production needs {' and '.join(missing)} in the environment "
+                "(see the README, 'Running in production')"
+            )
     if env.get("DATABASE_URL"):
         config.DATABASE_URL = env["DATABASE_URL"]
     if env.get("UPLOAD_DIR"):

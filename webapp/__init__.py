@@ -64,6 +64,7 @@ def create_app(config_object: Any) -> Flask:
         process_map,
         public,
         reports,
+        request_log,
         rounds,
         signature_view,
         status_text,
@@ -83,6 +84,7 @@ def create_app(config_object: Any) -> Flask:
         app.config[f"{cookie}_HTTPONLY"] = True
         app.config[f"{cookie}_SAMESITE"] = "Lax"
         app.config[f"{cookie}_SECURE"] = bool(app.config["COOKIE_SECURE"])
+    request_log.init_app(app)  # first: its id and clock start before any other hook
     i18n.init_app(app)
     web_edge.init_app(app)
     login_limits.init_app(app)

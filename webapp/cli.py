@@ -1,5 +1,5 @@
-"""Command-line tasks: `flask db-upgrade`, `flask seed-demo`, `flask run-timers`,
-`flask jobs-worker`."""
+"""Command-line tasks: `flask db upgrade` (also `flask db-upgrade`), `flask seed-demo`,
+`flask run-timers`, `flask jobs-worker`, `flask backup`, `flask restore`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from flask.cli import with_appcontext
 from webapp.jobs.passes import run_pass
 from webapp.jobs.worker import run_worker
 from webapp.request_db import database
-from webapp.services import file_check, sample_dossiers, seeding
+from webapp.services import backup, file_check, sample_dossiers, seeding
 from webapp.services.history_chain import verify_chains
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,9 +139,65 @@ def verify_files_command() -> None:
         raise SystemExit(1)
 
 
+@click.group("db")
+def db_group() -> None:
+    """The database's schema."""
+
+
+@db_group.command("upgrade")
+@with_appcontext
+def db_group_upgrade_command() -> None:
+    """Apply the Alembic migrations (same as `flask db-upgrade`)."""
+    upgrade_database(current_app)
+    click.echo("database is up to date")
+
+
+@click.command("backup")
+@with_appcontext
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A new (or empty) folder for the backup.",
+)
+def backup_command(target: Path) -> None:
+    """Back up the database (every table, one transaction) and the stored files, with a
+    manifest of their SHA-256 hashes."""
+    try:
+        summary = backup.backup(database().engine, Path(current_app.config["UPLOAD_DIR"]), target)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"backed up {sum(summary.rows.values())} rows and {summary.files} files to {target}")
+
+
+@click.command("restore")
+@with_appcontext
+@click.option(
+    "--from",
+    "source",
+    required=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="A folder written by `flask backup`.",
+)
+def restore_command(source: Path) -> None:
+    """Restore a backup into an empty database (migrated here first) and an empty upload
+    folder; every file's hash is checked before anything is written."""
+    upgrade_database(current_app)
+    try:
+        summary = backup.restore(database().engine, Path(current_app.config["UPLOAD_DIR"]), source)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    database().optimize()
+    click.echo(f"restored {sum(summary.rows.values())} rows and {summary.files} files")
+
+
 def register(app: Flask) -> None:
     """Attach the commands to the app."""
     app.cli.add_command(db_upgrade_command)
+    app.cli.add_command(db_group)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(run_timers_command)
     app.cli.add_command(jobs_worker_command)

@@ -40,12 +40,23 @@ def test_upgrade_and_seed_on_an_empty_database(tmp_path):
 
 
 def test_production_needs_a_secret_key():
-    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+    with pytest.raises(RuntimeError, match="needs SECRET_KEY and DATABASE_URL"):
         config.from_env({"APP_ENV": "production"})
+    with pytest.raises(RuntimeError, match="needs DATABASE_URL"):
+        config.from_env({"APP_ENV": "production", "SECRET_KEY": "s3cret"})
+    with pytest.raises(RuntimeError, match="needs SECRET_KEY"):
+        config.from_env({"APP_ENV": "production", "DATABASE_URL": "sqlite:///x.sqlite"})
     settings = config.from_env(
-        {"APP_ENV": "production", "SECRET_KEY": "s3cret", "DATABASE_URL": "sqlite:///x.sqlite"}
+        {
+            "APP_ENV": "production",
+            "SECRET_KEY": "s3cret",
+            "DATABASE_URL": "sqlite:///x.sqlite",
+            "UPLOAD_DIR": "/srv/awards/uploads",
+        }
     )
     assert settings.DATABASE_URL == "sqlite:///x.sqlite"
+    assert str(settings.UPLOAD_DIR) == "/srv/awards/uploads"
+    assert settings.COOKIE_SECURE is True  # production cookies travel over HTTPS only
     with pytest.raises(RuntimeError, match="APP_ENV"):
         config.from_env({"APP_ENV": "staging"})
 
@@ -142,6 +153,7 @@ def test_cookie_and_limit_settings_come_from_the_environment():
         {
             "APP_ENV": "production",
             "SECRET_KEY": "s3cret",
+            "DATABASE_URL": "sqlite:///x.sqlite",
             "TRUSTED_PROXIES": "1",
             "COOKIE_SECURE": "true",
             "REMEMBER_DAYS": "3",

@@ -287,6 +287,7 @@ DOORS: dict[tuple[str, str], Door] = {
     ("auth.logout", "POST"): Door(page_for_all(302)),
     ("auth.switch_language", "GET"): Door(public(302), lambda w: {"code": "vi"}),
     ("health.healthz", "GET"): Door(public(200)),
+    ("health.readyz", "GET"): Door(public(200)),
     ("lookup.status_page", "GET"): Door(public(404), lambda w: {"ma": "KHONG-CO"}),
     ("public.index", "GET"): Door(public(200)),
     ("public.movement", "GET"): Door(public(404), lambda w: {"code": "KHONG-CO"}),

@@ -1,0 +1,31 @@
+"""Gunicorn settings for `make run` and production: `gunicorn -c gunicorn.conf.py wsgi:app`.
+
+Read from the environment: BIND (default 127.0.0.1:5000, or 127.0.0.1:$PORT), WEB_WORKERS
+(processes, default 1), WEB_THREADS (threads per process, default 8), WEB_TIMEOUT (seconds a
+request may take before its worker is restarted, default 60). Gunicorn's access log is off: the
+app writes one JSON line per request itself (logger `webapp.requests`, see the README).
+
+The job queue's consumer starts in each worker process (the hooks of
+webapp/jobs/gunicorn_hooks.py) unless JOBS_EMBEDDED=0, e.g. when `flask jobs-worker` runs as
+its own service (deploy/awards-worker.service).
+"""
+
+from __future__ import annotations
+
+import os
+
+from webapp.jobs.gunicorn_hooks import post_worker_init, worker_exit
+
+bind = [os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '5000')}"]
+workers = int(os.environ.get("WEB_WORKERS", "1"))
+threads = int(os.environ.get("WEB_THREADS", "8"))
+timeout = int(os.environ.get("WEB_TIMEOUT", "60"))
+graceful_timeout = 30
+keepalive = 5
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info")
+# A client's X-Forwarded-* are trusted only from the proxy in front (TRUSTED_PROXIES in the app).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+__all__ = ["post_worker_init", "worker_exit"]
