@@ -92,12 +92,17 @@ def test_a_backup_restores_into_an_empty_database_with_every_dossier_event_and_f
     made = _dossiers_with_files(api, app)
     before = _snapshot(app)
     assert len(before["files"]) == 3
+    # A file still being written (the file store's temporary name) is no part of a backup.
+    incoming = Path(app.config["UPLOAD_DIR"]) / "ab" / ".incoming-half"
+    incoming.parent.mkdir(exist_ok=True)
+    incoming.write_bytes(b"half a file")
 
     result = app.test_cli_runner().invoke(args=["backup", "--to", str(tmp_path / "backup")])
     assert result.exit_code == 0, result.output
     manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["rows"]["dossier"] == len(before["dossiers"])
     assert len(manifest["files"]) == 3
+    assert not any(".incoming" in name for name in manifest["files"])
 
     restored = _restored_app(empty_database, tmp_path / "restored-uploads")
     try:

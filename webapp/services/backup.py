@@ -108,8 +108,14 @@ def _sha256(path: Path) -> str:
 
 
 def _files(root: Path) -> Iterator[Path]:
+    """The stored files; names starting with a dot are files still being written (the file
+    store's `.incoming-…`), never part of a backup."""
     if root.is_dir():
-        yield from sorted(p for p in root.rglob("*") if p.is_file())
+        yield from sorted(
+            p
+            for p in root.rglob("*")
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)
+        )
 
 
 def _revisions(connection: Connection) -> list[str]:
