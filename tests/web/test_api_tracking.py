@@ -83,3 +83,16 @@ def test_a_department_filter_includes_its_divisions(api):
     assert {d["unit"]["id"] for d in found["items"]} == division_ids
     only = api.get(f"/api/v1/dossiers?unit_id={own['unit']['id']}", "vanphong").json
     assert [d["id"] for d in only["items"]] == [own["id"]]
+
+
+def test_the_total_is_a_lower_bound_past_the_bound(api, monkeypatch):
+    monkeypatch.setitem(api.client.application.config, "LIST_TOTAL_BOUND", 2)
+    for name in ("An", "Bình", "Cúc"):
+        api.start(title=f"Hồ sơ {name}")
+    capped = api.get("/api/v1/dossiers?per_page=1", "vanphong").json
+    assert (capped["total"], capped["total_is_lower_bound"]) == (2, True)
+    exact = api.get("/api/v1/dossiers?q=binh", "vanphong").json
+    assert (exact["total"], exact["total_is_lower_bound"]) == (1, False)
+    # Every row can still be paged to, past the bound.
+    assert len(api.get("/api/v1/dossiers?per_page=1&page=3", "vanphong").json["items"]) == 1
+

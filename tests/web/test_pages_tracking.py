@@ -279,3 +279,22 @@ def test_the_list_needs_a_login(client, url):
     response = client.get(url)
     assert response.status_code == 302
     assert "/login" in response.location
+
+
+def test_the_total_stops_counting_at_the_bound(api, client, monkeypatch):
+    """Past the bound the list says "hơn N" and still pages on; at or under it, the exact count."""
+    monkeypatch.setattr("webapp.dossiers.views.PER_PAGE", 2)
+    monkeypatch.setitem(client.application.config, "LIST_TOTAL_BOUND", 3)
+    dossiers = [api.start(title=f"Hồ sơ {i}") for i in range(5)]
+    newest_first = [d["code"] for d in reversed(dossiers)]
+    login(client, "vanphong")
+    first = page(client, "/dossiers")
+    assert 'id="tracking-total" data-lower-bound>hơn 3<' in first
+    assert "Hồ sơ, từ 1 đến 2 trong hơn 3<" in first
+    # Counting stopped, yet every page can still be reached: the last one has the fifth dossier.
+    assert 'rel="next"' in first
+    last = page(client, "/dossiers?page=3")
+    assert codes_on(last) == newest_first[4:]
+    # A narrower filter under the bound is counted exactly.
+    monkeypatch.setitem(client.application.config, "LIST_TOTAL_BOUND", 5)
+    assert 'id="tracking-total">5<' in page(client, "/dossiers")

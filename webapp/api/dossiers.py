@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 
 from webapp.api import bp
 from webapp.api.edge import INT_MAX, current_actor, json_body, json_object
@@ -97,5 +97,6 @@ def list_dossiers() -> dict[str, Any]:
         movement_id=movement.id if movement else None,
         page=_page_arg(),
         per_page=_int_arg("per_page", 50) or 0,
+        total_bound=current_app.config.get("LIST_TOTAL_BOUND", dossiers.TOTAL_BOUND),
     )
     return dossier_page_json(page)

@@ -208,6 +208,7 @@ def dossier_page_json(page: DossierPage) -> dict[str, Any]:
     return {
         "items": [dossier_summary_json(d, page.open_items.get(d.id, []), now) for d in page.items],
         "total": page.total,
+        "total_is_lower_bound": page.total_is_lower_bound,
         "page": page.page,
         "per_page": page.per_page,
     }

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import (
     Response,
+    current_app,
     redirect,
     render_template,
     request,
@@ -16,7 +17,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import force_locale
+from flask_babel import force_locale, format_decimal, gettext
 from flask_login import login_required
 
 from webapp.db import utcnow
@@ -151,6 +152,12 @@ def _tracking_choices() -> tuple[dict[str, str], dict[int, str]]:
     return steps, units
 
 
+def _total_label(total: int, is_lower_bound: bool) -> str:
+    """The count of the tracking list: "1.234", or "hơn 10.000" when counting stopped."""
+    number = format_decimal(total)
+    return gettext("more than %(num)s", num=number) if is_lower_bound else number
+
+
 def _page_numbers(page: int, pages: int) -> list[int | None]:
     """1 … 4 5 [6] 7 8 … 200: None marks a gap."""
     shown = sorted({1, pages, *range(page - PAGE_WINDOW, page + PAGE_WINDOW + 1)})
@@ -210,8 +217,12 @@ def tracking() -> ResponseReturnValue:
         sort=query.sort,
         now=now,
         movement_id=query.movement_id,
+        total_bound=current_app.config.get("LIST_TOTAL_BOUND", dossiers.TOTAL_BOUND),
     )
     pages = max((page.total + PER_PAGE - 1) // PER_PAGE, 1)
+    if page.total_is_lower_bound:
+        # Counting stopped at the bound: there is at least one page after the bound's last.
+        pages = max(pages + 1, query.page + (len(page.items) == PER_PAGE))
     status = query.movement.status if query.movement else 200
     if query.page > pages and status == 200:
         # A bookmarked page past the end (the list got shorter): show the last one.
@@ -236,6 +247,8 @@ def tracking() -> ResponseReturnValue:
         "dossiers/tracking.html",
         rows=rows,
         total=page.total,
+        total_is_lower_bound=page.total_is_lower_bound,
+        total_label=_total_label(page.total, page.total_is_lower_bound),
         page=query.page,
         per_page=PER_PAGE,
         pages=pages,

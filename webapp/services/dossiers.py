@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import and_, case, exists, func, literal, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from webapp.db import utcnow
@@ -49,6 +49,9 @@ from webapp.services.work_item_sync import sync_work_items
 from workflows import ProcessRuntimeError, RunningProcess
 
 MAX_PER_PAGE = 200
+# Totals stop counting past this many dossiers: "more than 10,000" costs a bounded index read,
+# an exact count of every visible dossier grows with the table.
+TOTAL_BOUND = 10_000
 STATUSES = ("in_progress", "returned", "awarded", "refused", "partly_awarded", "withdrawn")
 # Sorting by status groups open dossiers first, then the outcomes from best to worst.
 STATUS_SORT_ORDER = (
@@ -80,6 +83,8 @@ class DossierPage:
     total: int
     page: int
     per_page: int
+    # True when counting stopped at the bound: there are more than `total` dossiers.
+    total_is_lower_bound: bool = False
     # Per dossier of the page: what its nominees got (for the status sentence) and, when the
     # search matched a nominee rather than the code or title, that nominee's name.
     outcomes: dict[int, Outcome] = field(default_factory=dict)
@@ -311,6 +316,7 @@ def list_dossiers(
     per_page: int = 50,
     sort: str = DEFAULT_SORT,
     now: datetime | None = None,
+    total_bound: int = TOTAL_BOUND,
 ) -> DossierPage:
     """The dossiers the actor may see, filtered, newest first unless `sort` says otherwise.
 
@@ -324,7 +330,7 @@ def list_dossiers(
     filters = DossierFilters(q, status, step, unit_id, award_form, overdue, movement_id)
     conditions = filter_conditions(actor, filters, now or utcnow())
     order = sort_order(sort)
-    total = session.scalar(select(func.count()).select_from(Dossier).where(*conditions)) or 0
+    total, capped = bounded_count(session, conditions, total_bound)
     rows = list(
         session.scalars(
             select(Dossier)
@@ -346,7 +352,18 @@ def list_dossiers(
         ):
             items_by_dossier[item.dossier_id].append(item)
     outcomes, matched = _nominee_facts(session, rows, q)
-    return DossierPage(rows, items_by_dossier, total, page, per_page, outcomes, matched)
+    return DossierPage(rows, items_by_dossier, total, page, per_page, capped, outcomes, matched)
+
+
+def bounded_count(session: Session, conditions: list[Any], bound: int) -> tuple[int, bool]:
+    """How many dossiers match, counting no further than `bound`: (count, stopped at bound).
+
+    `SELECT count(*) FROM (SELECT 1 … LIMIT bound + 1)` reads at most bound + 1 index entries,
+    however many dossiers the table holds.
+    """
+    matching = select(literal(1)).select_from(Dossier).where(*conditions).limit(bound + 1)
+    found = session.scalar(select(func.count()).select_from(matching.subquery())) or 0
+    return (bound, True) if found > bound else (found, False)
 
 
 def _nominee_facts(
