@@ -92,6 +92,7 @@ def _outage(app: Flask, cluster: PrivatePostgres, tmp_path: Path) -> None:
     finally:
         server.close()
 
+    print(f"statuses {dict(tally.statuses)}, connection resets {tally.resets}")
     assert tally.crashes == []
     assert tally.bad_bodies == []
     assert status == 503, body
