@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from sqlalchemy import update
+
+from webapp.models import Dossier, Nominee
+from webapp.request_db import database
+from webapp.services.dossier_effects import refresh_search_text
+
 
 def test_search_ignores_diacritics_and_case(api):
     found = api.start(nominees=[{"kind": "individual", "name": "Nguyễn Thị Hằng"}])
@@ -96,3 +102,29 @@ def test_the_total_is_a_lower_bound_past_the_bound(api, monkeypatch):
     # Every row can still be paged to, past the bound.
     assert len(api.get("/api/v1/dossiers?per_page=1&page=3", "vanphong").json["items"]) == 1
 
+
+def test_search_reads_the_folded_index_and_follows_changes(api, client):
+    """Fragments of a folded name or of a code find the dossier; an edited nominee is found by
+    the new name only (the index follows every write)."""
+    found = api.start(
+        title="Đề nghị khen thưởng", nominees=[{"kind": "individual", "name": "Nguyễn Thị Hằng"}]
+    )
+    api.start(nominees=[{"kind": "individual", "name": "Trần Văn Đông"}])
+
+    def ids(query: str) -> list[int]:
+        return [d["id"] for d in api.get(f"/api/v1/dossiers?q={query}", "vanphong").json["items"]]
+
+    assert ids("nguyen thi") == [found["id"]]
+    assert ids("uyễn th") == [found["id"]]
+    assert ids(found["code"][1:].lower()) == [found["id"]]  # a fragment of its code
+    assert ids("ng thi") == [found["id"]]  # a two-letter word still matches, on the column
+    assert ids("xyzw") == []
+    with database(client.application).transaction() as session:
+        session.execute(
+            update(Nominee).where(Nominee.dossier_id == found["id"]).values(name="Lê Thu Hà")
+        )
+        dossier = session.get_one(Dossier, found["id"])
+        session.refresh(dossier)
+        refresh_search_text(dossier)
+    assert ids("nguyen thi") == []
+    assert ids("le thu") == [found["id"]]

@@ -37,6 +37,7 @@ from webapp.services.errors import (
     PermissionDeniedError,
     ProcessFailedError,
 )
+from webapp.services.folded_search import folded_text_contains
 from webapp.services.form_validation import validate_form
 from webapp.services.history import history_of, record, record_automated
 from webapp.services.instances import new_instance
@@ -290,7 +291,7 @@ def filter_conditions(actor: Actor, filters: DossierFilters, now: datetime) -> l
     if filters.movement_id is not None:
         conditions.append(Dossier.movement_id == filters.movement_id)
     for term in search_terms(filters.q):
-        conditions.append(Dossier.search_text.contains(term, autoescape=True))
+        conditions.append(folded_text_contains(term))
     item = OPEN_ITEM
     open_item = and_(item.dossier_id == Dossier.id, item.status == "open")
     if filters.step:
