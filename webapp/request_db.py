@@ -6,7 +6,10 @@ begins. Views commit once, at the end; anything not committed is rolled back.
 
 from __future__ import annotations
 
+import contextlib
+
 from flask import Flask, current_app, g, request
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from webapp.db import Database
@@ -32,5 +35,9 @@ def close_db_session(_exc: BaseException | None = None) -> None:
     """Roll back whatever was not committed and give the connection back."""
     session: Session | None = g.pop("db_session", None)
     if session is not None:
-        session.rollback()
-        session.close()
+        # On a connection the database cut (restart, outage) the rollback itself fails: nothing
+        # was committed, the pool drops the connection, and the answer already chosen stands.
+        with contextlib.suppress(SQLAlchemyError):
+            session.rollback()
+        with contextlib.suppress(SQLAlchemyError):
+            session.close()

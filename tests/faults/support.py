@@ -283,7 +283,12 @@ class StepClient:
                 self.tally.resets += 1
             raise ResetError from exc
         self.tally.saw(response.status, raw)
-        return response.status, (json.loads(raw) if raw else None)
+        try:
+            return response.status, (json.loads(raw) if raw else None)
+        except ValueError:
+            with self.tally.lock:
+                self.tally.bad_bodies.append(f"{method} {path}: {response.status} {raw[:300]!r}")
+            return response.status, None
 
     def run(self, stop: threading.Event) -> None:
         """Drive dossiers until `stop` is set; anything unforeseen is kept in the tally."""
