@@ -38,6 +38,7 @@ from webapp.models import (
     Event,
     InstanceMove,
     Nominee,
+    Notification,
     OrgUnit,
     ProcessInstance,
     ProcessVersion,
@@ -261,7 +262,15 @@ def restored_afterwards(e2e_app: Flask) -> Iterator[None]:
     yield
     with db.transaction() as session:
         ids = select(Dossier.id).where(Dossier.id > last_dossier)
-        for model in (InstanceMove, Attachment, Event, WorkItem, ProcessInstance, Nominee):
+        for model in (
+            Notification,
+            InstanceMove,
+            Attachment,
+            Event,
+            WorkItem,
+            ProcessInstance,
+            Nominee,
+        ):
             session.execute(delete(model).where(model.dossier_id.in_(ids)))
         session.execute(delete(Dossier).where(Dossier.id > last_dossier))
         session.execute(
