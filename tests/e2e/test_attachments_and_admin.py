@@ -124,8 +124,16 @@ def test_admin_home_lists_the_sections_and_the_menu_leads_there(page: Page, base
     expect(page).to_have_url(f"{base_url}/admin/")
     expect(page.get_by_role("heading", name="Quản trị", level=1)).to_be_visible()
     sections = page.locator("#admin-sections a")
-    expect(sections).to_have_count(5)
-    for name in ("Quy trình", "Người dùng", "Đơn vị", "Vai trò", "Nhật ký bảo mật"):
+    expect(sections).to_have_count(7)
+    for name in (
+        "Quy trình",
+        "Người dùng",
+        "Đơn vị",
+        "Vai trò",
+        "Nhật ký bảo mật",
+        "Kiểm tra toàn vẹn lịch sử hồ sơ",
+        "Thư không gửi được",
+    ):
         expect(page.locator("#admin-sections").get_by_role("heading", name=name)).to_be_visible()
     for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         page.set_viewport_size(viewport)

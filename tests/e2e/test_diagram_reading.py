@@ -77,6 +77,9 @@ def check_dossier_page_reads_well(page: Page, name: str) -> dict[str, Any]:
     current = strip.locator("[aria-current='step']")
     expect(current).to_have_count(1)
     expect(current).to_have_attribute("data-path-step", "check_dossier")
+    # On a phone the dossier's header comes first; once the strip is reached, its current step
+    # is in view without scrolling the strip sideways (the page scrolled it there).
+    strip.scroll_into_view_if_needed()
     expect(current).to_be_in_viewport()
     # Readable on a phone: no text under 12px in the strip.
     assert font_px(page, "#path-strip .path-state") >= 12
