@@ -181,7 +181,13 @@ def keep_round_step_paper(
 def keep_conclusion_papers(
     session: Session, actor: Actor, round_: Round
 ) -> list[GeneratedDocument]:
-    """The chair concluded: the minutes, and a notice to each unit with a nominee not passed."""
+    """The chair concluded: the minutes, and a notice to each unit with a nominee not passed.
+    A round that received nothing has no list to minute: it keeps nothing."""
+    listed = session.scalar(
+        select(RoundListItem.id).where(RoundListItem.round_id == round_.id).limit(1)
+    )
+    if listed is None:
+        return []
     kept = keep_round_step_paper(session, actor, round_.id, "minutes")
     failed_units = sorted(
         set(
