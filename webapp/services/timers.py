@@ -11,7 +11,9 @@ are unlocked, still due, and the next pass takes them.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -51,16 +53,28 @@ def run_due_timers(session: Session, now: datetime | None = None, limit: int = B
             .with_for_update(skip_locked=True)
         )
     )
+    return _fire_each(session, due, _fire, now, "process instance", (StaleDataError, ConflictError))
+
+
+def _fire_each(
+    session: Session,
+    holders: list[Any],
+    fire: Callable[[Session, Any, datetime], int],
+    now: datetime,
+    label: str,
+    spoiled: tuple[type[Exception], ...],
+) -> int:
+    """Fire each claimed holder in its own savepoint: one holder's failure (unreadable state, a
+    stale revision) spoils only itself."""
     moved = 0
-    for instance in due:
-        # One instance's failure (unreadable state, a stale revision) spoils only itself.
+    for holder in holders:
         savepoint = session.begin_nested()
         try:
-            fired = _fire(session, instance, now)
+            fired = fire(session, holder, now)
             savepoint.commit()
-        except (StaleDataError, ConflictError) as exc:
+        except spoiled as exc:
             savepoint.rollback()
-            log.warning("process instance %s: timer not fired: %s", instance.id, exc)
+            log.warning("%s %s: timer not fired: %s", label, holder.id, exc)
             continue
         moved += fired
     session.flush()
@@ -104,19 +118,14 @@ def run_due_round_timers(session: Session, now: datetime | None = None, limit: i
             .with_for_update(skip_locked=True)
         )
     )
-    moved = 0
-    for holder in due:
-        savepoint = session.begin_nested()
-        try:
-            fired = _fire_round(session, holder, now)
-            savepoint.commit()
-        except (StaleDataError, ConflictError, ProcessRuntimeError) as exc:
-            savepoint.rollback()
-            log.warning("round instance %s: timer not fired: %s", holder.id, exc)
-            continue
-        moved += fired
-    session.flush()
-    return moved
+    return _fire_each(
+        session,
+        due,
+        _fire_round,
+        now,
+        "round instance",
+        (StaleDataError, ConflictError, ProcessRuntimeError),
+    )
 
 
 def _fire_round(session: Session, holder: RoundInstance, now: datetime) -> int:
