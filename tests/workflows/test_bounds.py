@@ -33,9 +33,10 @@ BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
 
 @contextmanager
 def within(seconds: float = 2.0) -> Iterator[None]:
-    started = time.perf_counter()
+    # CPU time: what the input costs the server, whatever else the machine is running.
+    started = time.process_time()
     yield
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert elapsed < seconds, f"took {elapsed:.2f} s"
 
 

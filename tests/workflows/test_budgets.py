@@ -146,9 +146,10 @@ def test_hostile_condition_is_refused_quickly(expression, at_check):
     if at_check:
         problems = check_bundle(gateway_process(expression)).problems
         assert any(p.code == "unsafe_expression" and p.element_id == "to_yes" for p in problems)
-    began = time.perf_counter()
+    # CPU time: what the input costs the server, whatever else the machine is running.
+    began = time.process_time()
     error = _run("expression", expression)
-    assert time.perf_counter() - began < 2
+    assert time.process_time() - began < 2
     if not at_check:
         assert isinstance(error, BudgetExceededError), error
         assert error.element_id == "gw", error.element_id
@@ -161,9 +162,10 @@ def test_hostile_script_is_refused_quickly(script, at_check):
     if at_check:
         problems = check_bundle(script_process(script)).problems
         assert any(p.code == "unsafe_script" and p.element_id == "run" for p in problems)
-    began = time.perf_counter()
+    # CPU time: what the input costs the server, whatever else the machine is running.
+    began = time.process_time()
     error = _run("script", script)
-    assert time.perf_counter() - began < 2
+    assert time.process_time() - began < 2
     if not at_check:
         assert isinstance(error, BudgetExceededError), error
         assert error.element_id == "run", error.element_id
@@ -250,15 +252,22 @@ def _three_scripts(script: str) -> bytes:
     ).encode()
 
 
+def _cpu_time_of(script: str) -> float:
+    """CPU time of a turn that runs `script` once (under the same tracing as three)."""
+    definition = load_definition(script_process(script))
+    turn_budget.configure(turn_budget.TurnLimits(cpu_seconds=60, call_seconds=60, wall_seconds=60))
+    began = time.thread_time()
+    RunningProcess.start(definition, {})
+    return time.thread_time() - began
+
+
 def test_the_cpu_budget_is_shared_by_every_script_of_a_turn():
     script = "x = 0\nfor i in range(100000):\n    x += i"
-    began = time.thread_time()
-    run_script(script, {}, time_limit=60)
-    one = time.thread_time() - began
+    one = min(_cpu_time_of(script) for _ in range(3))  # the first run also warms caches
     definition = load_definition(_three_scripts(script))
     # Each script alone is well within its own limit; the three together are not.
     turn_budget.configure(
-        turn_budget.TurnLimits(cpu_seconds=2.2 * one, call_seconds=10 * one, wall_seconds=60)
+        turn_budget.TurnLimits(cpu_seconds=2.5 * one, call_seconds=10 * one, wall_seconds=60)
     )
     with pytest.raises(BudgetExceededError) as caught:
         RunningProcess.start(definition, {})
