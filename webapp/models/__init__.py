@@ -16,6 +16,7 @@ from webapp.models.notifications import (
 )
 from webapp.models.org import ApiToken, OrgUnit, Role, RoleAssignment, User
 from webapp.models.process import ProcessInstance, ProcessVersion
+from webapp.models.process_map import ProcessMapRefresh, ProcessMapVisit
 from webapp.models.registers import DocumentRegister, IssuedNumber, SignatureCheck
 from webapp.models.rounds import (
     MessageSubscription,
@@ -57,6 +58,8 @@ __all__ = [
     "NotificationPreference",
     "OrgUnit",
     "ProcessInstance",
+    "ProcessMapRefresh",
+    "ProcessMapVisit",
     "ProcessVersion",
     "RepeatAwardPeriod",
     "Role",

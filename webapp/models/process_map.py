@@ -1,0 +1,45 @@
+"""The process map's summary (webapp/services/process_map_summary.py): the recent completed
+visits of each step, rebuilt by a periodic job so that the map never reads the whole history,
+and when each process's summary was last rebuilt."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Float, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.db import Base, UTCDateTime
+
+
+class ProcessMapVisit(Base):
+    """One recent completed visit of a step: the work items one dossier got at a step at the
+    same moment (one per member for a council vote), with the columns the map filters by."""
+
+    __tablename__ = "process_map_visit"
+    __table_args__ = (Index("ix_process_map_visit_step", "process_key", "step", "last_item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(100))
+    step: Mapped[str] = mapped_column(String(100))
+    dossier_id: Mapped[int]
+    unit_id: Mapped[int]
+    movement_id: Mapped[int | None]
+    award_form: Mapped[str | None] = mapped_column(String(50))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seconds: Mapped[float] = mapped_column(Float)
+    # The newest work item of the visit: the summary's order, newest visit first.
+    last_item_id: Mapped[int]
+
+
+class ProcessMapRefresh(Base):
+    """When a process's visits were last rebuilt, how many there are, and the first work item
+    id the rebuild read (the window's floor)."""
+
+    __tablename__ = "process_map_refresh"
+
+    process_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    visits: Mapped[int]
+    from_item_id: Mapped[int]
