@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -71,3 +71,15 @@ class Samples:
             min_ms=min(values),
             max_ms=max(values),
         )
+
+
+def missed(figures: Mapping[str, float | None], targets: Mapping[str, float]) -> list[str]:
+    """The names (in the targets' order) whose figure is not under its target in ms.
+
+    A target without a figure is missed too: nothing measured is nothing met.
+    """
+    return [
+        name
+        for name, limit in targets.items()
+        if (value := figures.get(name)) is None or not value < limit
+    ]
