@@ -15,7 +15,7 @@ from webapp.jobs.passes import run_pass
 from webapp.jobs.worker import run_worker
 from webapp.request_db import database
 from webapp.services import backup, file_check, sample_dossiers, seeding
-from webapp.services.history_chain import verify_chains
+from webapp.services.history_chain import verify_chains, verify_round_chains
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,20 +103,31 @@ def jobs_worker_command(workers: int, no_periodic: bool) -> None:
 @with_appcontext
 @click.option("--dossier-id", type=int, default=None, help="Check one dossier only.")
 def verify_history_command(dossier_id: int | None) -> None:
-    """Verify every dossier's history hash chain; name the first broken event of each dossier
-    (exit status 1 when one is broken)."""
+    """Verify every dossier's and every round's history hash chain; name the first broken
+    event of each (exit status 1 when one is broken)."""
     with database().transaction(write=False) as session:
         report = verify_chains(session, dossier_id)
+        rounds = verify_round_chains(session) if dossier_id is None else None
     for found in report.breaks:
         click.echo(
             f"dossier {found.dossier_code or '-'} (id {found.dossier_id}): "
             f"chain broken at event {found.event_id} ({found.problem})"
         )
+    for broken in rounds.breaks if rounds else []:
+        click.echo(
+            f"round {broken.round_name or '-'} (id {broken.round_id}): "
+            f"chain broken at round event {broken.event_id} ({broken.problem})"
+        )
     click.echo(
         f"{report.dossiers_checked} dossier(s), {report.events_checked} event(s) checked; "
         f"{len(report.breaks)} broken chain(s)"
     )
-    if report.breaks:
+    if rounds is not None:
+        click.echo(
+            f"{rounds.rounds_checked} round(s), {rounds.events_checked} round event(s) checked; "
+            f"{len(rounds.breaks)} broken chain(s)"
+        )
+    if report.breaks or (rounds and rounds.breaks):
         raise SystemExit(1)
 
 

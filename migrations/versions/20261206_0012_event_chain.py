@@ -15,7 +15,7 @@ Create Date: 2026-12-06 08:45:00
 import sqlalchemy as sa
 from alembic import op
 
-from webapp.services.history_chain import event_digest
+from webapp.services.history_chain import chain_existing_rows, event_digest
 
 revision = "0012_event_chain"
 down_revision = "0009"
@@ -23,6 +23,18 @@ branch_labels = None
 depends_on = None
 
 BATCH = 5000
+FIELDS = (
+    "dossier_id",
+    "at",
+    "actor_id",
+    "action",
+    "step",
+    "step_title",
+    "work_item_id",
+    "decision",
+    "comment",
+    "data",
+)
 
 event = sa.table(
     "event",
@@ -50,38 +62,7 @@ def upgrade() -> None:
 
 
 def _chain_existing(conn: sa.Connection) -> None:
-    c = event.c
-    fields = [c[n] for n in ("id", "dossier_id", "at", "actor_id", "action", "step")] + [
-        c[n] for n in ("step_title", "work_item_id", "decision", "comment", "data")
-    ]
-    update = (
-        sa.update(event)
-        .where(c.id == sa.bindparam("b_id"))
-        .values(prev_hash=sa.bindparam("b_prev"), hash=sa.bindparam("b_hash"))
-    )
-    after: tuple[int, int] | None = None
-    current: int | None = None
-    last: str | None = None
-    while True:
-        query = sa.select(*fields).order_by(c.dossier_id, c.id).limit(BATCH)
-        if after is not None:
-            query = query.where(
-                sa.or_(c.dossier_id > after[0], sa.and_(c.dossier_id == after[0], c.id > after[1]))
-            )
-        rows = conn.execute(query).all()
-        if not rows:
-            return
-        changes = []
-        for row in rows:
-            values = row._asdict()
-            event_id = values.pop("id")
-            if row.dossier_id != current:
-                current, last = row.dossier_id, None
-            digest = event_digest(**values, prev_hash=last)
-            changes.append({"b_id": event_id, "b_prev": last, "b_hash": digest})
-            last = digest
-        conn.execute(update, changes)
-        after = (rows[-1].dossier_id, rows[-1].id)
+    chain_existing_rows(conn, event, "dossier_id", FIELDS, event_digest, batch=BATCH)
 
 
 def downgrade() -> None:

@@ -18,11 +18,13 @@ PAGE_EVENT_BOUND = 200_000
 
 @bp.get("/history-check")
 def history_check() -> ResponseReturnValue:
-    """`?ma=<code>` checks one dossier; `?all=1` every dossier (bounded); neither, the form."""
+    """`?ma=<code>` checks one dossier; `?all=1` every dossier and every round (bounded);
+    neither, the form."""
     code = (request.args.get("ma") or "").strip()
     everything = request.args.get("all") == "1"
     session = db_session()
     report = None
+    rounds = None
     unknown = False
     status = 200
     if code:
@@ -33,11 +35,13 @@ def history_check() -> ResponseReturnValue:
             report = history_chain.verify_chains(session, dossier_id)
     elif everything:
         report = history_chain.verify_chains(session, max_events=PAGE_EVENT_BOUND)
+        rounds = history_chain.verify_round_chains(session, max_events=PAGE_EVENT_BOUND)
     return (
         render_template(
             "admin/history_check.html",
             code=code,
             report=report,
+            rounds=rounds,
             unknown=unknown,
             bound=PAGE_EVENT_BOUND,
         ),

@@ -122,6 +122,9 @@ class RoundEvent(Base):
     action: Mapped[str] = mapped_column(String(30))
     step: Mapped[str | None] = mapped_column(String(100))
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The round's history as a hash chain (services/history_chain.py).
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
     actor = relationship("User")
 

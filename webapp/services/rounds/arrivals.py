@@ -19,6 +19,7 @@ from webapp.models import (
 )
 from webapp.services.dossier_effects import apply_automated, apply_status
 from webapp.services.history import record, record_automated
+from webapp.services.history_chain import seal_round_event
 from webapp.services.notifications.events import notify_decision, notify_if_decided
 from webapp.services.work_item_sync import sync_work_items
 from workflows import AutomatedStep, RunningProcess, ThrownMessage
@@ -48,6 +49,7 @@ def round_event(
     event = RoundEvent(
         round_id=round_.id, action=action, actor_id=actor_id, step=step, data=data, at=at
     )
+    seal_round_event(session, event)
     session.add(event)
     return event
 
