@@ -1,4 +1,5 @@
-"""the process map's summary: recent completed visits per step, refreshed by the job queue
+"""the process map's summary: recent completed visits per step, refreshed by the job queue;
+an index that serves the map's live counts of open work items without reading the table
 
 Revision ID: 0017_process_map_summary
 Revises: 0016
@@ -41,12 +42,26 @@ def upgrade() -> None:
         sa.Column("process_key", sa.String(length=100), nullable=False),
         sa.Column("refreshed_at", sa.DateTime(), nullable=False),
         sa.Column("visits", sa.Integer(), nullable=False),
-        sa.Column("from_item_id", sa.Integer(), nullable=False),
+        sa.Column("since", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("process_key", name=op.f("pk_process_map_refresh")),
+    )
+
+    # The window the refresh reads: the newest completed work items.
+    op.create_index(
+        "ix_work_item_done_completed", "work_item", ["status", "completed_at"], unique=False
+    )
+    # The map's waiting, overdue and older-version counts per step, from the index alone.
+    op.create_index(
+        "ix_work_item_open_step",
+        "work_item",
+        ["status", "step", "unit_id", "dossier_id", "due_at", "version_id"],
+        unique=False,
     )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_work_item_open_step", table_name="work_item")
+    op.drop_index("ix_work_item_done_completed", table_name="work_item")
     op.drop_table("process_map_refresh")
     op.drop_index("ix_process_map_visit_step", table_name="process_map_visit")
     op.drop_table("process_map_visit")

@@ -10,6 +10,7 @@ from sqlalchemy import Float, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.db import Base, UTCDateTime
+from webapp.models.work import WorkItem
 
 
 class ProcessMapVisit(Base):
@@ -34,12 +35,27 @@ class ProcessMapVisit(Base):
 
 
 class ProcessMapRefresh(Base):
-    """When a process's visits were last rebuilt, how many there are, and the first work item
-    id the rebuild read (the window's floor)."""
+    """When a process's visits were last rebuilt, how many there are, and the completion time
+    of the oldest (None when there is none)."""
 
     __tablename__ = "process_map_refresh"
 
     process_key: Mapped[str] = mapped_column(String(100), primary_key=True)
     refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     visits: Mapped[int]
-    from_item_id: Mapped[int]
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# Indexes of work_item that serve the map (declared here, beside the summary they go with):
+# the refresh's window, the newest completed items; and the live counts of open items per step,
+# read from the index alone (waiting, overdue, on an older version, in the actor's units).
+Index("ix_work_item_done_completed", WorkItem.status, WorkItem.completed_at)
+Index(
+    "ix_work_item_open_step",
+    WorkItem.status,
+    WorkItem.step,
+    WorkItem.unit_id,
+    WorkItem.dossier_id,
+    WorkItem.due_at,
+    WorkItem.version_id,
+)
