@@ -54,10 +54,14 @@ lint: env
 test: env assets translations browser office lint
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
+# Every script runs even when one misses a target (exit status 1); `make bench` fails at the end
+# if any did. BENCH_ARGS go to bench.run, e.g. BENCH_ARGS="--backends postgresql --dossiers 100000".
 bench: env
-	$(BIN)/python -m bench.run
-	$(BIN)/python -m bench.rounds
-	$(BIN)/python -m bench.documents
+	status=0; \
+	$(BIN)/python -m bench.run $(BENCH_ARGS) || status=1; \
+	$(BIN)/python -m bench.rounds || status=1; \
+	$(BIN)/python -m bench.documents || status=1; \
+	exit $$status
 
 # Re-resolve the pinned dependencies (needs network); commit requirements.lock afterwards.
 lock:
@@ -84,8 +88,9 @@ extract: env
 	$(BIN)/pybabel -q update -i webapp/translations/messages.pot -d webapp/translations -D messages \
 		--no-fuzzy-matching --ignore-obsolete
 
+# BENCH_PAGES_ARGS go to bench.pages, e.g. BENCH_PAGES_ARGS="--backends postgresql --output x.json".
 bench-pages: env assets translations
-	$(BIN)/python -m bench.pages
+	$(BIN)/python -m bench.pages $(BENCH_PAGES_ARGS)
 
 bench-moves: env
 	$(BIN)/python -m bench.moves
