@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request, session
-from flask_babel import Babel, format_decimal, get_locale
+from flask_babel import Babel, format_decimal, get_locale, gettext
 
 LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
 DEFAULT_LANGUAGE = "vi"
@@ -60,6 +60,12 @@ def format_file_size(size: int) -> str:
     if size < 1024 * 1024:
         return f"{-(-size // 1024)} KB"
     return f"{format_decimal(size / (1024 * 1024), format='#,##0.0')} MB"
+
+
+def total_label(total: int, is_lower_bound: bool) -> str:
+    """The count of a long list: "1.234", or "hơn 10.000" when counting stopped at the bound."""
+    number = format_decimal(total)
+    return gettext("more than %(num)s", num=number) if is_lower_bound else number
 
 
 def init_app(app: Flask) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -14,7 +14,7 @@ from webapp.forms import ActionForm
 from webapp.permissions import can_start_dossier
 from webapp.request_db import db_session
 from webapp.services.attachments import opens_in_browser
-from webapp.services.work_items import count_my_work_items
+from webapp.services.work_items import TOTAL_BOUND, count_my_work_items
 from webapp.web_edge import page_actor
 
 
@@ -33,10 +33,11 @@ def nav_counts() -> NavCounts:
         return NavCounts()
     try:
         actor = page_actor()
-        total, overdue = count_my_work_items(db_session(), actor, utcnow())
+        bound = current_app.config.get("LIST_TOTAL_BOUND", TOTAL_BOUND)
+        counts = count_my_work_items(db_session(), actor, utcnow(), bound=bound)
     except SQLAlchemyError:
         return NavCounts()
-    return NavCounts(total, overdue, can_start_dossier(actor))
+    return NavCounts(counts.total, counts.overdue, can_start_dossier(actor))
 
 
 def register(app: Flask) -> None:

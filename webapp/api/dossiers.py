@@ -79,9 +79,19 @@ def _bool_arg(name: str) -> bool | None:
     raise InvalidDataError(f"{name} must be true or false", {name: "must be true or false"})
 
 
+def _cursor_arg() -> str | None:
+    raw = request.args.get("cursor")
+    if raw is None:
+        return None
+    if raw == "":
+        raise InvalidDataError("bad cursor", {"cursor": "is empty"})
+    return raw
+
+
 @bp.get("/dossiers")
 def list_dossiers() -> dict[str, Any]:
-    """The dossiers the caller may see, filtered and paged."""
+    """The dossiers the caller may see, filtered, sorted and paged: `cursor=<next_cursor>` of
+    a page reads the page after it (keyset, as fast however deep), `page` by offset."""
     actor = current_actor()
     session = db_session()
     movement = movement_by_code(session, request.args.get("movement"))
@@ -97,6 +107,8 @@ def list_dossiers() -> dict[str, Any]:
         movement_id=movement.id if movement else None,
         page=_page_arg(),
         per_page=_int_arg("per_page", 50) or 0,
+        sort=request.args.get("sort") or dossiers.DEFAULT_SORT,
         total_bound=current_app.config.get("LIST_TOTAL_BOUND", dossiers.TOTAL_BOUND),
+        cursor=_cursor_arg(),
     )
     return dossier_page_json(page)

@@ -211,6 +211,7 @@ def dossier_page_json(page: DossierPage) -> dict[str, Any]:
         "total_is_lower_bound": page.total_is_lower_bound,
         "page": page.page,
         "per_page": page.per_page,
+        "next_cursor": page.next_cursor,
     }
 
 

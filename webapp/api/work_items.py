@@ -50,43 +50,64 @@ def my_work_items() -> ResponseReturnValue:
     """The caller's open items (assigned to them or claimable by them), one page at a time.
 
     The body is the list of items: first the rounds' steps (`subject.kind` "round", done on
-    the round's page at `url`), then the dossiers' items. X-Total-Count says how many there are
-    in all and a Link header points to the next page when there is one. `movement=<code>`
-    keeps one movement's.
+    the round's page at `url`; on the first page only, they are few), then the dossiers' items.
+    X-Total-Count says how many there are in all, counting no further than the bound
+    (X-Total-Is-Lower-Bound: true when it stopped there), and a Link header points to the next
+    page when there is one: `cursor=` the last item (keyset, as fast however deep). `page`
+    still pages by offset. `movement=<code>` keeps one movement's.
     """
     actor = current_actor()
     order = request.args.get("order", "newest")
-    if order not in {"newest", "due"}:
+    if order not in work_items.ORDERS:
         raise InvalidDataError("order must be newest or due", {"order": "must be newest or due"})
     page, per_page = _paging()
+    cursor = request.args.get("cursor")
+    if cursor == "":
+        raise InvalidDataError("bad cursor", {"cursor": "is empty"})
     session = db_session()
     movement = movement_by_code(session, request.args.get("movement"))
     movement_id = movement.id if movement else None
     now = utcnow()
-    total, _overdue = work_items.count_my_work_items(session, actor, now, movement_id=movement_id)
+    bound = current_app.config.get("LIST_TOTAL_BOUND", work_items.TOTAL_BOUND)
+    counts = work_items.count_my_work_items(
+        session, actor, now, movement_id=movement_id, bound=bound
+    )
     rounds = my_round_steps(session, actor, movement_id=movement_id)
     start = (page - 1) * per_page
-    shown_rounds = rounds[start : start + per_page]
-    zone = output_zone()
-    body = [round_step_json(row, now, zone) for row in shown_rounds]
-    if len(shown_rounds) < per_page:
+    shown_rounds = [] if cursor is not None else rounds[start : start + per_page]
+    room = per_page - len(shown_rounds)
+    rows = []
+    if room:
+        # One item more than the page tells whether another page follows.
         rows = work_items.my_work_items(
             session,
             actor,
             order=order,
-            limit=per_page - len(shown_rounds),
+            limit=room + 1,
             offset=max(start - len(rounds), 0),
             movement_id=movement_id,
+            cursor=cursor,
         )
-        body.extend(inbox_json(rows, now))
+    more = len(rows) > room
+    rows = rows[:room]
+    zone = output_zone()
+    body = [round_step_json(row, now, zone) for row in shown_rounds]
+    body.extend(inbox_json(rows, now))
     response = jsonify(body)
-    response.headers["X-Total-Count"] = str(total)
-    if page * per_page < total:
-        args = {"page": page + 1, "per_page": per_page, "order": order}
-        if movement is not None:
-            args["movement"] = movement.code
-        next_url = url_for(".my_work_items", **args)
-        response.headers["Link"] = f'<{next_url}>; rel="next"'
+    response.headers["X-Total-Count"] = str(counts.total)
+    if counts.total_is_lower_bound:
+        response.headers["X-Total-Is-Lower-Bound"] = "true"
+    args: dict[str, Any] = {"per_page": per_page, "order": order}
+    if movement is not None:
+        args["movement"] = movement.code
+    if more and rows:
+        args["cursor"] = work_items.inbox_cursor(order, rows[-1])
+    elif not room and page * per_page < counts.total:
+        # A page of rounds' steps only: the items have not begun, the next page is by number.
+        args["page"] = page + 1
+    else:
+        return response
+    response.headers["Link"] = f'<{url_for(".my_work_items", **args)}>; rel="next"'
     return response
 
 

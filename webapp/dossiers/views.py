@@ -17,7 +17,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import force_locale, format_decimal, gettext
+from flask_babel import force_locale
 from flask_login import login_required
 
 from webapp.db import utcnow
@@ -32,7 +32,7 @@ from webapp.dossier_view import (
 from webapp.dossiers.blueprint import bp
 from webapp.dossiers.close_vote_form import CloseVoteForm
 from webapp.forms import query_text
-from webapp.i18n import local
+from webapp.i18n import local, total_label
 from webapp.movement_select import MovementChoice, page_movement
 from webapp.permissions import can_close_votes
 from webapp.request_db import db_session
@@ -45,6 +45,7 @@ from webapp.services import (
     dossiers,
     tracking_export,
 )
+from webapp.services.errors import InvalidDataError
 from webapp.services.rounds.dossier_round_history import dossier_round_history
 from webapp.services.rounds.lifecycle import round_of_dossier
 from webapp.status_text import dossier_status, status_text
@@ -152,12 +153,6 @@ def _tracking_choices() -> tuple[dict[str, str], dict[int, str]]:
     return steps, units
 
 
-def _total_label(total: int, is_lower_bound: bool) -> str:
-    """The count of the tracking list: "1.234", or "hơn 10.000" when counting stopped."""
-    number = format_decimal(total)
-    return gettext("more than %(num)s", num=number) if is_lower_bound else number
-
-
 def _page_numbers(page: int, pages: int) -> list[int | None]:
     """1 … 4 5 [6] 7 8 … 200: None marks a gap."""
     shown = sorted({1, pages, *range(page - PAGE_WINDOW, page + PAGE_WINDOW + 1)})
@@ -203,22 +198,36 @@ def tracking() -> ResponseReturnValue:
     query = _read_query(steps, units)
     now = utcnow()
     filters = query.filters()
-    page = dossiers.list_dossiers(
-        session,
-        actor,
-        q=filters.q,
-        status=filters.status,
-        step=filters.step,
-        unit_id=filters.unit_id,
-        award_form=filters.award_form,
-        overdue=filters.overdue,
-        page=query.page,
-        per_page=PER_PAGE,
-        sort=query.sort,
-        now=now,
-        movement_id=query.movement_id,
-        total_bound=current_app.config.get("LIST_TOTAL_BOUND", dossiers.TOTAL_BOUND),
-    )
+
+    def read(cursor: str | None) -> dossiers.DossierPage:
+        return dossiers.list_dossiers(
+            session,
+            actor,
+            q=filters.q,
+            status=filters.status,
+            step=filters.step,
+            unit_id=filters.unit_id,
+            award_form=filters.award_form,
+            overdue=filters.overdue,
+            page=query.page,
+            per_page=PER_PAGE,
+            sort=query.sort,
+            now=now,
+            movement_id=query.movement_id,
+            total_bound=current_app.config.get("LIST_TOTAL_BOUND", dossiers.TOTAL_BOUND),
+            cursor=cursor,
+        )
+
+    # "Next page" carries where the page ended (keyset: a deep page costs a page); the numbered
+    # links stay plain page numbers. A cursor that is not one (mangled, or of another sort)
+    # falls back to the page number, like any other value the list does not offer.
+    cursor = request.args.get("cursor") or None
+    try:
+        page = read(cursor)
+    except InvalidDataError as exc:
+        if cursor is None or "cursor" not in exc.fields:
+            raise
+        page = read(None)
     pages = max((page.total + PER_PAGE - 1) // PER_PAGE, 1)
     if page.total_is_lower_bound:
         # Counting stopped at the bound: there is at least one page after the bound's last.
@@ -248,11 +257,12 @@ def tracking() -> ResponseReturnValue:
         rows=rows,
         total=page.total,
         total_is_lower_bound=page.total_is_lower_bound,
-        total_label=_total_label(page.total, page.total_is_lower_bound),
+        total_label=total_label(page.total, page.total_is_lower_bound),
         page=query.page,
         per_page=PER_PAGE,
         pages=pages,
         page_numbers=_page_numbers(query.page, pages),
+        next_cursor=page.next_cursor,
         query=query,
         steps=steps,
         units=units,

@@ -34,6 +34,8 @@ class Dossier(Base):
     __table_args__ = (
         Index("ix_dossier_unit_status", "unit_id", "status"),
         Index("ix_dossier_created_at", "created_at"),
+        # The tracking list's keyset by creation date (migration 0020_keyset_indexes).
+        Index("ix_dossier_created_id", "created_at", "id"),
         # Every list, the inbox and the process map filter by movement.
         Index("ix_dossier_movement_status", "movement_id", "status"),
     )

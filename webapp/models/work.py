@@ -21,6 +21,9 @@ class WorkItem(Base):
         Index("ix_work_item_assignee_status", "assignee_id", "status"),
         Index("ix_work_item_step_status", "step", "status"),
         Index("ix_work_item_instance_status", "instance_id", "status"),
+        # The inbox's keyset orders, newest first and by due date (0020_keyset_indexes).
+        Index("ix_work_item_open_created", "status", "created_at", "id"),
+        Index("ix_work_item_open_due", "status", "due_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

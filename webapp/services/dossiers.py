@@ -41,6 +41,7 @@ from webapp.services.folded_search import folded_text_contains
 from webapp.services.form_validation import validate_form
 from webapp.services.history import history_of, record, record_automated
 from webapp.services.instances import new_instance
+from webapp.services.keyset import Key, after, decode_cursor, encode_cursor, nulls_sort_low
 from webapp.services.nominee_details import check_dossier_details
 from webapp.services.process_versions import definition_of, deployed_version
 from webapp.services.settings import settings_of
@@ -86,6 +87,8 @@ class DossierPage:
     per_page: int
     # True when counting stopped at the bound: there are more than `total` dossiers.
     total_is_lower_bound: bool = False
+    # Where the next page starts (keyset: `cursor=` this), or None when this page is the last.
+    next_cursor: str | None = None
     # Per dossier of the page: what its nominees got (for the status sentence) and, when the
     # search matched a nominee rather than the code or title, that nominee's name.
     outcomes: dict[int, Outcome] = field(default_factory=dict)
@@ -253,15 +256,43 @@ SORTS = frozenset([*SORT_KEYS, *(f"-{key}" for key in SORT_KEYS)])
 
 def sort_order(sort: str) -> list[Any]:
     """ORDER BY clauses for a whitelisted sort key (InvalidDataError for anything else)."""
+    columns = [key.expr for key in sort_keys(sort)]
+    if sort.startswith("-"):
+        return [c.desc() for c in columns]
+    return [c.asc() for c in columns]
+
+
+def sort_keys(sort: str) -> list[Key]:
+    """The columns a whitelisted sort orders by, the id last (every one of them keyset-paged:
+    only the code can be NULL, and the keyset puts NULL codes where the database sorts them)."""
     if sort not in SORTS:
         raise InvalidDataError(
             "unknown sort order", {"sort": f"must be one of: {', '.join(sorted(SORTS))}"}
         )
     key = sort.lstrip("-")
-    columns = [SORT_KEYS[key]] if key == "created" else [SORT_KEYS[key], Dossier.created_at]
-    if sort.startswith("-"):
-        return [*(c.desc() for c in columns), Dossier.id.desc()]
-    return [*(c.asc() for c in columns), Dossier.id.asc()]
+    tail = [Key(Dossier.created_at, datetime), Key(Dossier.id, int)]
+    if key == "created":
+        return tail
+    if key == "code":
+        return [Key(Dossier.code, str, nullable=True), *tail]
+    return [Key(SORT_KEYS[key], int), *tail]
+
+
+def _ranked(value: str, codes: tuple[str, ...]) -> int:
+    return codes.index(value) if value in codes else len(codes)
+
+
+def sort_values(sort: str, dossier: Dossier) -> list[Any]:
+    """A dossier's values of `sort_keys(sort)`: what a cursor after it carries."""
+    key = sort.lstrip("-")
+    tail = [dossier.created_at, dossier.id]
+    if key == "created":
+        return tail
+    if key == "code":
+        return [dossier.code, *tail]
+    if key == "status":
+        return [_ranked(dossier.status, STATUS_SORT_ORDER), *tail]
+    return [_ranked(dossier.award_form, tuple(AWARD_FORMS)), *tail]
 
 
 # An alias: the clauses stay correct in a query that selects work items itself. Built once (an
@@ -318,11 +349,14 @@ def list_dossiers(
     sort: str = DEFAULT_SORT,
     now: datetime | None = None,
     total_bound: int = TOTAL_BOUND,
+    cursor: str | None = None,
 ) -> DossierPage:
     """The dossiers the actor may see, filtered, newest first unless `sort` says otherwise.
 
     Only the page's dossiers and their open work items are read (never engine state), so the
     list stays fast with many dossiers. `sort` is one of SORTS ("-created" by default).
+    `cursor` (a page's `next_cursor`) starts the page after that page's last dossier, by its
+    sort values rather than an OFFSET: `page` is then only the number the page is shown as.
     """
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
         raise InvalidDataError(
@@ -332,16 +366,28 @@ def list_dossiers(
     conditions = filter_conditions(actor, filters, now or utcnow())
     order = sort_order(sort)
     total, capped = bounded_count(session, conditions, total_bound)
+    offset = (page - 1) * per_page
+    if cursor is not None:
+        keys = sort_keys(sort)
+        resume = decode_cursor(cursor, sort, keys)
+        descending = sort.startswith("-")
+        nulls_low = nulls_sort_low(session)
+        conditions = [*conditions, after(keys, resume, descending=descending, nulls_low=nulls_low)]
+        offset = 0
+    # One row more than the page tells whether another page follows.
     rows = list(
         session.scalars(
             select(Dossier)
             .where(*conditions)
             .options(selectinload(Dossier.unit))
             .order_by(*order)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
+            .limit(per_page + 1)
+            .offset(offset or None)
         )
     )
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    next_cursor = encode_cursor(sort, sort_values(sort, rows[-1])) if more else None
     items_by_dossier: dict[int, list[WorkItem]] = {d.id: [] for d in rows}
     if rows:
         for item in session.scalars(
@@ -353,7 +399,9 @@ def list_dossiers(
         ):
             items_by_dossier[item.dossier_id].append(item)
     outcomes, matched = _nominee_facts(session, rows, q)
-    return DossierPage(rows, items_by_dossier, total, page, per_page, capped, outcomes, matched)
+    return DossierPage(
+        rows, items_by_dossier, total, page, per_page, capped, next_cursor, outcomes, matched
+    )
 
 
 def bounded_count(session: Session, conditions: list[Any], bound: int) -> tuple[int, bool]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, case, false, func, or_, select
+from sqlalchemy import and_, case, false, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from webapp.db import utcnow
@@ -38,6 +38,7 @@ from webapp.services.errors import (
 from webapp.services.form_validation import validate_form
 from webapp.services.history import record
 from webapp.services.instances import load_process, save_process
+from webapp.services.keyset import Key, after, decode_cursor, encode_cursor
 from webapp.services.nominees_in_play import nominee_ids_in_play, nominee_ids_out_of_play
 from webapp.services.process_versions import definition_of, form_schema
 from webapp.services.round_inbox import my_round_steps
@@ -49,6 +50,14 @@ DOSSIER_EDIT_FIELDS = frozenset(
     {"nominees", "title", "track", "simplified_reason", "simplified_case"}
 )
 REPORT_KIND = "achievement_report"
+# The inbox's total stops counting past this many items (as the tracking list's does).
+TOTAL_BOUND = 10_000
+ORDERS = ("newest", "due")
+# The columns each inbox order sorts by (the due date: soonest first, the undated last).
+ORDER_KEYS = {
+    "newest": [Key(WorkItem.created_at, datetime), Key(WorkItem.id, int)],
+    "due": [Key(WorkItem.due_at, datetime, nullable=True), Key(WorkItem.id, int)],
+}
 
 
 @dataclass(frozen=True)
@@ -125,17 +134,29 @@ def my_work_items(
     limit: int | None = None,
     offset: int = 0,
     movement_id: int | None = None,
+    cursor: str | None = None,
 ) -> list[InboxRow]:
     """Open items the actor may do: their role reaches the dossier, and not someone else's.
 
-    `order` is "newest" (default) or "due" (soonest deadline first); `limit`/`offset` page it;
+    `order` is "newest" (default) or "due" (soonest deadline first); `limit`/`offset` page it,
+    or `cursor` (`inbox_cursor` of a page's last row) starts after that row whatever its depth;
     `movement_id` keeps the dossiers of one movement.
     """
+    if order not in ORDERS:
+        raise InvalidDataError("order must be newest or due", {"order": "must be newest or due"})
     ordering = (
         [WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id]
         if order == "due"
         else [WorkItem.created_at.desc(), WorkItem.id.desc()]
     )
+    conditions = _mine(actor, movement_id)
+    if cursor is not None:
+        keys = ORDER_KEYS[order]
+        resume = decode_cursor(cursor, order, keys)
+        # "due" puts the undated last on both databases (the ORDER BY says so), "newest" has
+        # no NULL: the keyset need not ask the database where it sorts NULL.
+        conditions.append(after(keys, resume, descending=order == "newest", nulls_low=False))
+        offset = 0
     claimer, assignee = CLAIMER, ASSIGNEE
     rows = session.execute(
         select(
@@ -156,7 +177,7 @@ def my_work_items(
         .join(Dossier, Dossier.id == WorkItem.dossier_id)
         .outerjoin(claimer, claimer.id == WorkItem.claimed_by_id)
         .outerjoin(assignee, assignee.id == WorkItem.assignee_id)
-        .where(*_mine(actor, movement_id))
+        .where(*conditions)
         .order_by(*ordering)
         .limit(limit)
         .offset(offset or None)
@@ -164,20 +185,55 @@ def my_work_items(
     return [InboxRow._make(row) for row in rows]
 
 
+def inbox_cursor(order: str, row: InboxRow) -> str:
+    """The cursor of `my_work_items` that starts after `row`."""
+    values = [row.due_at, row.id] if order == "due" else [row.created_at, row.id]
+    return encode_cursor(order, values)
+
+
+class InboxCount(NamedTuple):
+    """How many open items wait for the actor (counting stopped at the bound when
+    `total_is_lower_bound`), and how many of them are overdue (likewise)."""
+
+    total: int
+    overdue: int
+    total_is_lower_bound: bool = False
+    overdue_is_lower_bound: bool = False
+
+
 def count_my_work_items(
-    session: Session, actor: Actor, now: datetime, *, movement_id: int | None = None
-) -> tuple[int, int]:
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    *,
+    movement_id: int | None = None,
+    bound: int = TOTAL_BOUND,
+) -> InboxCount:
     """How many open items wait for the actor (the rounds' steps included), and how many of
-    them are overdue."""
-    # One scan counts both: COUNT of a CASE without ELSE skips the items not overdue.
-    total, overdue = session.execute(
-        select(func.count(), func.count(case((WorkItem.due_at < now, 1))))
-        .select_from(WorkItem)
-        .where(*_mine(actor, movement_id))
-    ).one()
+    them are overdue, counting no further than `bound` (a read that does not grow with the
+    table: "more than 10,000" rather than an exact count of a huge inbox)."""
     rounds = my_round_steps(session, actor, movement_id=movement_id)
     late_rounds = sum(1 for row in rounds if row.due_at is not None and row.due_at < now)
-    return (total or 0) + len(rounds), (overdue or 0) + late_rounds
+    room = max(bound - len(rounds), 0)
+    # One bounded read counts both: COUNT of a CASE without ELSE skips the items not overdue.
+    mine = select(WorkItem.due_at).where(*_mine(actor, movement_id)).limit(room + 1).subquery()
+    found, overdue = session.execute(
+        select(func.count(), func.count(case((mine.c.due_at < now, 1))))
+    ).one()
+    found, overdue = found or 0, overdue or 0
+    if found <= room:
+        return InboxCount(found + len(rounds), overdue + late_rounds)
+    # More than the bound: the overdue among the first rows read say nothing of the others.
+    late = (
+        select(literal(1))
+        .select_from(WorkItem)
+        .where(*_mine(actor, movement_id), WorkItem.due_at < now)
+        .limit(room + 1)
+        .subquery()
+    )
+    overdue = session.scalar(select(func.count()).select_from(late)) or 0
+    late_capped = overdue + late_rounds > bound
+    return InboxCount(bound, min(overdue + late_rounds, bound), True, late_capped)
 
 
 def _visible_item(session: Session, actor: Actor, item_id: int, *, lock: bool = False) -> WorkItem:

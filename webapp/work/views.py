@@ -25,6 +25,7 @@ from webapp.db import utcnow
 from webapp.dossier_view import AWARD_FORM_LABELS, dossier_context
 from webapp.field_messages import file_refusal_message, refusal_message
 from webapp.forms import ActionForm
+from webapp.i18n import total_label
 from webapp.movement_select import page_movement
 from webapp.permissions import can_do_work_item
 from webapp.request_db import db_session
@@ -68,39 +69,61 @@ def home() -> ResponseReturnValue:
 @login_required
 def inbox() -> ResponseReturnValue:
     """Việc của tôi: the rounds' steps, then open items newest first or by due date, with
-    paging; `movement=<code>` keeps one movement's."""
+    paging; `movement=<code>` keeps one movement's.
+
+    "Next page" carries where the page ended (`cursor=`, keyset: a deep page costs a page);
+    `page` is the number shown, and alone (a bookmark, "previous") it pages by offset. The
+    total stops counting at the bound ("hơn 10.000")."""
     actor = page_actor()
     order = request.args.get("order", "newest")
-    order = order if order in {"newest", "due"} else "newest"
+    order = order if order in work_items.ORDERS else "newest"
     page = max(request.args.get("page", 1, type=query_page) or 1, 1)
+    cursor = request.args.get("cursor") or None
     session = db_session()
     chosen = page_movement(session)
     movement_id = chosen.movement.id if chosen.movement else None
     now = utcnow()
-    total, overdue = work_items.count_my_work_items(session, actor, now, movement_id=movement_id)
+    bound = current_app.config.get("LIST_TOTAL_BOUND", work_items.TOTAL_BOUND)
+    counts = work_items.count_my_work_items(
+        session, actor, now, movement_id=movement_id, bound=bound
+    )
     # A round's steps are few and wait on the whole round: they head the first page, and the
     # pages are counted over the dossiers' items.
     round_rows = my_round_steps(session, actor, movement_id=movement_id)
-    item_total = total - len(round_rows)
-    rows = work_items.my_work_items(
-        session,
-        actor,
-        order=order,
-        limit=PER_PAGE,
-        offset=(page - 1) * PER_PAGE,
-        movement_id=movement_id,
-    )
+
+    def read(cursor: str | None) -> list[work_items.InboxRow]:
+        return work_items.my_work_items(
+            session,
+            actor,
+            order=order,
+            limit=PER_PAGE + 1,
+            offset=(page - 1) * PER_PAGE,
+            movement_id=movement_id,
+            cursor=cursor,
+        )
+
+    try:
+        rows = read(cursor)
+    except InvalidDataError as exc:
+        # A mangled cursor (or one of the other order) is read as none: the page by number.
+        if cursor is None or "cursor" not in exc.fields:
+            raise
+        rows = read(None)
+    more = len(rows) > PER_PAGE
+    rows = rows[:PER_PAGE]
     done = _just_done(actor, order)
     return render_template(
         "work/inbox.html",
         rows=rows,
         round_rows=[(row, round_step_url(row)) for row in round_rows] if page == 1 else [],
         done=done,
-        total=total,
-        overdue=overdue,
+        total=counts.total,
+        total_is_lower_bound=counts.total_is_lower_bound,
+        total_label=total_label(counts.total, counts.total_is_lower_bound),
+        overdue=counts.overdue,
         order=order,
         page=page,
-        pages=max((item_total + PER_PAGE - 1) // PER_PAGE, 1),
+        next_cursor=work_items.inbox_cursor(order, rows[-1]) if more else None,
         now=now,
         movement=chosen,
         award_form_labels=AWARD_FORM_LABELS,
