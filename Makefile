@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: run reset-demo test lint office bench bench-pages bench-moves bench-hostile browser lock clean env assets migrate seed translations extract
+.PHONY: run reset-demo test lint office bench bench-pages bench-load bench-moves bench-hostile browser lock clean env assets migrate seed translations extract
 
 env: $(VENV)/.installed
 
@@ -91,6 +91,13 @@ extract: env
 # BENCH_PAGES_ARGS go to bench.pages, e.g. BENCH_PAGES_ARGS="--backends postgresql --output x.json".
 bench-pages: env assets translations
 	$(BIN)/python -m bench.pages $(BENCH_PAGES_ARGS)
+
+# Concurrent users against gunicorn (4 workers) on PostgreSQL with 100,000 dossiers and two
+# million events, in a throw-away database of the server at BENCH_POSTGRES_URL (default
+# postgresql://postgres@127.0.0.1:5432/postgres); loopback only, stops by itself.
+# BENCH_LOAD_ARGS go to bench.load, e.g. BENCH_LOAD_ARGS="--dossiers 2000 --events 40000".
+bench-load: env assets translations
+	$(BIN)/python -m bench.load $(BENCH_LOAD_ARGS)
 
 bench-moves: env
 	$(BIN)/python -m bench.moves

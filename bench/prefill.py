@@ -284,8 +284,10 @@ def _clone(
     unit_code: str,
     rng: random.Random,
     now: datetime,
+    extra_events: int = 0,
 ) -> dict[str, list[dict[str, Any]]]:
-    """The rows of one clone of `template`, with its own ids, names and time line."""
+    """The rows of one clone of `template`, with its own ids, names and time line, and
+    `extra_events` more lines of history (drafts saved) than the template has."""
     closed = template.state in CLOSED_STATES
     # Open dossiers are recent; closed ones are spread over five years.
     age = timedelta(days=rng.uniform(30, 5 * 365) if closed else rng.uniform(1, 120))
@@ -370,16 +372,18 @@ def _clone(
         events.append(
             dict(
                 source,
-                id=ids.take("event"),
                 dossier_id=dossier_id,
                 at=at(source["at"]),
                 work_item_id=item_ids.get(source["work_item_id"]),
                 data=json.loads(personal(data)) if data is not None else None,
             )
         )
+    if extra_events:
+        events = _with_drafts(events, items, extra_events, rng, now)
     # Each clone's history is its own hash chain (the template's hashes name its dossier).
     previous = None
     for row in events:
+        row["id"] = ids.take("event")
         row["prev_hash"] = previous
         row["hash"] = previous = event_digest(**{k: row[k] for k in CHAINED}, prev_hash=previous)
     return {
@@ -389,6 +393,61 @@ def _clone(
         "work_item": items,
         "event": events,
     }
+
+
+def _with_drafts(
+    events: list[dict[str, Any]],
+    items: list[dict[str, Any]],
+    count: int,
+    rng: random.Random,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """`events` with `count` "draft_saved" events added: the person who completed a step (or
+    holds an open one) saved its form a few times before, as the pages let them. Each draft
+    sits in the time line between the event before it and the step's completion."""
+    # Which event a step's drafts go before: its completion (an open step's: the end).
+    completion = {
+        row["work_item_id"]: index
+        for index, row in enumerate(events)
+        if row["action"] == "completed" and row["work_item_id"] is not None
+    }
+    candidates = []
+    for item in items:
+        actor = item["completed_by_id"] or item["claimed_by_id"] or item["assignee_id"]
+        slot = completion.get(item["id"], len(events) if item["status"] == "open" else None)
+        if actor is not None and slot is not None and slot > 0:
+            candidates.append((slot, item, actor))
+    if not candidates:
+        return events
+    drafts: dict[int, list[dict[str, Any]]] = {}
+    for _ in range(count):
+        slot, item, actor = rng.choice(candidates)
+        drafts.setdefault(slot, []).append(
+            dict.fromkeys(TABLES["event"].c.keys())
+            | {
+                "dossier_id": item["dossier_id"],
+                "actor_id": actor,
+                "action": "draft_saved",
+                "step": item["step"],
+                "step_title": item["title"],
+                "work_item_id": item["id"],
+                "decision": None,
+                "comment": None,
+                "data": None,
+            }
+        )
+    merged: list[dict[str, Any]] = []
+    for index in range(len(events) + 1):
+        if index in drafts:
+            low = events[index - 1]["at"]
+            high = events[index]["at"] if index < len(events) else max(now, low)
+            span = (high - low).total_seconds()
+            stamps = sorted(low + timedelta(seconds=rng.uniform(0, span)) for _ in drafts[index])
+            for row, stamp in zip(drafts[index], stamps, strict=True):
+                merged.append(dict(row, at=stamp))
+        if index < len(events):
+            merged.append(events[index])
+    return merged
 
 
 def _insert(conn: Connection, batch: dict[str, list[dict[str, Any]]], rows: dict[str, int]) -> None:
@@ -418,12 +477,30 @@ def _clone_plan(templates: list[Template], total: int, rng: random.Random) -> li
     return plan
 
 
+def _extra_events(db: Database, plan: list[Template], events: int | None) -> int:
+    """How many history events the clones need beyond their templates' for `events` in all."""
+    if events is None:
+        return 0
+    with db.engine.connect() as conn:
+        existing = conn.scalar(select(func.count()).select_from(TABLES["event"])) or 0
+    return max(0, events - existing - sum(len(t.events) for t in plan))
+
+
 def clone_templates(
-    db: Database, templates: list[Template], total: int, seed: int = 2026
+    db: Database,
+    templates: list[Template],
+    total: int,
+    seed: int = 2026,
+    events: int | None = None,
 ) -> tuple[dict[str, int], dict[str, list[int]]]:
-    """Insert clones until the database holds `total` dossiers; returns rows and ids per state."""
+    """Insert clones until the database holds `total` dossiers (and about `events` events, when
+    given, by adding saved drafts to the clones' histories); returns rows and ids per state."""
     rng = random.Random(seed)
     plan = _clone_plan(templates, total, rng)
+    extra = _extra_events(db, plan, events)
+    # Spread evenly over the clones, the remainder one each to the first ones.
+    extra_each, extra_rest = divmod(extra, len(plan)) if plan else (0, 0)
+    owed = 0
     now = utcnow()
     rows: dict[str, int] = {}
     by_state: dict[str, list[int]] = {}
@@ -432,8 +509,11 @@ def clone_templates(
         ids = _Ids(conn)
     for first in range(0, len(plan), BATCH):
         batch: dict[str, list[dict[str, Any]]] = {name: [] for name in TABLES}
-        for template in plan[first : first + BATCH]:
-            clone = _clone(template, ids, unit_codes[template.dossier["unit_id"]], rng, now)
+        for number, template in enumerate(plan[first : first + BATCH], start=first):
+            wanted = extra_each + (number < extra_rest) + owed
+            clone = _clone(template, ids, unit_codes[template.dossier["unit_id"]], rng, now, wanted)
+            # A clone with no step anybody worked on yet takes no draft: the next one does.
+            owed = wanted - (len(clone["event"]) - len(template.events))
             by_state.setdefault(template.state, []).append(clone["dossier"][0]["id"])
             for name, new_rows in clone.items():
                 batch[name] += new_rows
@@ -555,8 +635,11 @@ def _step_data(
     return data
 
 
-def prefill(db: Database, services: ServiceLayer, total: int) -> PrefillReport:
-    """Templates through the services, then clones, until `total` dossiers exist."""
+def prefill(
+    db: Database, services: ServiceLayer, total: int, events: int | None = None
+) -> PrefillReport:
+    """Templates through the services, then clones, until `total` dossiers exist (and about
+    `events` history events, when given: the clones' histories get saved drafts)."""
     began = time.perf_counter()
     operations_before = sum(len(services.samples.values(n)) for n in services.samples.names())
     templates = make_templates(db, services)
@@ -571,7 +654,7 @@ def prefill(db: Database, services: ServiceLayer, total: int) -> PrefillReport:
     scale = total / sum(weights.values())
     extrapolated = sum(weights[s] * scale * sum(v) / len(v) for s, v in per_state.items())
     began = time.perf_counter()
-    rows, by_state = clone_templates(db, templates, total)
+    rows, by_state = clone_templates(db, templates, total, events=events)
     clone_seconds = time.perf_counter() - began
     with db.engine.connect() as conn:
         dossiers = conn.scalar(select(func.count()).select_from(TABLES["dossier"])) or 0

@@ -10,10 +10,7 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -27,14 +24,15 @@ from typing import Any
 from flask import Flask
 
 import config
+from bench import server
 from bench.path import awarded_path, start_payload
+from bench.server import free_port, get_status  # noqa: F401 - the tests import them from here
 from webapp import create_app
 from webapp.cli import upgrade_database
 from webapp.request_db import database
 from webapp.services import seeding
 from webapp.services.consistency import Inconsistency, find_inconsistent_dossiers
 
-ROOT = Path(__file__).resolve().parents[2]
 USERS = (
     "canbo_ns",
     "truongphong_ns",
@@ -49,13 +47,6 @@ USERS = (
     "chuyenvien_bo",
     "botruong",
 )
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on at the moment."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _postgres_bin() -> Path:
@@ -140,72 +131,19 @@ def inconsistent_dossiers(app: Flask) -> list[Inconsistency]:
         return find_inconsistent_dossiers(session)
 
 
-class Gunicorn:
-    """`gunicorn wsgi:app` with `workers` processes on a free loopback port."""
+class Gunicorn(server.Gunicorn):
+    """`gunicorn wsgi:app` with `workers` processes on a free loopback port, test configuration."""
 
     def __init__(self, url: str, uploads: Path, log: Path, *, workers: int) -> None:
-        self.port = free_port()
         env = {
-            **os.environ,
             "APP_ENV": "testing",
             "DATABASE_URL": url,
             "UPLOAD_DIR": str(uploads),
             # Every worker signs and checks with the same key.
             "SECRET_KEY": secrets.token_hex(32),
-            "PYTHONUNBUFFERED": "1",
         }
-        self.log = log
-        with log.open("wb") as output:  # the child keeps its own copy of the descriptor
-            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                [
-                    sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}",
-                    "--workers", str(workers), "--threads", "4", "--timeout", "30",
-                    "--log-level", "warning", "wsgi:app",
-                ],
-                cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        self.wait_ready(workers)
-
-    def workers(self) -> list[int]:
-        """The worker processes' ids (children of the master)."""
-        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        try:
-            return [int(pid) for pid in path.read_text().split()]
-        except FileNotFoundError:
-            return []
-
-    def wait_ready(self, workers: int, timeout: float = 60) -> None:
-        """Until `workers` workers run and /healthz answers 200."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if len(self.workers()) >= workers and get_status(self.port, "/healthz") == 200:
-                return
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn did not start: {self.log.read_text()[-3000:]}")
-            time.sleep(0.2)
-
-    def close(self) -> None:
-        """Stop gunicorn."""
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-def get_status(port: int, path: str) -> int | None:
-    """The status of GET `path`, or None when nothing answered."""
-    connection = HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        connection.request("GET", path)
-        response = connection.getresponse()
-        response.read()
-    except (OSError, HTTPException):
-        return None
-    finally:
-        connection.close()
-    return response.status
+        options = ("--threads", "4", "--timeout", "30", "--log-level", "warning")
+        super().__init__(env, log, workers=workers, options=options)
 
 
 @dataclass

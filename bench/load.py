@@ -1,0 +1,378 @@
+"""`make bench-load`: the application under concurrent users, in production shape, on loopback.
+
+A throw-away PostgreSQL database (awards_load_<random>, on the server of BENCH_POSTGRES_URL,
+dropped afterwards unless --keep) is migrated, seeded and filled with 100,000 dossiers and two
+million history events (bench/prefill.py). gunicorn serves it with 4 workers on a free loopback
+port, configured as in production (gunicorn.conf.py, APP_ENV=production). Then two bounded runs
+of virtual users (bench/load_users.py: inbox, open an item, complete it, search, open dossiers,
+the process map, export):
+
+1. `--users` users (50) thinking `--think` seconds (1) between requests, for `--seconds`;
+2. `--saturation-users` users (20) without think time, for `--saturation-seconds`: the
+   throughput the machine saturates at.
+
+It prints per kind of request the count, throughput, median, p95 and errors, and the total
+throughput; then checks every dossier's rows against its engine state (services.consistency)
+and prints how many disagree. The figures go to bench/results/load.json (--output). The exit
+status is 1 when a request failed, a dossier is inconsistent or a target is missed: with think
+time p95 under 300 ms for every kind, without it at least 150 requests/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import secrets
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import URL, make_url
+
+from bench.environment import build_app
+from bench.load_users import KINDS, RunResult, run_users
+from bench.prefill import STATES, prefill
+from bench.server import Gunicorn
+from bench.service_layer import ServiceLayer
+from bench.stats import Samples
+from webapp.models import Dossier, Event
+from webapp.request_db import database
+from webapp.services.consistency import find_inconsistent_dossiers
+
+RESULTS = Path(__file__).resolve().parent / "results" / "load.json"
+DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+THINK_P95_MS = 300.0
+SATURATION_RPS = 150.0
+
+
+# ----- the database -----------------------------------------------------------------------------
+
+
+def server_url(raw: str) -> URL:
+    """The server's URL with the psycopg driver (the app's)."""
+    url = make_url(raw)
+    if url.get_backend_name() != "postgresql":
+        raise SystemExit(f"the load test runs on PostgreSQL, not {url.get_backend_name()}")
+    return url.set(drivername="postgresql+psycopg")
+
+
+@contextmanager
+def throw_away_database(server: URL, keep: bool) -> Iterator[URL]:
+    """A new database awards_load_<random> on `server`, dropped afterwards unless `keep`."""
+    name = f"awards_load_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield server.set(database=name)
+        finally:
+            if keep:
+                print(f"\nkept the database {name} (--keep); drop it with: DROP DATABASE {name}")
+            else:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def fill(app: Flask, dossiers: int, events: int) -> dict[str, Any]:
+    """Prefill `dossiers` dossiers and about `events` events; returns what it did."""
+    db = database(app)
+    print(f"prefilling {dossiers:,} dossiers and {events:,} events…", flush=True)
+    report = prefill(db, ServiceLayer(db, Samples(), prefix="prefill"), dossiers, events)
+    db.optimize()
+    with db.engine.connect() as conn:
+        counted_events = conn.scalar(select(func.count()).select_from(Event)) or 0
+        size = conn.scalar(text("SELECT pg_database_size(current_database())"))
+    print(
+        f"{report.dossiers:,} dossiers, {counted_events:,} events: templates "
+        f"{report.template_seconds:.1f} s, clones {report.clone_seconds:.1f} s, "
+        f"database {size / 1e6:,.0f} MB",
+        flush=True,
+    )
+    return {
+        "dossiers": report.dossiers,
+        "events": counted_events,
+        "template_seconds": round(report.template_seconds, 1),
+        "clone_seconds": round(report.clone_seconds, 1),
+        "database_bytes": size,
+        "rows": report.rows,
+    }
+
+
+def check_consistency(app: Flask) -> dict[str, Any]:
+    """Every dossier's rows against its engine state: how many disagree, and the first few."""
+    began = time.perf_counter()
+    db = database(app)
+    with db.transaction(write=False) as session:
+        checked = session.scalar(select(func.count()).select_from(Dossier)) or 0
+        found = find_inconsistent_dossiers(session)
+    seconds = time.perf_counter() - began
+    dossiers = sorted({f.dossier_id for f in found})
+    print(
+        f"\nconsistency: {len(dossiers)} inconsistent dossiers of {checked:,} "
+        f"(checked in {seconds:.0f} s)"
+    )
+    for problem in found[:10]:
+        print(f"  dossier {problem.dossier_id} ({problem.code}): {problem.problem}")
+    return {
+        "checked": checked,
+        "inconsistent": len(dossiers),
+        "examples": [f"{f.dossier_id} {f.code}: {f.problem}" for f in found[:10]],
+        "seconds": round(seconds, 1),
+    }
+
+
+# ----- the server -------------------------------------------------------------------------------
+
+
+def serve(url: URL, work: Path, workers: int) -> Gunicorn:
+    """gunicorn as production runs it (gunicorn.conf.py, APP_ENV=production) on loopback.
+
+    Differences, each for a reason: cookies are not Secure (plain HTTP on loopback); the login
+    limits per address and per account are raised (every virtual user comes from 127.0.0.1 and
+    a dozen demo accounts stand for the fifty people); the job queue is an SQLite file here.
+    """
+    env = {
+        "APP_ENV": "production",
+        "SECRET_KEY": secrets.token_hex(32),
+        "DATABASE_URL": url.render_as_string(hide_password=False),
+        "UPLOAD_DIR": str(work / "uploads"),
+        "JOBS_URL": f"sqlite:///{work / 'jobs.sqlite'}",
+        "COOKIE_SECURE": "false",
+        "LOGIN_LIMIT_PER_ADDRESS": "100000 per minute",
+        "LOGIN_LIMIT_PER_ACCOUNT": "100000 per minute",
+        "WEB_WORKERS": str(workers),
+        "LOG_LEVEL": "warning",
+    }
+    return Gunicorn(env, work / "gunicorn.log", workers=workers, options=("-c", "gunicorn.conf.py"))
+
+
+# ----- the runs ---------------------------------------------------------------------------------
+
+
+def run_figures(result: RunResult) -> dict[str, Any]:
+    """Per kind and in all: count, throughput, median, p95, errors."""
+    recorder = result.recorder
+    window = recorder.window or result.seconds
+    kinds: dict[str, Any] = {}
+    for kind in KINDS:
+        summary = recorder.summary(kind)
+        if summary is None:
+            kinds[kind] = {"count": 0, "errors": recorder.errors[kind], "conflicts": 0}
+            continue
+        kinds[kind] = {
+            "count": summary.n,
+            "per_second": round(summary.n / window, 2),
+            "median_ms": round(summary.median_ms, 1),
+            "p95_ms": round(summary.p95_ms, 1),
+            "max_ms": round(summary.max_ms, 1),
+            "errors": recorder.errors[kind],
+            "conflicts": recorder.conflicts[kind],
+        }
+    total = sum(k["count"] for k in kinds.values())
+    login = result.logins.summary("login")
+    return {
+        "users": result.users,
+        "think_seconds": result.think,
+        "seconds": result.seconds,
+        "window_seconds": round(window, 2),
+        "requests": total,
+        "per_second": round(total / window, 1) if window else 0.0,
+        "errors": sum(recorder.errors.values()),
+        "conflicts": sum(recorder.conflicts.values()),
+        "error_examples": recorder.examples,
+        "kinds": kinds,
+        "logins": {
+            "count": login.n if login else 0,
+            "median_ms": round(login.median_ms, 1) if login else None,
+            "p95_ms": round(login.p95_ms, 1) if login else None,
+            "errors": sum(result.logins.errors.values()),
+            "examples": result.logins.examples,
+        },
+    }
+
+
+def print_run(title: str, figures: dict[str, Any]) -> None:
+    """The table of one run."""
+    print(f"\n{title}")
+    print(
+        f"  {'request':<18} {'count':>7} {'req/s':>8} {'median ms':>10} {'p95 ms':>9} "
+        f"{'errors':>7} {'409 stale':>10}"
+    )
+    for kind, row in figures["kinds"].items():
+        if not row["count"]:
+            print(f"  {kind:<18} {0:>7} {'-':>8} {'-':>10} {'-':>9} {row['errors']:>7}")
+            continue
+        print(
+            f"  {kind:<18} {row['count']:>7} {row['per_second']:>8.1f} {row['median_ms']:>10.1f} "
+            f"{row['p95_ms']:>9.1f} {row['errors']:>7} {row['conflicts']:>10}"
+        )
+    print(
+        f"  {'all':<18} {figures['requests']:>7} {figures['per_second']:>8.1f} "
+        f"{'':>10} {'':>9} {figures['errors']:>7} {figures['conflicts']:>10}"
+        f"   over {figures['window_seconds']:.1f} s"
+    )
+    logins = figures["logins"]
+    print(
+        f"  logins before the run ({logins['count']} users at once, a token and a page session "
+        f"each): median {logins['median_ms']} ms, p95 {logins['p95_ms']} ms, "
+        f"errors {logins['errors']}"
+    )
+    for example in [*figures["error_examples"], *logins["examples"]][:10]:
+        print(f"  error: {example}")
+
+
+def verdicts(think: dict[str, Any], saturation: dict[str, Any]) -> list[str]:
+    """Every target missed, as sentences (none: all met)."""
+    missed = []
+    for name, figures in (("think time", think), ("saturation", saturation)):
+        errors = figures["errors"] + figures["logins"]["errors"]
+        if errors:
+            missed.append(f"{name}: {errors} requests failed")
+        absent = [kind for kind, row in figures["kinds"].items() if not row["count"]]
+        if absent:
+            missed.append(f"{name}: no request of {', '.join(absent)}")
+    for kind, row in think["kinds"].items():
+        if row["count"] and row["p95_ms"] >= THINK_P95_MS:
+            missed.append(f"think time: {kind} p95 {row['p95_ms']} ms >= {THINK_P95_MS:.0f} ms")
+    if saturation["per_second"] < SATURATION_RPS:
+        missed.append(f"saturation: {saturation['per_second']} requests/s < {SATURATION_RPS:.0f}")
+    return missed
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options; the defaults are what `make bench-load` runs."""
+    parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__)
+    parser.add_argument("--dossiers", type=int, default=100_000, help="dossiers to prefill")
+    parser.add_argument(
+        "--events", type=int, default=2_000_000, help="history events in all (about)"
+    )
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--users", type=int, default=50, help="users of the think-time run")
+    parser.add_argument("--think", type=float, default=1.0, help="seconds between requests")
+    parser.add_argument("--seconds", type=float, default=60.0, help="length of the think run")
+    parser.add_argument(
+        "--saturation-users", type=int, default=20, help="users of the run without think time"
+    )
+    parser.add_argument(
+        "--saturation-seconds",
+        type=float,
+        default=None,
+        help="length of the run without think time (default: --seconds)",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the database afterwards (its name is printed)"
+    )
+    parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
+    parser.add_argument("--seed", type=int, default=2026, help="the users' random choices")
+    args = parser.parse_args(argv)
+    if args.dossiers < len(STATES) * 2:
+        parser.error(f"--dossiers must be at least {len(STATES) * 2}")
+    if args.saturation_seconds is None:
+        args.saturation_seconds = args.seconds
+    return args
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Prefill, serve, run both loads, check consistency, print, save; the figures."""
+    began = time.perf_counter()
+    server = server_url(os.environ.get("BENCH_POSTGRES_URL") or DEFAULT_SERVER)
+    document: dict[str, Any] = {
+        "machine": {
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+        },
+        "workers": args.workers,
+    }
+    with (
+        tempfile.TemporaryDirectory(prefix="award-bench-load-") as tmp,
+        throw_away_database(server, args.keep) as url,
+    ):
+        work = Path(tmp)
+        document["database"] = url.database
+        document["kept"] = args.keep
+        print(f"load test on PostgreSQL database {url.database} at {url.host}:{url.port}")
+        app = build_app(url.render_as_string(hide_password=False), work / "uploads")
+        try:
+            document["prefill"] = fill(app, args.dossiers, args.events)
+            database(app).dispose()
+            gunicorn = serve(url, work, args.workers)
+            try:
+                base = f"http://127.0.0.1:{gunicorn.port}"
+                print(f"gunicorn: {args.workers} workers on {base}", flush=True)
+                think = run_figures(
+                    asyncio.run(
+                        run_users(base, args.users, args.think, args.seconds, args.seed, "think")
+                    )
+                )
+                print_run(
+                    f"{args.users} users thinking {args.think:g} s, {args.seconds:g} s:", think
+                )
+                saturation = run_figures(
+                    asyncio.run(
+                        run_users(
+                            base,
+                            args.saturation_users,
+                            0.0,
+                            args.saturation_seconds,
+                            args.seed + 1,
+                            "saturation",
+                        )
+                    )
+                )
+                print_run(
+                    f"{args.saturation_users} users without think time, "
+                    f"{args.saturation_seconds:g} s:",
+                    saturation,
+                )
+            finally:
+                gunicorn.close()
+            document["think"] = think
+            document["saturation"] = saturation
+            document["consistency"] = check_consistency(app)
+        finally:
+            database(app).dispose()
+    missed = verdicts(think, saturation)
+    if document["consistency"]["inconsistent"]:
+        missed.append(f"{document['consistency']['inconsistent']} inconsistent dossiers")
+    document["targets"] = {
+        "think_p95_ms": THINK_P95_MS,
+        "saturation_per_second": SATURATION_RPS,
+        "missed": missed,
+        "met": not missed,
+    }
+    document["seconds"] = round(time.perf_counter() - began, 1)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    print(
+        f"\nsaturation throughput {saturation['per_second']} requests/s "
+        f"(target >= {SATURATION_RPS:.0f}); think-time p95 target < {THINK_P95_MS:.0f} ms"
+    )
+    for line in missed:
+        print(f"MISSED: {line}")
+    print(f"wrote {args.output} in {document['seconds']:.0f} s in all")
+    return document
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench.load`: 1 when a request failed, a dossier is inconsistent or a target
+    is missed."""
+    document = run(parse_args(argv))
+    return 0 if document["targets"]["met"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

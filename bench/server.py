@@ -1,0 +1,104 @@
+"""gunicorn serving the app on a free loopback port, for the load test and the fault tests.
+
+The load test starts it in production shape (`-c gunicorn.conf.py`, APP_ENV=production); the
+fault tests start it with the test configuration. Either way it binds 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from http.client import HTTPConnection, HTTPException
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on at the moment."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def get_status(port: int, path: str) -> int | None:
+    """The status of GET `path`, or None when nothing answered."""
+    connection = HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        response.read()
+    except (OSError, HTTPException):
+        return None
+    finally:
+        connection.close()
+    return response.status
+
+
+class Gunicorn:
+    """`gunicorn wsgi:app` with `workers` processes on a free loopback port.
+
+    `env` is added to this process's environment (DATABASE_URL, APP_ENV, SECRET_KEY…);
+    `options` are more command-line options (e.g. `-c gunicorn.conf.py`, `--threads 4`).
+    The server's output goes to `log`.
+    """
+
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        log: Path,
+        *,
+        workers: int,
+        options: tuple[str, ...] = (),
+        ready_timeout: float = 60,
+    ) -> None:
+        self.port = free_port()
+        self.log = log
+        environment = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
+        with log.open("wb") as output:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                [
+                    sys.executable, "-m", "gunicorn", *options,
+                    "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), "wsgi:app",
+                ],
+                cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        try:
+            self.wait_ready(workers, timeout=ready_timeout)
+        except RuntimeError:
+            self.close()
+            raise
+
+    def workers(self) -> list[int]:
+        """The worker processes' ids (children of the master)."""
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        try:
+            return [int(pid) for pid in path.read_text().split()]
+        except FileNotFoundError:
+            return []
+
+    def wait_ready(self, workers: int, timeout: float = 60) -> None:
+        """Until `workers` workers run and /healthz answers 200."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if len(self.workers()) >= workers and get_status(self.port, "/healthz") == 200:
+                return
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn did not start: {self.log.read_text()[-3000:]}")
+            time.sleep(0.2)
+
+    def close(self) -> None:
+        """Stop gunicorn (gracefully, then for good after 15 s)."""
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

@@ -1,0 +1,77 @@
+"""`make bench-load` in miniature: 200 dossiers, gunicorn with 2 workers, 5 users for 5 s with
+think time and 5 s without. What an operator relies on is that the load test runs end to end
+and tells the truth: every kind of request is made, none fails, and every dossier is consistent
+afterwards. Its speed figures depend on the machine and are not asserted.
+
+Runs on the PostgreSQL server of TEST_POSTGRES_URL (as on CI), or else on a private cluster."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bench import load
+from bench.load_users import KINDS
+from tests.faults.support import PrivatePostgres
+
+
+@pytest.fixture
+def server_url() -> Iterator[str]:
+    given = os.environ.get("TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    cluster = PrivatePostgres()
+    try:
+        yield cluster.url
+    finally:
+        cluster.close()
+
+
+def test_a_small_load_run_makes_every_request_without_error_and_leaves_dossiers_consistent(
+    server_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BENCH_POSTGRES_URL", server_url)
+    output = tmp_path / "load.json"
+    args = load.parse_args(
+        [
+            "--dossiers", "200", "--events", "4000", "--workers", "2",
+            "--users", "5", "--think", "0.2", "--seconds", "5",
+            "--saturation-users", "5", "--saturation-seconds", "5",
+            "--output", str(output),
+        ]
+    )  # fmt: skip
+    load.run(args)
+
+    document = json.loads(output.read_text())
+    assert document["prefill"]["dossiers"] == 200
+    assert document["prefill"]["events"] == 4000
+    for name in ("think", "saturation"):
+        run = document[name]
+        assert run["errors"] == 0, run["error_examples"]
+        assert run["logins"]["errors"] == 0, run["logins"]["examples"]
+        assert run["logins"]["count"] == 5
+        made = {kind for kind, row in run["kinds"].items() if row["count"]}
+        assert made == set(KINDS), f"{name}: none of {set(KINDS) - made}"
+        # Steps were completed, not only tried.
+        assert run["kinds"]["complete"]["count"] > run["kinds"]["complete"]["conflicts"]
+    assert document["consistency"]["checked"] == 200
+    assert document["consistency"]["inconsistent"] == 0, document["consistency"]["examples"]
+    # The throw-away database is gone.
+    admin = create_engine(make_url(server_url), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            left = conn.scalar(
+                text("SELECT count(*) FROM pg_database WHERE datname = :name"),
+                {"name": document["database"]},
+            )
+    finally:
+        admin.dispose()
+    assert document["database"].startswith("awards_load_")
+    assert left == 0
