@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 from sqlalchemy import select, update
@@ -13,7 +14,7 @@ from tests.web.pages import login
 from webapp.db import utcnow
 from webapp.models import ProcessVersion, WorkItem
 from webapp.request_db import database
-from webapp.services import process_versions
+from webapp.services import process_map_summary, process_versions
 
 STEP_KEYS = {
     "id",
@@ -55,6 +56,12 @@ def make_late(app: Flask, dossier_id: int) -> None:
         )
 
 
+def rebuild(app: Flask, now=None) -> None:
+    """The summary's rebuild, as the job queue runs it every few minutes."""
+    with database(app).transaction() as session:
+        process_map_summary.refresh(session, now or utcnow())
+
+
 def steps_of(body):
     return {step["id"]: step for step in [*body["steps"], *body["retired_steps"]]}
 
@@ -73,6 +80,7 @@ def test_data_json_counts_dossiers_per_step(api, client, app):
     assert len(api.items("hoidong1", council["id"], "council_vote")) == 1
     make_late(app, late["id"])
     make_late(app, council["id"])
+    rebuild(app)
     login(client, "vanphong")
 
     response = client.get("/process-map/data.json")
@@ -84,12 +92,14 @@ def test_data_json_counts_dossiers_per_step(api, client, app):
         "version",
         "filters",
         "generated_at",
+        "durations_refreshed_at",
         "waiting",
         "overdue",
         "steps",
         "retired_steps",
     }
     assert (body["waiting"], body["overdue"]) == (3, 2)
+    assert body["durations_refreshed_at"] is not None
     assert body["filters"] == {"unit_id": None, "award_form": None}
     assert body["retired_steps"] == []
     steps = steps_of(body)
@@ -174,6 +184,31 @@ def test_the_page_renders_the_table_and_the_diagram_urls(api, client):
     assert "<style" not in page
 
 
+def test_the_page_says_when_the_median_times_were_computed(api, client, app):
+    at_check(api)
+    login(client, "vanphong")
+    page = client.get("/process-map").get_data(as_text=True)
+    assert "Thời gian xử lý chưa được tính" in page
+    assert client.get("/process-map/data.json").json["durations_refreshed_at"] is None
+
+    rebuild(app)
+    page = client.get("/process-map").get_data(as_text=True)
+    stamp = client.get("/process-map/data.json").json["durations_refreshed_at"]
+    zone = ZoneInfo(app.config["TIME_ZONE"])
+    at = datetime.fromisoformat(stamp).astimezone(zone)
+    assert f"cập nhật lúc {at:%H:%M}" in page
+    assert "Thời gian xử lý chưa được tính" not in page
+    row = re.search(r'<tr data-step="approve_at_unit".*?</tr>', page, re.S)
+    assert row
+    assert "dưới 1 giờ" in row.group(0)
+
+    # A rebuild of an earlier day shows its date as well as its time.
+    rebuild(app, utcnow() - timedelta(days=2))
+    page = client.get("/process-map").get_data(as_text=True)
+    earlier = (utcnow() - timedelta(days=2)).astimezone(zone)
+    assert f"cập nhật lúc {earlier:%d/%m/%Y} " in page
+
+
 def test_the_page_has_an_empty_state(client):
     login(client, "vanphong")
     page = client.get("/process-map").get_data(as_text=True)
@@ -184,9 +219,10 @@ def test_the_page_has_an_empty_state(client):
     assert 'href="/process-map"' in filtered
 
 
-def test_another_department_sees_zeros_and_none_of_the_units(api, client):
+def test_another_department_sees_zeros_and_none_of_the_units(api, client, app):
     dossier = at_check(api)
     at_council(api)
+    rebuild(app)
     login(client, "vanphong_hn")
     body = client.get("/process-map/data.json").json
     assert body["waiting"] == 0

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from webapp import notification_jobs
 from webapp.jobs import registry
+from webapp.services import process_map_summary
 from webapp.services.documents import step_papers
 
 
@@ -26,3 +27,9 @@ def register_jobs() -> None:
     registry.register("daily_notices", notification_jobs.daily_notices, every=timedelta(hours=1))
     # The PDFs of the papers steps kept as DOCX (LibreOffice, a few per pass).
     registry.register("kept_paper_pdfs", step_papers.make_kept_pdfs)
+    # The process map's median times: its summary of recent visits, rebuilt every few minutes.
+    registry.register(
+        "process_map_summary",
+        process_map_summary.refresh,
+        every=process_map_summary.REFRESH_EVERY,
+    )

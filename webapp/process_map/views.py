@@ -8,6 +8,7 @@ dossiers.json. All three read the same filters from the query string.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request, url_for
@@ -18,18 +19,18 @@ from flask_login import login_required
 
 from webapp.dossier_view import AWARD_FORM_LABELS
 from webapp.forms import query_text
-from webapp.i18n import format_datetime, format_due_date
+from webapp.i18n import format_datetime, format_due_date, local
 from webapp.models import Movement
 from webapp.movement_select import MovementChoice, page_movement
 from webapp.request_db import db_session
-from webapp.services import process_map
+from webapp.services import process_map, process_map_summary
 from webapp.services.process_map import MapFilters, StepLoad
 from webapp.services.rounds.round_instances import PROPOSAL_PROCESS_KEY
 from webapp.services.settings import settings_of
 from webapp.url_converters import query_int
 from webapp.web_edge import page_actor
 
-bp = Blueprint("process_map", __name__)
+bp = Blueprint("process_map", __name__, cli_group=None)
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -104,6 +105,25 @@ def duration_label(seconds: float | None) -> str:
     return " ".join(parts)
 
 
+def durations_label(refreshed_at: datetime | None, now: datetime) -> str:
+    """When the median times were computed: "cập nhật lúc 10:45" (with the date when that was
+    not today), or that they have not been yet."""
+    minutes = int(process_map_summary.REFRESH_EVERY.total_seconds() // 60)
+    if refreshed_at is None:
+        return _(
+            "Median times not computed yet: they are recomputed every %(minutes)d minutes.",
+            minutes=minutes,
+        )
+    at, today = local(refreshed_at), local(now)
+    same_day = at is not None and today is not None and at.date() == today.date()
+    when = at.strftime("%H:%M") if same_day and at is not None else format_datetime(refreshed_at)
+    return _(
+        "Median times updated at %(time)s, recomputed every %(minutes)d minutes.",
+        time=when,
+        minutes=minutes,
+    )
+
+
 def _links(step: StepLoad, filters: MapFilters) -> dict[str, str | None]:
     """Where a step's numbers lead. The tracking list filters by the deployed ad-hoc diagram's
     steps only, so a step the diagram no longer has, or a step of the round process, is listed
@@ -174,6 +194,7 @@ def show() -> ResponseReturnValue:
         data_url=url_for("process_map.data", **args),
         diagram_url=url_for("process_map.diagram", **_process_arg(filters)),
         median_sample=process_map.MEDIAN_SAMPLE,
+        durations_label=durations_label(found.durations.refreshed_at, found.now),
         list_limit=process_map.LIST_LIMIT,
         heat_bands=process_map.heat_bands(found.busiest),
         heat_floor=process_map.HEAT_FLOOR,
@@ -208,6 +229,9 @@ def data() -> ResponseReturnValue:
         "version": found.version,
         "filters": {"unit_id": filters.unit_id, "award_form": filters.award_form},
         "generated_at": found.now.isoformat(),
+        "durations_refreshed_at": (
+            found.durations.refreshed_at.isoformat() if found.durations.refreshed_at else None
+        ),
         "waiting": found.waiting,
         "overdue": found.overdue,
         "steps": [_step_view(step, filters) for step in found.steps],

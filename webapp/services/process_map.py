@@ -1,11 +1,14 @@
 """Bản đồ quy trình: how many dossiers wait at each step of the deployed diagram, how many of
 them are late, and how long a step usually takes.
 
-Everything is read from the work_item table, never from engine state: counts with aggregate
-queries (GROUP BY step), medians from a bounded read of recent completed items, so the map stays
-fast with tens of thousands of dossiers. Only dossiers the actor may see count, and the unit and
-award-form filters mean what they mean on the tracking list, so a number on the map and the
-tracking list it links to agree.
+Everything is read from tables, never from engine state. The waiting counts are live: aggregate
+queries (GROUP BY step) over open work items, answered from an index of open items alone
+(ix_work_item_open_step), so a step just completed shows at once. The medians come from the
+summary of recent completed visits (webapp/services/process_map_summary.py), rebuilt by the job
+queue every few minutes: the map never reads the history of work items, and it says when its
+medians were computed. Only dossiers the actor may see count, and the unit and award-form
+filters mean what they mean on the tracking list, so a number on the map and the tracking list
+it links to agree.
 """
 
 from __future__ import annotations
@@ -20,20 +23,20 @@ from sqlalchemy import case, distinct, func, select, union_all
 from sqlalchemy.orm import Session
 
 from webapp.db import utcnow
-from webapp.models import Dossier, OrgUnit, ProcessVersion, WorkItem
+from webapp.models import Dossier, OrgUnit, ProcessMapVisit, ProcessVersion, WorkItem
 from webapp.permissions import Actor
 from webapp.services.actors import units_below
 from webapp.services.dossier_schema import AWARD_FORMS
 from webapp.services.errors import InvalidDataError, NotFoundError
+from webapp.services.process_map_summary import NEVER, Freshness, freshness
 from webapp.services.process_versions import definition_of, deployed_version
 from webapp.services.settings import settings_of
 
-# The median of a step is taken over its most recent visits only, from at most MEDIAN_SAMPLE
-# completed items among the last MEDIAN_WINDOW work items of the whole process: recent enough to
-# describe how the step runs now, and the rows read stay bounded whatever the size of the
-# history and whatever the filters (a filter that matches nothing must not scan every item).
+# The median of a step is taken over its most recent visits only: at most MEDIAN_SAMPLE of the
+# summary's visits (themselves from the newest completed work items), recent enough to describe
+# how the step runs now; the rows read stay bounded whatever the size of the history and
+# whatever the filters.
 MEDIAN_SAMPLE = 200
-MEDIAN_WINDOW = 5_000
 # How many waiting dossiers a step's list shows; the tracking page has the rest.
 LIST_LIMIT = 20
 HEAT_LEVELS = 4
@@ -88,6 +91,8 @@ class ProcessMap:
     # The most dossiers waiting at one step, and what the colour scale is measured against.
     busiest: int = 0
     heat_scale: int = HEAT_FLOOR
+    # When the medians were computed (the summary's last rebuild).
+    durations: Freshness = NEVER
 
 
 @dataclass(frozen=True)
@@ -227,6 +232,23 @@ def median_seconds(durations: Iterable[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
+def _visit_scope(actor: Actor, filters: MapFilters) -> list[Any]:
+    """`_scope` on the summary's visits, which carry the process, the unit, the movement and
+    the award form themselves."""
+    conditions: list[Any] = []
+    if filters.process_key is not None:
+        conditions.append(ProcessMapVisit.process_key == filters.process_key)
+    if not actor.is_admin:
+        conditions.append(ProcessMapVisit.unit_id.in_(actor.visible_units or {-1}))
+    if filters.unit_id is not None:
+        conditions.append(ProcessMapVisit.unit_id.in_(units_below(filters.unit_id)))
+    if filters.award_form is not None:
+        conditions.append(ProcessMapVisit.award_form == filters.award_form)
+    if filters.movement_id is not None:
+        conditions.append(ProcessMapVisit.movement_id == filters.movement_id)
+    return conditions
+
+
 def step_durations(
     session: Session,
     actor: Actor,
@@ -234,61 +256,40 @@ def step_durations(
     filters: MapFilters = NO_FILTERS,
     *,
     sample: int = MEDIAN_SAMPLE,
-    window: int = MEDIAN_WINDOW,
 ) -> dict[str, list[float]]:
-    """step -> seconds each recent completed visit of the step took.
+    """step -> seconds each recent completed visit of the step took, from the summary.
 
-    A visit is the work items one dossier got at a step at the same moment: one item for most
-    steps, one per member for a council vote, which lasts until the last ballot is cast. Per
-    step, the visits among its last `sample` done items within the last `window` work items
-    count (the oldest visit may be cut short by the limit: one value of many). Rows are read
-    newest first by id, which the (step, status) index serves without a sort on SQLite; the id
-    floor bounds the read even when the filters match nothing.
+    Per step, the newest `sample` visits the actor may see under the filters count (newest by
+    their last work item, which the summary's (process, step, last item) index serves).
     """
     wanted = list(steps)
-    newest = session.scalar(select(func.max(WorkItem.id)))
     found: dict[str, list[float]] = {step: [] for step in wanted}
-    if newest is None or not found:
+    if not found:
         return found
     # One statement for every step: a UNION ALL of per-step reads, each newest first and
     # limited (wrapped in a subquery, as SQLite wants for a LIMIT inside a compound select).
     parts = []
     for step in wanted:
         limited = (
-            _filtered(
-                select(
-                    WorkItem.step, WorkItem.dossier_id, WorkItem.created_at, WorkItem.completed_at
-                ),
-                filters,
-            )
-            .where(
-                WorkItem.step == step,
-                WorkItem.status == "done",
-                WorkItem.completed_at.is_not(None),
-                WorkItem.id > newest - window,
-                *_scope(actor, filters),
-            )
-            .order_by(WorkItem.id.desc())
+            select(ProcessMapVisit.step, ProcessMapVisit.seconds)
+            .where(ProcessMapVisit.step == step, *_visit_scope(actor, filters))
+            .order_by(ProcessMapVisit.last_item_id.desc())
             .limit(sample)
             .subquery()
         )
         parts.append(select(*limited.c))
-    ends: dict[str, dict[tuple[int, datetime], datetime]] = {step: {} for step in wanted}
-    for step, dossier_id, created_at, completed_at in session.execute(union_all(*parts)):
-        visits = ends[step]
-        key = (dossier_id, created_at)
-        visits[key] = max(visits.get(key, completed_at), completed_at)
-    for step, visits in ends.items():
-        found[step] = [
-            max((end - start).total_seconds(), 0.0) for (_d, start), end in visits.items()
-        ]
+    for step, seconds in session.execute(union_all(*parts)):
+        found[step].append(float(seconds))
     return found
 
 
 def _waiting_counts(
     session: Session, actor: Actor, filters: MapFilters, now: datetime, version_id: int
-) -> dict[str, tuple[int, int, int, str]]:
-    """step -> (waiting, overdue, on older versions, a title) over open work items."""
+) -> dict[str, tuple[int, int, int]]:
+    """step -> (waiting, overdue, on older versions) over open work items.
+
+    Every column read is in ix_work_item_open_step, so without the award-form and movement
+    filters (which join the dossier) the counts come from the index alone, in step order."""
     # Dossiers, not items: a council vote has one open item per member but one dossier waiting.
     query = _filtered(
         select(
@@ -296,12 +297,23 @@ def _waiting_counts(
             func.count(distinct(WorkItem.dossier_id)),
             func.count(distinct(case((WorkItem.due_at < now, WorkItem.dossier_id)))),
             func.count(distinct(case((WorkItem.version_id != version_id, WorkItem.dossier_id)))),
-            func.max(WorkItem.title),
         ),
         filters,
     ).where(WorkItem.status == "open", *_scope(actor, filters))
     rows = session.execute(query.group_by(WorkItem.step)).all()
-    return {step: (waiting, late, older, title) for step, waiting, late, older, title in rows}
+    return {step: (waiting, late, older) for step, waiting, late, older in rows}
+
+
+def _step_titles(session: Session, steps: list[str]) -> dict[str, str]:
+    """step -> the title its open work items carry (for steps the deployed diagram lacks)."""
+    if not steps:
+        return {}
+    rows = session.execute(
+        select(WorkItem.step, func.max(WorkItem.title))
+        .where(WorkItem.status == "open", WorkItem.step.in_(steps))
+        .group_by(WorkItem.step)
+    )
+    return {str(step): str(title) for step, title in rows}
 
 
 def _totals(session: Session, actor: Actor, filters: MapFilters, now: datetime) -> tuple[int, int]:
@@ -341,7 +353,7 @@ def process_map(
     durations = step_durations(session, actor, [*deployed, *retired_ids], filters)
 
     def load(step: str, name: str, in_diagram: bool) -> StepLoad:
-        waiting, overdue, older, _title = counts.get(step, (0, 0, 0, ""))
+        waiting, overdue, older = counts.get(step, (0, 0, 0))
         return StepLoad(
             step=step,
             name=name,
@@ -355,7 +367,8 @@ def process_map(
         )
 
     steps = [load(step, name, True) for step, name in deployed.items()]
-    retired = [load(step, counts[step][3] or step, False) for step in retired_ids]
+    titles = _step_titles(session, retired_ids)
+    retired = [load(step, titles.get(step) or step, False) for step in retired_ids]
     waiting, overdue = _totals(session, actor, filters, now)
     return ProcessMap(
         version.process_key,
@@ -367,6 +380,7 @@ def process_map(
         now,
         busiest=busiest,
         heat_scale=heat_scale(busiest),
+        durations=freshness(session, version.process_key),
     )
 
 
