@@ -37,7 +37,7 @@ from bench.path import (
 from bench.service_layer import ServiceLayer
 from webapp.db import Base, Database, utcnow
 from webapp.models import Dossier, OrgUnit, ProcessInstance, WorkItem
-from webapp.services import work_items
+from webapp.services import process_map_summary, work_items
 from webapp.services.history_chain import CHAINED, event_digest
 from webapp.services.instances import load_process
 from webapp.services.nominees_in_play import nominee_ids_in_play
@@ -661,6 +661,9 @@ def prefill(
     mix = {state: len(by_state.get(state, [])) for state in STATES}
     for t in templates:
         mix[t.state] = mix.get(t.state, 0) + 1
+    # The process map's summary of median times, as the job queue keeps it on a running site.
+    with db.transaction() as session:
+        process_map_summary.refresh(session, utcnow())
     return PrefillReport(
         dossiers=dossiers,
         templates=len(templates),
