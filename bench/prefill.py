@@ -203,7 +203,15 @@ def _mark(value: Any, nominee_marks: dict[str, str], dossier_id: int, key: Any =
 
 
 def _timestamps(*groups: list[dict[str, Any]]) -> list[datetime]:
-    return [v for rows in groups for row in rows for v in row.values() if isinstance(v, datetime)]
+    # What happened, not what is due: a step's time limit lies ahead of the template's last
+    # event, and counting it would shrink the clone's time line to the template's seconds.
+    return [
+        v
+        for rows in groups
+        for row in rows
+        for k, v in row.items()
+        if isinstance(v, datetime) and k != "due_at"
+    ]
 
 
 def _read_template(
@@ -450,10 +458,35 @@ def _with_drafts(
     return merged
 
 
+def _copy(conn: Connection, table: Table, batch: list[dict[str, Any]]) -> None:
+    """PostgreSQL: the rows through COPY, several times faster than INSERT for millions of
+    rows; each value goes through its column type's bind processing, as an INSERT's would."""
+    columns = [name for name in table.c.keys() if name in batch[0]]  # noqa: SIM118 - names
+    processors = [table.c[name].type._cached_bind_processor(conn.dialect) for name in columns]
+    names = ", ".join(f'"{name}"' for name in columns)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            for row in batch:
+                values = [row[name] for name in columns]
+                copy.write_row(
+                    [
+                        value if process is None or value is None else process(value)
+                        for process, value in zip(processors, values, strict=True)
+                    ]
+                )
+    finally:
+        cursor.close()
+
+
 def _insert(conn: Connection, batch: dict[str, list[dict[str, Any]]], rows: dict[str, int]) -> None:
+    copy = conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
     for name, table in TABLES.items():  # parents before children, for the foreign keys
         if batch[name]:
-            conn.execute(insert(table), batch[name])
+            if copy:
+                _copy(conn, table, batch[name])
+            else:
+                conn.execute(insert(table), batch[name])
             rows[name] = rows.get(name, 0) + len(batch[name])
         batch[name] = []
 
