@@ -296,6 +296,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "python": platform.python_version(),
         },
         "workers": args.workers,
+        # Other work on the machine skews every figure: the load average when it started.
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
     with (
         tempfile.TemporaryDirectory(prefix="award-bench-load-") as tmp,
@@ -304,7 +306,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         work = Path(tmp)
         document["database"] = url.database
         document["kept"] = args.keep
-        print(f"load test on PostgreSQL database {url.database} at {url.host}:{url.port}")
+        print(
+            f"load test on PostgreSQL database {url.database} at {url.host}:{url.port}; "
+            f"load average {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)"
+        )
         app = build_app(url.render_as_string(hide_password=False), work / "uploads")
         try:
             document["prefill"] = fill(app, args.dossiers, args.events)
