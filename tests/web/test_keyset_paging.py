@@ -122,14 +122,14 @@ BAD_CURSORS = [
     _b64(b'["-created", null, 7]'),
     encode_cursor("code", ["X-2026-00001", "2026-01-01T00:00:00+00:00", 7]),  # another sort
     "A" * 5000,
-    encode_cursor("code", ["X\x00", "2026-01-01T00:00:00+00:00", 7]),
     _b64(b'["-created", "0001-01-01T00:00:00+14:00", 7]'),
 ]
 # Well formed, only far from any row: an empty page, never an error.
 FAR_CURSORS = [
     ("-created", encode_cursor("-created", ["0001-01-01T00:00:00+00:00", -(2**31)])),
     ("-created", encode_cursor("-created", ["9999-12-31T23:59:59+00:00", 2**31 - 1])),
-    ("code", encode_cursor("code", ["Ω" * 300, "2026-01-01T00:00:00+00:00", 2**31 - 1])),
+    ("code", encode_cursor("code", ["Ω" * 300, 2**31 - 1])),
+    ("-code", encode_cursor("-code", [None, 1])),
     ("status", encode_cursor("status", [10**9, "2026-01-01T00:00:00+00:00", 1])),
     ("-award_form", encode_cursor("-award_form", [-(10**9), "2026-01-01T00:00:00+00:00", 1])),
 ]
@@ -146,6 +146,15 @@ def test_a_mangled_cursor_is_refused_naming_the_cursor(api):
             assert response.status_code == 422, (url, response.status_code)
             assert response.json["error"]["code"] == "invalid"
             assert set(response.json["error"]["fields"]) == {"cursor"}, url
+    # Of the right sort, yet not a cursor: a code with a NUL, a code cursor with a date.
+    for sort, cursor in [
+        ("code", encode_cursor("code", ["X\x00", 7])),
+        ("-code", encode_cursor("-code", ["X-1", "2026-01-01T00:00:00+00:00", 7])),
+        ("status", encode_cursor("status", ["awarded", "2026-01-01T00:00:00+00:00", 7])),
+    ]:
+        refused = api.get(f"/api/v1/dossiers?sort={sort}&cursor={cursor}", "canbo_ns")
+        assert refused.status_code == 422, sort
+        assert set(refused.json["error"]["fields"]) == {"cursor"}
     for sort, cursor in FAR_CURSORS:
         far = api.get(f"/api/v1/dossiers?sort={sort}&cursor={cursor}", "canbo_ns")
         assert far.status_code == 200, (sort, far.json)
@@ -193,6 +202,15 @@ def test_the_inbox_walks_by_cursor_in_both_orders(api, client):
         for per_page in (1, 2, 3):
             walked = _walk_inbox(api, f"/api/v1/work-items?order={order}&per_page={per_page}")
             assert walked == whole, (order, per_page)
+        # Pages by number (offset) list them in the same order.
+        by_number = [
+            item["id"]
+            for number in (1, 2, 3, 4)
+            for item in api.get(
+                f"/api/v1/work-items?order={order}&per_page=2&page={number}", "canbo_ns"
+            ).json
+        ]
+        assert by_number == whole, order
     by_due = api.get("/api/v1/work-items?order=due", "canbo_ns").json
     assert [i["due_at"] is None for i in by_due][-2:] == [True, True]
 

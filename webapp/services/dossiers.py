@@ -274,7 +274,9 @@ def sort_keys(sort: str) -> list[Key]:
     if key == "created":
         return tail
     if key == "code":
-        return [Key(Dossier.code, str, nullable=True), *tail]
+        # Codes are unique: the id alone parts the NULL ones, and the code's index (with the
+        # id, the row's address) then serves the whole order.
+        return [Key(Dossier.code, str, nullable=True), Key(Dossier.id, int)]
     return [Key(SORT_KEYS[key], int), *tail]
 
 
@@ -289,7 +291,7 @@ def sort_values(sort: str, dossier: Dossier) -> list[Any]:
     if key == "created":
         return tail
     if key == "code":
-        return [dossier.code, *tail]
+        return [dossier.code, dossier.id]
     if key == "status":
         return [_ranked(dossier.status, STATUS_SORT_ORDER), *tail]
     return [_ranked(dossier.award_form, tuple(AWARD_FORMS)), *tail]

@@ -104,8 +104,9 @@ def after(keys: Sequence[Key], values: Sequence[Any], *, descending: bool, nulls
     all `descending`: `(k1, k2, …) > (v1, v2, …)` written out, NULLs where the database sorts
     them (`nulls_low`: before every value when ascending).
 
-    When the leading key's value is not NULL, `k1 >= v1` (`<=` descending) is added as well: an
-    index on the keys then starts its range scan at the cursor instead of filtering from the top.
+    When the leading key's value is not NULL (and, for a nullable key, its NULLs come first,
+    so all of them are behind), `k1 >= v1` (`<=` descending) is added as well: an index on the
+    keys then starts its range scan at the cursor instead of filtering from the top.
     """
     nulls_first = nulls_low != descending
     clauses = []
@@ -124,6 +125,6 @@ def after(keys: Sequence[Key], values: Sequence[Any], *, descending: bool, nulls
         equal.append(same)
     condition = or_(*clauses)
     lead, first = keys[0], values[0]
-    if first is not None and not lead.nullable:
+    if first is not None and (nulls_first or not lead.nullable):
         condition = and_(lead.expr <= first if descending else lead.expr >= first, condition)
     return condition

@@ -144,21 +144,42 @@ def my_work_items(
     """
     if order not in ORDERS:
         raise InvalidDataError("order must be newest or due", {"order": "must be newest or due"})
-    ordering = (
-        [WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id]
-        if order == "due"
-        else [WorkItem.created_at.desc(), WorkItem.id.desc()]
-    )
-    conditions = _mine(actor, movement_id)
-    if cursor is not None:
-        keys = ORDER_KEYS[order]
-        resume = decode_cursor(cursor, order, keys)
-        # "due" puts the undated last on both databases (the ORDER BY says so), "newest" has
-        # no NULL: the keyset need not ask the database where it sorts NULL.
-        conditions.append(after(keys, resume, descending=order == "newest", nulls_low=False))
-        offset = 0
+    keys = ORDER_KEYS[order]
+    resume = decode_cursor(cursor, order, keys) if cursor is not None else None
+    query = _inbox_query(actor, movement_id)
+    if order == "newest":
+        if resume is not None:
+            query = query.where(after(keys, resume, descending=True, nulls_low=False))
+            offset = 0
+        query = query.order_by(WorkItem.created_at.desc(), WorkItem.id.desc())
+        return _rows(session, query.limit(limit).offset(offset or None))
+    if resume is None and offset:
+        # A page by number (offset): one query, the undated last.
+        query = query.order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id)
+        return _rows(session, query.limit(limit).offset(offset))
+    # By due date from the top or after a cursor: the dated items, then the undated ones, each
+    # a range of the index on (status, due_at, id) read in its order (where one ORDER BY with
+    # the undated last is a sort of every item, on SQLite and PostgreSQL alike).
+    due, last_id = resume if resume is not None else (None, None)
+    found: list[InboxRow] = []
+    if resume is None or due is not None:
+        dated = query.where(WorkItem.due_at.is_not(None))
+        if resume is not None:
+            dated = dated.where(after(keys, resume, descending=False, nulls_low=True))
+        dated = dated.order_by(WorkItem.due_at, WorkItem.id)
+        found = _rows(session, dated.limit(limit))
+    if limit is None or len(found) < limit:
+        undated = query.where(WorkItem.due_at.is_(None))
+        if last_id is not None and due is None:
+            undated = undated.where(WorkItem.id > last_id)
+        undated = undated.order_by(WorkItem.id)
+        found += _rows(session, undated.limit(None if limit is None else limit - len(found)))
+    return found
+
+
+def _inbox_query(actor: Actor, movement_id: int | None) -> Any:
     claimer, assignee = CLAIMER, ASSIGNEE
-    rows = session.execute(
+    return (
         select(
             WorkItem.id,
             WorkItem.dossier_id,
@@ -177,12 +198,12 @@ def my_work_items(
         .join(Dossier, Dossier.id == WorkItem.dossier_id)
         .outerjoin(claimer, claimer.id == WorkItem.claimed_by_id)
         .outerjoin(assignee, assignee.id == WorkItem.assignee_id)
-        .where(*conditions)
-        .order_by(*ordering)
-        .limit(limit)
-        .offset(offset or None)
+        .where(*_mine(actor, movement_id))
     )
-    return [InboxRow._make(row) for row in rows]
+
+
+def _rows(session: Session, query: Any) -> list[InboxRow]:
+    return [InboxRow._make(row) for row in session.execute(query)]
 
 
 def inbox_cursor(order: str, row: InboxRow) -> str:
