@@ -249,27 +249,13 @@ def _visit_scope(actor: Actor, filters: MapFilters) -> list[Any]:
     return conditions
 
 
-def step_durations(
-    session: Session,
-    actor: Actor,
-    steps: Iterable[str],
-    filters: MapFilters = NO_FILTERS,
-    *,
-    sample: int = MEDIAN_SAMPLE,
-) -> dict[str, list[float]]:
-    """step -> seconds each recent completed visit of the step took, from the summary.
-
-    Per step, the newest `sample` visits the actor may see under the filters count (newest by
-    their last work item, which the summary's (process, step, last item) index serves).
-    """
-    wanted = list(steps)
-    found: dict[str, list[float]] = {step: [] for step in wanted}
-    if not found:
-        return found
-    # One statement for every step: a UNION ALL of per-step reads, each newest first and
-    # limited (wrapped in a subquery, as SQLite wants for a LIMIT inside a compound select).
+def _samples(actor: Actor, steps: list[str], filters: MapFilters, sample: int) -> Any:
+    """A UNION ALL of per-step reads of the summary: each step's newest `sample` visits the
+    actor may see under the filters (newest by their last work item, which the summary's
+    (process, step, last item) index serves), as (step, seconds)."""
     parts = []
-    for step in wanted:
+    for step in steps:
+        # Wrapped in a subquery, as SQLite wants for a LIMIT inside a compound select.
         limited = (
             select(ProcessMapVisit.step, ProcessMapVisit.seconds)
             .where(ProcessMapVisit.step == step, *_visit_scope(actor, filters))
@@ -278,8 +264,61 @@ def step_durations(
             .subquery()
         )
         parts.append(select(*limited.c))
-    for step, seconds in session.execute(union_all(*parts)):
+    return union_all(*parts)
+
+
+def step_durations(
+    session: Session,
+    actor: Actor,
+    steps: Iterable[str],
+    filters: MapFilters = NO_FILTERS,
+    *,
+    sample: int = MEDIAN_SAMPLE,
+) -> dict[str, list[float]]:
+    """step -> seconds each recent completed visit of the step took, from the summary: the
+    newest `sample` visits of the step the actor may see under the filters."""
+    wanted = list(steps)
+    found: dict[str, list[float]] = {step: [] for step in wanted}
+    if not found:
+        return found
+    for step, seconds in session.execute(_samples(actor, wanted, filters, sample)):
         found[step].append(float(seconds))
+    return found
+
+
+def step_medians(
+    session: Session,
+    actor: Actor,
+    steps: Iterable[str],
+    filters: MapFilters = NO_FILTERS,
+    *,
+    sample: int = MEDIAN_SAMPLE,
+) -> dict[str, tuple[float | None, int]]:
+    """step -> (median seconds, visits it was taken from) over the same visits as
+    `step_durations`, computed by the database: one row per step comes back, not the sample.
+
+    The median is the middle visit by duration, or the mean of the two middle ones: positions
+    (n + 1) / 2 and (n + 2) / 2 in integer division, the same position twice when n is odd."""
+    wanted = list(steps)
+    found: dict[str, tuple[float | None, int]] = dict.fromkeys(wanted, (None, 0))
+    if not found:
+        return found
+    visits = _samples(actor, wanted, filters, sample).subquery()
+    ranked = select(
+        visits.c.step,
+        visits.c.seconds,
+        func.row_number()
+        .over(partition_by=visits.c.step, order_by=visits.c.seconds)
+        .label("position"),
+        func.count().over(partition_by=visits.c.step).label("visits"),
+    ).subquery()
+    middle = (
+        select(ranked.c.step, func.avg(ranked.c.seconds), func.max(ranked.c.visits))
+        .where(ranked.c.position.in_([(ranked.c.visits + 1) // 2, (ranked.c.visits + 2) // 2]))
+        .group_by(ranked.c.step)
+    )
+    for step, median, counted in session.execute(middle):
+        found[step] = (float(median), int(counted))
     return found
 
 
@@ -350,7 +389,7 @@ def process_map(
     busiest = max((c[0] for c in counts.values()), default=0)
 
     retired_ids = sorted(step for step in counts if step not in deployed)
-    durations = step_durations(session, actor, [*deployed, *retired_ids], filters)
+    medians = step_medians(session, actor, [*deployed, *retired_ids], filters)
 
     def load(step: str, name: str, in_diagram: bool) -> StepLoad:
         waiting, overdue, older = counts.get(step, (0, 0, 0))
@@ -361,8 +400,8 @@ def process_map(
             waiting=waiting,
             overdue=overdue,
             older_versions=older,
-            median_seconds=median_seconds(durations[step]),
-            sample_size=len(durations[step]),
+            median_seconds=medians[step][0],
+            sample_size=medians[step][1],
             heat=heat_level(waiting, busiest),
         )
 
