@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, literal, select
+from sqlalchemy import and_, case, exists, func, literal, literal_column, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from webapp.db import utcnow
@@ -238,8 +238,21 @@ class DossierFilters:
 
 
 def _rank(column: Any, codes: tuple[str, ...]) -> Any:
-    """Order codes as `codes` lists them, not alphabetically (unknown codes last)."""
-    return case({code: rank for rank, code in enumerate(codes)}, value=column, else_=len(codes))
+    """Order codes as `codes` lists them, not alphabetically (unknown codes last).
+
+    The codes and ranks are written into the SQL, not bound: the expression is then the one the
+    indexes of migration 0021_rank_indexes hold (SQLite uses an index on an expression only for
+    the same expression, constants included), so the sorts by status and by award form read
+    an index. Change the lists and those indexes go unused (the order stays right) until a
+    migration rebuilds them.
+    """
+    if not all(code.isidentifier() and code.isascii() for code in codes):
+        raise ValueError(f"codes written into SQL must be plain identifiers: {codes}")
+    return case(
+        {literal_column(f"'{code}'"): literal_column(str(rank)) for rank, code in enumerate(codes)},
+        value=column,
+        else_=literal_column(str(len(codes))),
+    )
 
 
 # Whitelisted orderings of the tracking list; "-" means descending. Each ends with the id so
