@@ -182,7 +182,8 @@ def test_run_exits_1_naming_each_miss(
 ) -> None:
     """A small run on SQLite with a target no request can meet: every target is named."""
     monkeypatch.delenv("BENCH_POSTGRES_URL", raising=False)
-    # The bench's gunicorn without the job queue's consumer: quicker to start and stop.
+    # What main sets when unset (its gunicorn serves without the job queue's consumer), kept
+    # out of this process's environment after the test.
     monkeypatch.setenv("JOBS_EMBEDDED", "0")
     output = tmp_path / "latest.json"
     argv = ["--dossiers", "40", "--paths", "1", "--lists", "1", "--target-ms", "0.001"]
@@ -198,6 +199,7 @@ def test_run_exits_1_naming_each_miss(
     }
     assert len(document["missed"]) == 4
     printed = capsys.readouterr().out
+    assert "the job queue's consumer not in the server" in printed
     for line in document["missed"]:
         assert line in printed
     assert "4 targets missed: exit status 1" in printed
