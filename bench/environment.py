@@ -152,7 +152,7 @@ def plan_postgres(server_url: str, *, reuse_database: bool = False) -> PostgresP
         raise DatabaseInUseError(
             f'the PostgreSQL database "{name}" of {POSTGRES_ENV} already holds '
             f"{len(tables)} table{'s' if len(tables) > 1 else ''} ({shown}); the bench would "
-            "drop them. Name a new database (the bench "
+            f"drop {'them' if len(tables) > 1 else 'it'}. Name a new database (the bench "
             "creates it and drops it afterwards), name `postgres` for a throw-away database, "
             "or give --reuse-database to drop and recreate its schema public."
         )
@@ -268,7 +268,7 @@ def check_backends(args: argparse.Namespace) -> None:
             host = plan.url.host or "localhost"
             print(f"PostgreSQL: a throw-away database on {host}, dropped afterwards")
         else:
-            print(f"PostgreSQL: {plan.describe()}")
+            print(plan.describe())
 
 
 def open_backend(
