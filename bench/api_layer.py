@@ -1,8 +1,9 @@
 """Layer (c): real HTTP over loopback.
 
-By default the app is served the way `make run` serves it: gunicorn with threads, in its own
-process, with keep-alive. For --profile it runs in werkzeug's server in a thread of this process,
-so that cProfile can follow the requests.
+The timed requests are served the way `make run` serves them: gunicorn with threads, in its own
+process, with keep-alive. --profile adds a separate, untimed pass afterwards on the same app and
+database in werkzeug's server in a thread of this process, so that cProfile can follow the
+requests.
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ class GunicornServer:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait()  # reaped: no zombie, no ResourceWarning
 
 
 class ThreadServer:
