@@ -41,7 +41,13 @@ from webapp.services.folded_search import folded_text_contains
 from webapp.services.form_validation import validate_form
 from webapp.services.history import history_of, record, record_automated
 from webapp.services.instances import new_instance
-from webapp.services.keyset import Key, after, decode_cursor, encode_cursor, nulls_sort_low
+from webapp.services.keyset import (
+    Key,
+    decode_cursor,
+    encode_cursor,
+    nulls_sort_low,
+    ranges_after,
+)
 from webapp.services.nominee_details import check_dossier_details
 from webapp.services.process_versions import definition_of, deployed_version
 from webapp.services.settings import settings_of
@@ -381,25 +387,23 @@ def list_dossiers(
     conditions = filter_conditions(actor, filters, now or utcnow())
     order = sort_order(sort)
     total, capped = bounded_count(session, conditions, total_bound)
-    offset = (page - 1) * per_page
-    if cursor is not None:
+    query = select(Dossier).where(*conditions).options(selectinload(Dossier.unit))
+    # One row more than the page tells whether another page follows.
+    if cursor is None:
+        offset = (page - 1) * per_page
+        rows = list(session.scalars(query.order_by(*order).limit(per_page + 1).offset(offset)))
+    else:
         keys = sort_keys(sort)
         resume = decode_cursor(cursor, sort, keys)
-        descending = sort.startswith("-")
-        nulls_low = nulls_sort_low(session)
-        conditions = [*conditions, after(keys, resume, descending=descending, nulls_low=nulls_low)]
-        offset = 0
-    # One row more than the page tells whether another page follows.
-    rows = list(
-        session.scalars(
-            select(Dossier)
-            .where(*conditions)
-            .options(selectinload(Dossier.unit))
-            .order_by(*order)
-            .limit(per_page + 1)
-            .offset(offset or None)
+        slices = ranges_after(
+            keys, resume, descending=sort.startswith("-"), nulls_low=nulls_sort_low(session)
         )
-    )
+        rows = []
+        for condition, held in slices:
+            in_slice = query.where(condition).order_by(*order[held:])
+            rows += session.scalars(in_slice.limit(per_page + 1 - len(rows)))
+            if len(rows) > per_page:
+                break
     more = len(rows) > per_page
     rows = rows[:per_page]
     next_cursor = encode_cursor(sort, sort_values(sort, rows[-1])) if more else None

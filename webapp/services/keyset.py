@@ -128,3 +128,36 @@ def after(keys: Sequence[Key], values: Sequence[Any], *, descending: bool, nulls
     if first is not None and (nulls_first or not lead.nullable):
         condition = and_(lead.expr <= first if descending else lead.expr >= first, condition)
     return condition
+
+
+def ranges_after(
+    keys: Sequence[Key], values: Sequence[Any], *, descending: bool, nulls_low: bool
+) -> list[tuple[Any, int]]:
+    """The rows after `values` as consecutive slices of the order, each a WHERE that an index
+    on the keys reads as one range: the rows equal on every key but the last and after it on
+    that one, then those equal on every key but the last two and after on the one before, and
+    so on up to the rows after on the first key alone (NULLs, where they come after, a slice of
+    their own). Read in this order, each until the page is full, they list the rows that
+    `after` selects, in the ORDER BY's order, without scanning a tie of the leading key (a
+    status shared by thousands of dossiers) nor an OR no index can serve.
+
+    Each slice comes with how many leading keys it holds equal: ordered by the keys after
+    those, it is in the index's order (SQLite does not see that a key held equal to a value
+    by an expression index needs no sorting, and would sort the whole slice).
+    """
+    nulls_first = nulls_low != descending
+    slices: list[tuple[Any, int]] = []
+    for depth in range(len(keys) - 1, -1, -1):
+        prefix = [
+            key.expr.is_(None) if value is None else key.expr == value
+            for key, value in zip(keys[:depth], values[:depth], strict=True)
+        ]
+        key, value = keys[depth], values[depth]
+        if value is None:
+            laters = [key.expr.is_not(None)] if nulls_first else []
+        else:
+            laters = [key.expr < value if descending else key.expr > value]
+            if key.nullable and not nulls_first:
+                laters.append(key.expr.is_(None))
+        slices.extend((and_(*prefix, later), depth) for later in laters)
+    return slices
