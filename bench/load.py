@@ -117,11 +117,12 @@ def check_consistency(app: Flask) -> dict[str, Any]:
     db = database(app)
     with db.transaction(write=False) as session:
         checked = session.scalar(select(func.count()).select_from(Dossier)) or 0
+        print(f"\nchecking the consistency of {checked:,} dossiers…", flush=True)
         found = find_inconsistent_dossiers(session)
     seconds = time.perf_counter() - began
     dossiers = sorted({f.dossier_id for f in found})
     print(
-        f"\nconsistency: {len(dossiers)} inconsistent dossiers of {checked:,} "
+        f"consistency: {len(dossiers)} inconsistent dossiers of {checked:,} "
         f"(checked in {seconds:.0f} s)"
     )
     for problem in found[:10]:
