@@ -286,42 +286,6 @@ def step_durations(
     return found
 
 
-def step_medians(
-    session: Session,
-    actor: Actor,
-    steps: Iterable[str],
-    filters: MapFilters = NO_FILTERS,
-    *,
-    sample: int = MEDIAN_SAMPLE,
-) -> dict[str, tuple[float | None, int]]:
-    """step -> (median seconds, visits it was taken from) over the same visits as
-    `step_durations`, computed by the database: one row per step comes back, not the sample.
-
-    The median is the middle visit by duration, or the mean of the two middle ones: positions
-    (n + 1) / 2 and (n + 2) / 2 in integer division, the same position twice when n is odd."""
-    wanted = list(steps)
-    found: dict[str, tuple[float | None, int]] = dict.fromkeys(wanted, (None, 0))
-    if not found:
-        return found
-    visits = _samples(actor, wanted, filters, sample).subquery()
-    ranked = select(
-        visits.c.step,
-        visits.c.seconds,
-        func.row_number()
-        .over(partition_by=visits.c.step, order_by=visits.c.seconds)
-        .label("position"),
-        func.count().over(partition_by=visits.c.step).label("visits"),
-    ).subquery()
-    middle = (
-        select(ranked.c.step, func.avg(ranked.c.seconds), func.max(ranked.c.visits))
-        .where(ranked.c.position.in_([(ranked.c.visits + 1) // 2, (ranked.c.visits + 2) // 2]))
-        .group_by(ranked.c.step)
-    )
-    for step, median, counted in session.execute(middle):
-        found[step] = (float(median), int(counted))
-    return found
-
-
 def _waiting_counts(
     session: Session, actor: Actor, filters: MapFilters, now: datetime, version_id: int
 ) -> dict[str, tuple[int, int, int]]:
@@ -389,7 +353,7 @@ def process_map(
     busiest = max((c[0] for c in counts.values()), default=0)
 
     retired_ids = sorted(step for step in counts if step not in deployed)
-    medians = step_medians(session, actor, [*deployed, *retired_ids], filters)
+    durations = step_durations(session, actor, [*deployed, *retired_ids], filters)
 
     def load(step: str, name: str, in_diagram: bool) -> StepLoad:
         waiting, overdue, older = counts.get(step, (0, 0, 0))
@@ -400,8 +364,8 @@ def process_map(
             waiting=waiting,
             overdue=overdue,
             older_versions=older,
-            median_seconds=medians[step][0],
-            sample_size=medians[step][1],
+            median_seconds=median_seconds(durations[step]),
+            sample_size=len(durations[step]),
             heat=heat_level(waiting, busiest),
         )
 
