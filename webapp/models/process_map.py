@@ -59,3 +59,12 @@ Index(
     WorkItem.due_at,
     WorkItem.version_id,
 )
+# The distinct dossiers waiting anywhere (the map's totals), grouped in index order.
+Index(
+    "ix_work_item_open_dossier",
+    WorkItem.status,
+    WorkItem.dossier_id,
+    WorkItem.unit_id,
+    WorkItem.version_id,
+    WorkItem.due_at,
+)
