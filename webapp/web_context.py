@@ -25,6 +25,16 @@ class NavCounts:
     work: int = 0
     overdue: int = 0
     can_create: bool = False
+    # "999+" when counting stopped at NAV_COUNT_BOUND (every page pays for these counts).
+    work_label: str = "0"
+    overdue_label: str = "0"
+
+
+NAV_COUNT_BOUND = 999
+
+
+def _badge(count: int, capped: bool) -> str:
+    return f"{count}+" if capped else str(count)
 
 
 def nav_counts() -> NavCounts:
@@ -33,11 +43,17 @@ def nav_counts() -> NavCounts:
         return NavCounts()
     try:
         actor = page_actor()
-        bound = current_app.config.get("LIST_TOTAL_BOUND", TOTAL_BOUND)
+        bound = min(current_app.config.get("LIST_TOTAL_BOUND", TOTAL_BOUND), NAV_COUNT_BOUND)
         counts = count_my_work_items(db_session(), actor, utcnow(), bound=bound)
     except SQLAlchemyError:
         return NavCounts()
-    return NavCounts(counts.total, counts.overdue, can_start_dossier(actor))
+    return NavCounts(
+        counts.total,
+        counts.overdue,
+        can_start_dossier(actor),
+        _badge(counts.total, counts.total_is_lower_bound),
+        _badge(counts.overdue, counts.overdue_is_lower_bound),
+    )
 
 
 def register(app: Flask) -> None:

@@ -236,11 +236,15 @@ def test_the_inbox_total_stops_at_the_bound(api, client, monkeypatch):
     login(client, "canbo_ns")
     inbox = client.get("/work").get_data(as_text=True)
     assert 'id="inbox-total" data-lower-bound>hơn 2<' in inbox
+    # The menu's badge stops counting too (every page pays for it), and says so.
+    assert 'id="nav-work-count">2+<' in inbox
     monkeypatch.setitem(client.application.config, "LIST_TOTAL_BOUND", 3)
     exact = api.get("/api/v1/work-items", "canbo_ns")
     assert exact.headers["X-Total-Count"] == "3"
     assert "X-Total-Is-Lower-Bound" not in exact.headers
-    assert 'id="inbox-total">3<' in client.get("/work").get_data(as_text=True)
+    exact_page = client.get("/work").get_data(as_text=True)
+    assert 'id="inbox-total">3<' in exact_page
+    assert 'id="nav-work-count">3<' in exact_page
 
 
 def test_the_thousands_of_a_bound_read_with_dots(api, client, monkeypatch):
