@@ -73,8 +73,10 @@ TIMEOUT = aiohttp.ClientTimeout(total=120)
 
 @dataclass
 class Recorder:
-    """Durations per kind of request, errors, and when the first request began and the last
-    ended (the window throughput is counted over)."""
+    """Durations per kind of request, errors, and the window throughput is counted over: from
+    the first request's start to the run's end (`deadline`), or the last answer if earlier.
+    A request answered after the deadline counts in the durations, not in the throughput:
+    one slow straggler does not stretch the window."""
 
     samples: Samples = field(default_factory=Samples)
     errors: Counter[str] = field(default_factory=Counter)
@@ -84,6 +86,9 @@ class Recorder:
     examples: list[str] = field(default_factory=list)
     first: float | None = None
     last: float | None = None
+    deadline: float | None = None
+    # Requests per kind answered by the deadline.
+    in_window: Counter[str] = field(default_factory=Counter)
 
     def record(
         self, kind: str, began: float, ended: float, error: str | None, *, conflict: bool = False
@@ -92,6 +97,8 @@ class Recorder:
         self.samples.add(kind, (ended - began) * 1000.0)
         self.first = began if self.first is None else min(self.first, began)
         self.last = ended if self.last is None else max(self.last, ended)
+        if self.deadline is None or ended <= self.deadline:
+            self.in_window[kind] += 1
         if conflict:
             self.conflicts[kind] += 1
         elif error is not None:
@@ -101,9 +108,11 @@ class Recorder:
 
     @property
     def window(self) -> float:
-        """Seconds from the first request's start to the last one's end."""
+        """Seconds from the first request's start to the deadline (or the last answer)."""
         if self.first is None or self.last is None:
             return 0.0
+        if self.deadline is not None:
+            return max(min(self.last, self.deadline) - self.first, 0.0)
         return self.last - self.first
 
     def summary(self, kind: str) -> Summary | None:
@@ -359,6 +368,7 @@ async def run_users(
     try:
         await asyncio.gather(*(user.open() for user in crowd))
         until = time.perf_counter() + seconds
+        recorder.deadline = until
         await asyncio.gather(*(user.run(until) for user in crowd))
     finally:
         await asyncio.gather(*(user.close() for user in crowd))
