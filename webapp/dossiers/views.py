@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,8 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 from flask_login import login_required
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from webapp.db import utcnow
 from webapp.dossier_view import (
@@ -289,10 +292,22 @@ def _in_vietnamese(chunks: Iterator[bytes]) -> Iterator[bytes]:
         yield from chunks
 
 
+def _closing_session(chunks: Iterator[bytes], session: Session) -> Iterator[bytes]:
+    # The request's teardown ran when the response was returned, before the rows were read:
+    # the stream gives back the connection it read them on, or it idles in a transaction.
+    try:
+        yield from chunks
+    finally:
+        with contextlib.suppress(SQLAlchemyError):
+            session.rollback()
+        with contextlib.suppress(SQLAlchemyError):
+            session.close()
+
+
 def _file_response(chunks: Iterator[bytes], mimetype: str, name: str) -> Response:
     stamp = (local(utcnow()) or utcnow()).strftime("%Y%m%d-%H%M")
     return Response(
-        stream_with_context(_in_vietnamese(chunks)),
+        stream_with_context(_closing_session(_in_vietnamese(chunks), db_session())),
         mimetype=mimetype,
         headers={
             "Content-Disposition": f'attachment; filename="{name}-{stamp}.{name_ext(mimetype)}"',
