@@ -172,6 +172,8 @@ class User:
         self.recorder = recorder
         self.logins = logins
         self.token = ""
+        # Logged in (token and page session): a user whose login failed does not go on.
+        self.ready = False
         self.session: aiohttp.ClientSession | None = None
         self.activities = list(ROLES[username].items())
 
@@ -199,6 +201,7 @@ class User:
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             error = repr(exc)
         self.logins.record("login", began, time.perf_counter(), error)
+        self.ready = error is None
 
     async def _web_login(self) -> str | None:
         assert self.session is not None
@@ -369,7 +372,9 @@ async def run_users(
         await asyncio.gather(*(user.open() for user in crowd))
         until = time.perf_counter() + seconds
         recorder.deadline = until
-        await asyncio.gather(*(user.run(until) for user in crowd))
+        # A failed login is counted among the logins' errors; that user makes no request
+        # (each would fail as unauthenticated and hide the errors that matter).
+        await asyncio.gather(*(user.run(until) for user in crowd if user.ready))
     finally:
         await asyncio.gather(*(user.close() for user in crowd))
     return RunResult(name, users, think, seconds, recorder, logins)
