@@ -54,6 +54,11 @@ def _canonical_at(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _sha256_of(payload: list[Any]) -> str:
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def event_digest(
     *,
     dossier_id: int,
@@ -83,8 +88,7 @@ def event_digest(
         _canonical_data(data),
         prev_hash,
     ]
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return _sha256_of(payload)
 
 
 def digest_of(event: Event) -> str:
@@ -125,8 +129,7 @@ def round_event_digest(
         _canonical_data(data),
         prev_hash,
     ]
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return _sha256_of(payload)
 
 
 def round_digest_of(event: RoundEvent) -> str:
