@@ -75,6 +75,18 @@ def check_json_values(body: Any) -> None:
         raise InvalidDataError(f"{field} {why}", {field: why})
 
 
+def check_query_values() -> None:
+    """Refuse (422 `invalid`, naming the parameter) a query string parameter whose name or
+    value holds a character no column can hold: it would reach the database as a filter."""
+    for name, value in request.args.items(multi=True):
+        if _REFUSED_CHARACTERS.search(name):
+            raise InvalidDataError(
+                f"a query parameter name {TEXT_PROBLEM}", {"query": TEXT_PROBLEM}
+            )
+        if _REFUSED_CHARACTERS.search(value):
+            raise InvalidDataError(f"{name} {TEXT_PROBLEM}", {name: TEXT_PROBLEM})
+
+
 def bearer_token() -> str | None:
     """The token of an `Authorization: Bearer <token>` header."""
     header = request.headers.get("Authorization", "")

@@ -9,6 +9,7 @@ from webapp.models import Movement
 from webapp.services.errors import InvalidDataError
 
 FIELD = "movement"
+MAX_CODE_LENGTH = 200
 
 
 def movement_by_code(session: Session, code: str | None) -> Movement | None:
@@ -16,6 +17,8 @@ def movement_by_code(session: Session, code: str | None) -> Movement | None:
     422 naming the field, never an empty list that looks like 'nothing here'."""
     if code is None or code.strip() == "":
         return None
+    if "\x00" in code or len(code) > MAX_CODE_LENGTH:  # no code holds them (PostgreSQL: 500)
+        raise InvalidDataError("unknown movement", {FIELD: "is not a known movement code"})
     movement = session.scalar(select(Movement).where(Movement.code == code.strip()))
     if movement is None:
         raise InvalidDataError("unknown movement", {FIELD: "is not a known movement code"})
