@@ -149,7 +149,11 @@ def _streamed(session: Session, query: Any) -> Iterator[Sequence[Any]]:
     result = session.connection().execute(
         query.execution_options(stream_results=True, yield_per=BATCH)
     )
-    yield from result.partitions(BATCH)
+    try:
+        yield from result.partitions(BATCH)
+    finally:
+        # A download stopped half-way closes its server-side cursor now, not at collection.
+        result.close()
 
 
 def _open_steps(session: Session, ids: list[int]) -> dict[int, list[OpenStep]]:
