@@ -15,7 +15,7 @@ Create Date: 2026-12-06 08:45:00
 import sqlalchemy as sa
 from alembic import op
 
-from webapp.services.history_chain import chain_existing_rows, event_digest
+from webapp.services.history_chain import CHAINED, chain_existing_rows, event_digest
 
 revision = "0012_event_chain"
 down_revision = "0009"
@@ -23,18 +23,7 @@ branch_labels = None
 depends_on = None
 
 BATCH = 5000
-FIELDS = (
-    "dossier_id",
-    "at",
-    "actor_id",
-    "action",
-    "step",
-    "step_title",
-    "work_item_id",
-    "decision",
-    "comment",
-    "data",
-)
+FIELDS = CHAINED
 
 event = sa.table(
     "event",

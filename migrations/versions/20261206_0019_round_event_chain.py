@@ -13,7 +13,7 @@ Create Date: 2026-12-06 11:20:00
 import sqlalchemy as sa
 from alembic import op
 
-from webapp.services.history_chain import chain_existing_rows, round_event_digest
+from webapp.services.history_chain import ROUND_CHAINED, chain_existing_rows, round_event_digest
 
 revision = "0019_round_event_chain"
 down_revision = "0017_process_map_summary"
@@ -21,7 +21,7 @@ branch_labels = None
 depends_on = None
 
 BATCH = 5000
-FIELDS = ("round_id", "at", "actor_id", "action", "step", "data")
+FIELDS = ROUND_CHAINED
 
 round_event = sa.table(
     "round_event",

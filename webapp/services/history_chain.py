@@ -41,6 +41,7 @@ CHAINED = (
     "comment",
     "data",
 )
+ROUND_CHAINED = ("round_id", "at", "actor_id", "action", "step", "data")
 
 
 def _canonical_data(data: Any) -> Any:

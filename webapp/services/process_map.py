@@ -157,21 +157,35 @@ def _scope(actor: Actor, filters: MapFilters) -> list[Any]:
     a unit means that unit and the units under it. The map shows one process: the items of
     that process's versions only.
     """
-    conditions: list[Any] = []
+    in_process = None
     if filters.process_key is not None:
-        conditions.append(
-            WorkItem.version_id.in_(
-                select(ProcessVersion.id).where(ProcessVersion.process_key == filters.process_key)
-            )
+        in_process = WorkItem.version_id.in_(
+            select(ProcessVersion.id).where(ProcessVersion.process_key == filters.process_key)
         )
+    return _conditions(
+        actor, filters, in_process, WorkItem.unit_id, Dossier.award_form, Dossier.movement_id
+    )
+
+
+def _conditions(
+    actor: Actor,
+    filters: MapFilters,
+    in_process: Any,
+    unit: Any,
+    award_form: Any,
+    movement: Any,
+) -> list[Any]:
+    """The map's filters and the actor's visibility on the given columns (work items or the
+    summary's visits)."""
+    conditions: list[Any] = [] if in_process is None else [in_process]
     if not actor.is_admin:
-        conditions.append(WorkItem.unit_id.in_(actor.visible_units or {-1}))
+        conditions.append(unit.in_(actor.visible_units or {-1}))
     if filters.unit_id is not None:
-        conditions.append(WorkItem.unit_id.in_(units_below(filters.unit_id)))
+        conditions.append(unit.in_(units_below(filters.unit_id)))
     if filters.award_form is not None:
-        conditions.append(Dossier.award_form == filters.award_form)
+        conditions.append(award_form == filters.award_form)
     if filters.movement_id is not None:
-        conditions.append(Dossier.movement_id == filters.movement_id)
+        conditions.append(movement == filters.movement_id)
     return conditions
 
 
@@ -235,18 +249,17 @@ def median_seconds(durations: Iterable[float]) -> float | None:
 def _visit_scope(actor: Actor, filters: MapFilters) -> list[Any]:
     """`_scope` on the summary's visits, which carry the process, the unit, the movement and
     the award form themselves."""
-    conditions: list[Any] = []
+    in_process = None
     if filters.process_key is not None:
-        conditions.append(ProcessMapVisit.process_key == filters.process_key)
-    if not actor.is_admin:
-        conditions.append(ProcessMapVisit.unit_id.in_(actor.visible_units or {-1}))
-    if filters.unit_id is not None:
-        conditions.append(ProcessMapVisit.unit_id.in_(units_below(filters.unit_id)))
-    if filters.award_form is not None:
-        conditions.append(ProcessMapVisit.award_form == filters.award_form)
-    if filters.movement_id is not None:
-        conditions.append(ProcessMapVisit.movement_id == filters.movement_id)
-    return conditions
+        in_process = ProcessMapVisit.process_key == filters.process_key
+    return _conditions(
+        actor,
+        filters,
+        in_process,
+        ProcessMapVisit.unit_id,
+        ProcessMapVisit.award_form,
+        ProcessMapVisit.movement_id,
+    )
 
 
 def _samples(actor: Actor, steps: list[str], filters: MapFilters, sample: int) -> Any:
