@@ -39,12 +39,15 @@ from flask import Flask
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import URL, make_url
 
+import config
 from bench.environment import build_app
 from bench.load_users import KINDS, RunResult, run_users
 from bench.prefill import STATES, prefill
 from bench.server import Gunicorn
 from bench.service_layer import ServiceLayer
 from bench.stats import Samples
+from webapp import create_app
+from webapp.cli import upgrade_database
 from webapp.models import Dossier, Event
 from webapp.request_db import database
 from webapp.services.consistency import find_inconsistent_dossiers
@@ -84,6 +87,32 @@ def throw_away_database(server: URL, keep: bool) -> Iterator[URL]:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+@contextmanager
+def kept_database(server: URL, name: str) -> Iterator[URL]:
+    """A database an earlier run kept (--keep), used again as it is and never dropped."""
+    admin = create_engine(server)
+    try:
+        with admin.connect() as conn:
+            found = conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+    finally:
+        admin.dispose()
+    if not found:
+        raise SystemExit(f"no database {name} on {server.host}:{server.port}")
+    yield server.set(database=name)
+
+
+def reused_app(url: URL, upload_dir: Path) -> Flask:
+    """The app on a kept database: migrated to the code's schema, its rows left as they are."""
+    settings = config.TestingConfig()
+    settings.DATABASE_URL = url.render_as_string(hide_password=False)
+    settings.UPLOAD_DIR = upload_dir
+    app = create_app(settings)
+    upgrade_database(app)
+    return app
 
 
 def fill(app: Flask, dossiers: int, events: int) -> dict[str, Any]:
@@ -283,6 +312,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--keep", action="store_true", help="keep the database afterwards (its name is printed)"
     )
+    parser.add_argument(
+        "--database",
+        help="run on a database an earlier run kept (--keep), without prefilling it; the "
+        "steps completed by earlier runs stay completed",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
     parser.add_argument("--seed", type=int, default=2026, help="the users' random choices")
     args = parser.parse_args(argv)
@@ -307,10 +341,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         # Other work on the machine skews every figure: the load average when it started.
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
-    with (
-        tempfile.TemporaryDirectory(prefix="award-bench-load-") as tmp,
-        throw_away_database(server, args.keep) as url,
-    ):
+    opened = (
+        kept_database(server, args.database)
+        if args.database
+        else throw_away_database(server, args.keep)
+    )
+    with tempfile.TemporaryDirectory(prefix="award-bench-load-") as tmp, opened as url:
         work = Path(tmp)
         document["database"] = url.database
         document["kept"] = args.keep
@@ -318,9 +354,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             f"load test on PostgreSQL database {url.database} at {url.host}:{url.port}; "
             f"load average {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)"
         )
-        app = build_app(url.render_as_string(hide_password=False), work / "uploads")
+        if args.database:
+            app = reused_app(url, work / "uploads")
+        else:
+            app = build_app(url.render_as_string(hide_password=False), work / "uploads")
         try:
-            document["prefill"] = fill(app, args.dossiers, args.events)
+            if args.database:
+                document["prefill"] = {"reused": args.database}
+            else:
+                document["prefill"] = fill(app, args.dossiers, args.events)
             database(app).dispose()
             gunicorn = serve(url, work, args.workers)
             try:

@@ -16,6 +16,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from webapp import planner_statistics
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -149,14 +151,12 @@ class Database:
             session.close()
 
     def optimize(self) -> None:
-        """Refresh the query planner's statistics (SQLite; PostgreSQL's autovacuum does it)."""
+        """Refresh the query planner's statistics of the tables whose size moved (SQLite;
+        PostgreSQL's autovacuum does it)."""
         if self.engine.dialect.name != "sqlite":
             return
         with self.engine.begin() as connection:
-            connection.exec_driver_sql("PRAGMA analysis_limit=1000")
-            # optimize only analyzes tables whose queries would benefit; run it on every table.
-            connection.exec_driver_sql("ANALYZE")
-            connection.exec_driver_sql("PRAGMA optimize")
+            planner_statistics.refresh(connection)
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -37,7 +37,7 @@ from webapp.services.errors import (
     PermissionDeniedError,
     ProcessFailedError,
 )
-from webapp.services.folded_search import folded_text_contains
+from webapp.services.folded_search import folded_text_contains, searched_column
 from webapp.services.form_validation import validate_form
 from webapp.services.history import history_of, record, record_automated
 from webapp.services.instances import new_instance
@@ -332,18 +332,22 @@ def filter_conditions(actor: Actor, filters: DossierFilters, now: datetime) -> l
             "unknown award form", {"award_form": f"must be one of: {', '.join(AWARD_FORMS)}"}
         )
     conditions: list[Any] = []
+    terms = search_terms(filters.q)
+
+    def column(name: str) -> Any:
+        return searched_column(getattr(Dossier, name), terms)
+
     if not actor.is_admin:
-        conditions.append(Dossier.unit_id.in_(actor.visible_units or {-1}))
+        conditions.append(column("unit_id").in_(actor.visible_units or {-1}))
     if filters.status:
-        conditions.append(Dossier.status == filters.status)
+        conditions.append(column("status") == filters.status)
     if filters.unit_id is not None:
-        conditions.append(Dossier.unit_id.in_(units_below(filters.unit_id)))
+        conditions.append(column("unit_id").in_(units_below(filters.unit_id)))
     if filters.award_form:
-        conditions.append(Dossier.award_form == filters.award_form)
+        conditions.append(column("award_form") == filters.award_form)
     if filters.movement_id is not None:
-        conditions.append(Dossier.movement_id == filters.movement_id)
-    for term in search_terms(filters.q):
-        conditions.append(folded_text_contains(term))
+        conditions.append(column("movement_id") == filters.movement_id)
+    conditions += folded_text_contains(terms)
     item = OPEN_ITEM
     open_item = and_(item.dossier_id == Dossier.id, item.status == "open")
     if filters.step:
