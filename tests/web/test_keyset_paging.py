@@ -12,12 +12,14 @@ from typing import Any
 
 from sqlalchemy import select, text, update
 
+from tests.conftest import actor_named
 from tests.web.pages import login
 from webapp.db import utcnow
-from webapp.models import Dossier, WorkItem
+from webapp.models import Dossier, User, WorkItem
 from webapp.request_db import database
 from webapp.services.dossiers import SORT_KEYS, SORTS, sort_order
 from webapp.services.keyset import encode_cursor
+from webapp.services.work_items import my_work_items
 
 NEXT_LINK = re.compile(r'href="([^"]+)"[^>]*rel="next"')
 
@@ -169,11 +171,11 @@ def _links(response: Any) -> str | None:
     return link.split(">")[0].lstrip("<") if link else None
 
 
-def _walk_inbox(api: Any, url: str) -> list[int]:
+def _walk_inbox(api: Any, url: str, username: str = "canbo_ns") -> list[int]:
     seen: list[int] = []
     next_url: str | None = url
     while next_url:
-        response = api.get(next_url, "canbo_ns")
+        response = api.get(next_url, username)
         assert response.status_code == 200, response.json
         seen.extend(item["id"] for item in response.json)
         next_url = _links(response)
@@ -213,6 +215,50 @@ def test_the_inbox_walks_by_cursor_in_both_orders(api, client):
         assert by_number == whole, order
     by_due = api.get("/api/v1/work-items?order=due", "canbo_ns").json
     assert [i["due_at"] is None for i in by_due][-2:] == [True, True]
+
+
+def test_an_inbox_of_many_scopes_pages_as_one_ordered_read(api, client):
+    """The Office's inbox spans two roles on three units: read scope by scope and merged, every
+    page (by cursor or by number) holds what one ordered read of all its items holds, without
+    the items assigned to or taken by someone else."""
+    dossiers = [api.start(title=f"Hồ sơ {i}")["id"] for i in range(12)]
+    with database(client.application).transaction() as session:
+        office = actor_named(session, "vanphong")
+        other = session.scalars(select(User.id).where(User.username == "canbo_dn")).one()
+        scopes = sorted((r, u) for r, units in office.scopes.items() for u in units)
+        assert len(scopes) >= 4
+        tied = utcnow() - timedelta(hours=2)
+        for n, dossier_id in enumerate(dossiers):
+            role, unit = scopes[n % len(scopes)]
+            session.execute(
+                update(WorkItem)
+                .where(WorkItem.dossier_id == dossier_id)
+                .values(
+                    role=role,
+                    unit_id=unit,
+                    # Ties across scopes, and items that are someone else's.
+                    created_at=tied if n % 3 == 0 else tied + timedelta(minutes=n),
+                    assignee_id=other if n == 5 else None,
+                    claimed_by_id=other if n == 7 else None,
+                )
+            )
+    with database(client.application).transaction() as session:
+        office = actor_named(session, "vanphong")
+        one_read = [row.id for row in my_work_items(session, office, limit=None)]
+    assert len(one_read) == len(dossiers) - 2
+    whole = [i["id"] for i in api.get("/api/v1/work-items?per_page=100", "vanphong").json]
+    assert whole == one_read
+    for per_page in (1, 2, 5):
+        walked = _walk_inbox(api, f"/api/v1/work-items?per_page={per_page}", "vanphong")
+        assert walked == one_read, per_page
+        by_number = [
+            item["id"]
+            for number in range(1, len(one_read) // per_page + 2)
+            for item in api.get(
+                f"/api/v1/work-items?per_page={per_page}&page={number}", "vanphong"
+            ).json
+        ]
+        assert by_number == one_read, per_page
 
 
 def test_an_item_added_between_inbox_pages_does_not_shift_the_others(api):

@@ -16,7 +16,19 @@ class WorkItem(Base):
 
     __tablename__ = "work_item"
     __table_args__ = (
-        Index("ix_work_item_open_scope", "status", "role", "unit_id"),
+        # The inbox per scope, newest first, with what its count and filters read
+        # (0023_inbox_scope_index).
+        Index(
+            "ix_work_item_inbox",
+            "status",
+            "role",
+            "unit_id",
+            "created_at",
+            "id",
+            "assignee_id",
+            "claimed_by_id",
+            "due_at",
+        ),
         Index("ix_work_item_dossier_status", "dossier_id", "status"),
         Index("ix_work_item_assignee_status", "assignee_id", "status"),
         Index("ix_work_item_step_status", "step", "status"),

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, case, false, func, literal, or_, select
+from sqlalchemy import and_, case, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from webapp.db import utcnow
@@ -112,9 +112,13 @@ class InboxRow(NamedTuple):
 
 
 def _mine(actor: Actor, movement_id: int | None = None) -> list[Any]:
+    return [WorkItem.status == "open", _actor_scope(actor), *_not_others(actor, movement_id)]
+
+
+def _not_others(actor: Actor, movement_id: int | None) -> list[Any]:
+    """An item of the actor's scopes is theirs unless assigned to or taken by someone else
+    (and, with `movement_id`, unless its dossier is of another movement)."""
     conditions = [
-        WorkItem.status == "open",
-        _actor_scope(actor),
         or_(WorkItem.assignee_id.is_(None), WorkItem.assignee_id == actor.user_id),
         or_(WorkItem.claimed_by_id.is_(None), WorkItem.claimed_by_id == actor.user_id),
     ]
@@ -124,6 +128,44 @@ def _mine(actor: Actor, movement_id: int | None = None) -> list[Any]:
             WorkItem.dossier_id.in_(select(Dossier.id).where(Dossier.movement_id == movement_id))
         )
     return conditions
+
+
+# Past this many (role, unit) scopes the newest-first page is one read of the open items
+# rather than one read per scope.
+MAX_MERGED_SCOPES = 64
+
+
+def _newest_by_scope(actor: Actor, movement_id: int | None, resume: Any, wanted: int) -> Any | None:
+    """The ids of the actor's `wanted` newest items, read scope by scope, or None when the actor
+    has no scope or too many.
+
+    One ORDER BY over every open item that is theirs reads the open items newest first and
+    filters them: for a council member, whose votes are a fifth of their scope's items, that
+    walked the whole open index (14 ms at 100,000 dossiers on PostgreSQL). Read per (role,
+    unit) from ix_work_item_inbox, each scope's newest `wanted` then merged: 0.7 ms.
+    """
+    scopes = sorted((role, unit) for role, units in actor.scopes.items() for unit in units)
+    if not scopes or len(scopes) > MAX_MERGED_SCOPES:
+        return None
+    common = _not_others(actor, movement_id)
+    if resume is not None:
+        common.append(after(ORDER_KEYS["newest"], resume, descending=True, nulls_low=False))
+    parts = [
+        select(
+            select(WorkItem.id, WorkItem.created_at)
+            .where(WorkItem.status == "open", WorkItem.role == role, WorkItem.unit_id == unit)
+            .where(*common)
+            .order_by(WorkItem.created_at.desc(), WorkItem.id.desc())
+            .limit(wanted)
+            # SQLite takes ORDER BY and LIMIT in a compound's member only inside a subquery.
+            .subquery()
+        )
+        for role, unit in scopes
+    ]
+    merged = union_all(*parts).subquery()
+    return (
+        select(merged.c.id).order_by(merged.c.created_at.desc(), merged.c.id.desc()).limit(wanted)
+    )
 
 
 def my_work_items(
@@ -149,8 +191,12 @@ def my_work_items(
     query = _inbox_query(actor, movement_id)
     if order == "newest":
         if resume is not None:
-            query = query.where(after(keys, resume, descending=True, nulls_low=False))
             offset = 0
+        newest = _newest_by_scope(actor, movement_id, resume, limit + offset) if limit else None
+        if newest is not None:
+            query = query.where(WorkItem.id.in_(newest))
+        elif resume is not None:
+            query = query.where(after(keys, resume, descending=True, nulls_low=False))
         query = query.order_by(WorkItem.created_at.desc(), WorkItem.id.desc())
         return _rows(session, query.limit(limit).offset(offset or None))
     if resume is None and offset:
