@@ -75,10 +75,15 @@ class ReadAfterSearch(ColumnElement[Any]):
         self.type = column.type
 
 
+def is_indexed_search(terms: Sequence[str]) -> bool:
+    """Whether a search for `terms` reads its rows from the index (one word long enough)."""
+    return any(indexed(term) for term in terms)
+
+
 def searched_column(column: Any, terms: Sequence[str]) -> Any:
     """`column` for a condition of a query that searches `terms`: kept off its index when an
     indexed word of the search leads the read (see ReadAfterSearch)."""
-    return ReadAfterSearch(column) if any(indexed(term) for term in terms) else column
+    return ReadAfterSearch(column) if is_indexed_search(terms) else column
 
 
 @compiles(ReadAfterSearch)

@@ -146,9 +146,13 @@ def _prepare(
 
 def _streamed(session: Session, query: Any) -> Iterator[Sequence[Any]]:
     """The query's rows in batches, read from a server-side cursor where the database has one."""
-    result = session.connection().execute(
-        query.execution_options(stream_results=True, yield_per=BATCH)
-    )
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # Every row is read: plan for all of them. For a cursor PostgreSQL plans for the first
+        # tenth, and read a searched name's few hundred dossiers along the date index, filtering
+        # every dossier (0.4 to 0.9 s at 100,000 under load), where the search index finds them.
+        connection.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1.0")
+    result = connection.execute(query.execution_options(stream_results=True, yield_per=BATCH))
     try:
         yield from result.partitions(BATCH)
     finally:
