@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
@@ -62,15 +63,24 @@ def ancestors(session: Session, unit_id: int) -> list[int]:
     return chain
 
 
-def actor_for_user(session: Session, user: User) -> Actor:
-    """The Actor for `user`, with every role assignment expanded to the units below it."""
+def actor_for_user(
+    session: Session, user: User, assignments: Iterable[tuple[str, int]] | None = None
+) -> Actor:
+    """The Actor for `user`, with every role assignment expanded to the units below it.
+
+    `assignments` are the user's (role, unit) rows when the caller read them already (the
+    token's lookup reads them in its own query); otherwise they are read here.
+    """
     children = unit_children(session)
     scopes: dict[str, set[int]] = defaultdict(set)
     grants: dict[str, set[int]] = defaultdict(set)
-    rows = session.execute(
-        select(RoleAssignment.role, RoleAssignment.unit_id).where(RoleAssignment.user_id == user.id)
-    )
-    for role, unit_id in rows:
+    if assignments is None:
+        assignments = session.execute(
+            select(RoleAssignment.role, RoleAssignment.unit_id).where(
+                RoleAssignment.user_id == user.id
+            )
+        ).all()
+    for role, unit_id in assignments:
         grants[role].add(unit_id)
         scopes[role] |= descendants(children, unit_id)
     return Actor(

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.db import utcnow
-from webapp.models import ApiToken, User
+from webapp.models import ApiToken, RoleAssignment, User
 from webapp.permissions import Actor
 from webapp.services import audit
 from webapp.services.actors import actor_for_user
@@ -112,17 +112,21 @@ def actor_for_token(session: Session, token: str | None) -> Actor:
     """The actor a bearer token belongs to; NotAuthenticatedError if it is missing or dead."""
     if not token:
         raise NotAuthenticatedError("a bearer token is required", code="token_required")
-    row = session.execute(
-        select(ApiToken, User)
+    # The token, its user and the user's role assignments in one query (a row per assignment):
+    # every API request pays for it.
+    rows = session.execute(
+        select(ApiToken, User, RoleAssignment.role, RoleAssignment.unit_id)
         .join(User, User.id == ApiToken.user_id)
+        .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
         .where(ApiToken.token_hash == _digest(token))
-    ).first()
-    if row is None:
+    ).all()
+    if not rows:
         raise NotAuthenticatedError("the token is not valid", code="token_invalid")
-    api_token, user = row
+    api_token, user = rows[0][0], rows[0][1]
     if api_token.revoked_at is not None or api_token.expires_at <= utcnow() or not user.active:
         raise NotAuthenticatedError("the token has expired or was revoked", code="token_invalid")
-    return actor_for_user(session, user)
+    assignments = [(role, unit_id) for _t, _u, role, unit_id in rows if role is not None]
+    return actor_for_user(session, user, assignments)
 
 
 def revoke_token(session: Session, token: str) -> None:
