@@ -75,3 +75,40 @@ def test_a_small_load_run_makes_every_request_without_error_and_leaves_dossiers_
         admin.dispose()
     assert document["database"].startswith("awards_load_")
     assert left == 0
+
+
+def test_a_kept_database_is_run_again_without_filling_it(
+    server_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BENCH_POSTGRES_URL", server_url)
+    short = ["--workers", "1", "--users", "2", "--think", "0.2", "--seconds", "2",
+             "--saturation-users", "2", "--saturation-seconds", "2"]  # fmt: skip
+    first = tmp_path / "first.json"
+    load.run(
+        load.parse_args(
+            ["--dossiers", "40", "--events", "800", "--keep", "--output", str(first), *short]
+        )
+    )
+    name = json.loads(first.read_text())["database"]
+    admin = create_engine(make_url(server_url), isolation_level="AUTOCOMMIT")
+    try:
+        again = tmp_path / "again.json"
+        load.run(load.parse_args(["--database", name, "--output", str(again), *short]))
+        document = json.loads(again.read_text())
+        assert document["database"] == name
+        assert document["prefill"] == {"reused": name}
+        assert document["think"]["errors"] == 0, document["think"]["error_examples"]
+        assert document["think"]["requests"] + document["saturation"]["requests"] > 0
+        # The same 40 dossiers, consistent after both runs; the database is still there.
+        assert document["consistency"]["checked"] == 40
+        assert document["consistency"]["inconsistent"] == 0, document["consistency"]["examples"]
+        with admin.connect() as conn:
+            assert conn.scalar(
+                text("SELECT count(*) FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+        with pytest.raises(SystemExit, match="no database awards_load_missing"):
+            load.run(load.parse_args(["--database", "awards_load_missing", *short]))
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
