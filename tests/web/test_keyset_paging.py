@@ -77,6 +77,33 @@ def test_a_cursor_walks_every_sort_as_one_big_page_does(api, client):
             assert _walk_dossiers(api, sort, per_page) == whole, (sort, per_page)
 
 
+def test_a_search_pages_every_sort_as_the_whole_list_orders_it(api, client):
+    """A search reads what it finds once and orders the page itself (dates and ranks) or lets
+    the database order it (codes): every sort, page by page, lists the found dossiers in the
+    order the whole list (no search) gives them, ties and codeless dossiers included."""
+    found = [
+        api.start(nominees=[{"kind": "individual", "name": f"Lê Thị Thắm {i}"}])["id"]
+        for i in range(7)
+    ]
+    others = [api.start()["id"] for _ in range(3)]
+    _make_ties(client.application, found + others)
+    for sort in sorted(SORTS):
+        whole = _dossier_ids(api, f"/api/v1/dossiers?sort={sort}&per_page=100")
+        expected = [i for i in whole if i in found]
+        for per_page in (2, 3):
+            paged = [
+                i
+                for number in range(1, 5)
+                for i in _dossier_ids(
+                    api,
+                    f"/api/v1/dossiers?q=le+thi+tham&sort={sort}&per_page={per_page}&page={number}",
+                )
+            ]
+            assert paged == expected, (sort, per_page)
+        body = api.get(f"/api/v1/dossiers?q=le+thi+tham&sort={sort}", "vanphong").json
+        assert (body["total"], body["total_is_lower_bound"]) == (7, False)
+
+
 def test_rows_inserted_between_pages_neither_repeat_nor_skip_the_others(api, client):
     ids = [api.start(title=f"Hồ sơ {i}")["id"] for i in range(6)]
     _make_ties(client.application, ids)

@@ -401,18 +401,22 @@ def list_dossiers(
     order = sort_order(sort)
     query = select(Dossier).where(*conditions).options(selectinload(Dossier.unit))
     counted: int | None = None
-    found: list[int] | None = None
+    found: list[Any] | None = None
     if cursor is None and is_indexed_search(search_terms(q)):
-        # A search reads the index once: the ids it finds (up to the bound) give the total,
-        # and the page is those dossiers sorted, where a count and an ordered read each
-        # searched the index again (and PostgreSQL read the ordered one along the date index,
-        # filtering every dossier, for a name found a few hundred times).
-        found = list(session.scalars(select(Dossier.id).where(*conditions).limit(total_bound + 1)))
+        # A search reads the index once: what it finds (up to the bound) gives the total and
+        # the page, where a count and an ordered read each searched the index again (and
+        # PostgreSQL read the ordered one along the date index, filtering every dossier, for a
+        # name found a few hundred times).
+        keys = [key.expr for key in sort_keys(sort)]
+        found = list(
+            session.execute(select(Dossier.id, *keys).where(*conditions).limit(total_bound + 1))
+        )
         counted = len(found)
     # One row more than the page tells whether another page follows.
     if found is not None and counted is not None and counted <= total_bound:
         offset = (page - 1) * per_page
-        in_found = select(Dossier).where(Dossier.id.in_(found), *visibility(actor))
+        page_ids, offset = _page_of_found(found, sort, offset, per_page + 1)
+        in_found = select(Dossier).where(Dossier.id.in_(page_ids), *visibility(actor))
         rows = list(
             session.scalars(
                 in_found.options(selectinload(Dossier.unit))
@@ -457,6 +461,17 @@ def list_dossiers(
     return DossierPage(
         rows, items_by_dossier, total, page, per_page, capped, next_cursor, outcomes, matched
     )
+
+
+def _page_of_found(found: list[Any], sort: str, offset: int, size: int) -> tuple[list[int], int]:
+    """The ids a page of a search's rows (id, then the sort's values) is read from, and the
+    offset left for the database: the page's own ids, sorted here, when the values sort in
+    Python as in the database (dates and ranks); every id otherwise (a code's order is the
+    database's collation), for the database to sort and page."""
+    if sort.lstrip("-") == "code":
+        return [row[0] for row in found], offset
+    ordered = sorted(found, key=lambda row: tuple(row[1:]), reverse=sort.startswith("-"))
+    return [row[0] for row in ordered[offset : offset + size]], 0
 
 
 def bounded_count(session: Session, conditions: list[Any], bound: int) -> tuple[int, bool]:

@@ -194,7 +194,9 @@ def my_work_items(
             offset = 0
         newest = _newest_by_scope(actor, movement_id, resume, limit + offset) if limit else None
         if newest is not None:
-            query = query.where(WorkItem.id.in_(newest))
+            # The ids first, then their rows: one statement joining the merged reads with the
+            # dossiers and people took PostgreSQL 5 ms to plan.
+            query = query.where(WorkItem.id.in_(list(session.scalars(newest))))
         elif resume is not None:
             query = query.where(after(keys, resume, descending=True, nulls_low=False))
         query = query.order_by(WorkItem.created_at.desc(), WorkItem.id.desc())
