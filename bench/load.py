@@ -3,10 +3,10 @@
 A throw-away PostgreSQL database (awards_load_<random>, on the server of BENCH_POSTGRES_URL,
 dropped afterwards unless --keep) is migrated, seeded and filled with 100,000 dossiers and two
 million history events (bench/prefill.py); one pass of the job queue catches up on what the
-bulk load left its periodic jobs (as on a site that has been running). gunicorn serves it with 4 workers on a free loopback
-port, configured as in production (gunicorn.conf.py, APP_ENV=production). Then two bounded runs
-of virtual users (bench/load_users.py: inbox, open an item, complete it, search, open dossiers,
-the process map, export):
+bulk load left its periodic jobs (as on a site that has been running). gunicorn serves it with
+4 workers on a free loopback port, configured as in production (gunicorn.conf.py,
+APP_ENV=production). Then two bounded runs of virtual users (bench/load_users.py: inbox, open an
+item, complete it, search, open dossiers, the process map, export):
 
 1. `--users` users (50) thinking `--think` seconds (1) between requests, for `--seconds`;
 2. `--saturation-users` users (20) without think time, for `--saturation-seconds`: the

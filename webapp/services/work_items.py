@@ -135,17 +135,42 @@ def _not_others(actor: Actor, movement_id: int | None) -> list[Any]:
 MAX_MERGED_SCOPES = 64
 
 
+def _scopes(actor: Actor) -> list[tuple[str, int]] | None:
+    """The actor's (role, unit) scopes when they are read one by one and merged: None for one
+    scope (a plain read is that scope's index range already) or for too many."""
+    scopes = sorted((role, unit) for role, units in actor.scopes.items() for unit in units)
+    return scopes if 1 < len(scopes) <= MAX_MERGED_SCOPES else None
+
+
+def _due_dates_by_scope(actor: Actor, movement_id: int | None) -> Any:
+    """The due dates of the actor's open items, read scope by scope from ix_work_item_inbox
+    (each an index range on status, role and unit), where one read with the scopes OR-ed
+    walked every open item (8 ms for the Office at 100,000 dossiers on PostgreSQL)."""
+    scopes = _scopes(actor)
+    if not scopes:
+        return select(WorkItem.due_at).where(*_mine(actor, movement_id))
+    common = _not_others(actor, movement_id)
+    parts = [
+        select(WorkItem.due_at).where(
+            WorkItem.status == "open", WorkItem.role == role, WorkItem.unit_id == unit, *common
+        )
+        for role, unit in scopes
+    ]
+    merged = union_all(*parts).subquery()
+    return select(merged.c.due_at)
+
+
 def _newest_by_scope(actor: Actor, movement_id: int | None, resume: Any, wanted: int) -> Any | None:
     """The ids of the actor's `wanted` newest items, read scope by scope, or None when the actor
-    has no scope or too many.
+    has one scope, none or too many.
 
     One ORDER BY over every open item that is theirs reads the open items newest first and
     filters them: for a council member, whose votes are a fifth of their scope's items, that
     walked the whole open index (14 ms at 100,000 dossiers on PostgreSQL). Read per (role,
     unit) from ix_work_item_inbox, each scope's newest `wanted` then merged: 0.7 ms.
     """
-    scopes = sorted((role, unit) for role, units in actor.scopes.items() for unit in units)
-    if not scopes or len(scopes) > MAX_MERGED_SCOPES:
+    scopes = _scopes(actor)
+    if not scopes:
         return None
     common = _not_others(actor, movement_id)
     if resume is not None:
@@ -285,7 +310,7 @@ def count_my_work_items(
     late_rounds = sum(1 for row in rounds if row.due_at is not None and row.due_at < now)
     room = max(bound - len(rounds), 0)
     # One bounded read counts both: COUNT of a CASE without ELSE skips the items not overdue.
-    mine = select(WorkItem.due_at).where(*_mine(actor, movement_id)).limit(room + 1).subquery()
+    mine = _due_dates_by_scope(actor, movement_id).limit(room + 1).subquery()
     found, overdue = session.execute(
         select(func.count(), func.count(case((mine.c.due_at < now, 1))))
     ).one()
