@@ -325,9 +325,10 @@ def sort_values(sort: str, dossier: Dossier) -> list[Any]:
 OPEN_ITEM = aliased(WorkItem, name="open_item")
 
 
-def visibility(actor: Actor) -> list[Any]:
-    """WHERE clauses for the dossiers the actor may see at all."""
-    return [] if actor.is_admin else [Dossier.unit_id.in_(actor.visible_units or {-1})]
+def visibility(actor: Actor, unit_column: Any = Dossier.unit_id) -> list[Any]:
+    """WHERE clauses for the dossiers the actor may see at all (`unit_column`: the dossier's
+    unit as the query compares it)."""
+    return [] if actor.is_admin else [unit_column.in_(actor.visible_units or {-1})]
 
 
 def filter_conditions(actor: Actor, filters: DossierFilters, now: datetime) -> list[Any]:
@@ -346,8 +347,7 @@ def filter_conditions(actor: Actor, filters: DossierFilters, now: datetime) -> l
     def column(name: str) -> Any:
         return searched_column(getattr(Dossier, name), terms)
 
-    if not actor.is_admin:
-        conditions.append(column("unit_id").in_(actor.visible_units or {-1}))
+    conditions += visibility(actor, column("unit_id"))
     if filters.status:
         conditions.append(column("status") == filters.status)
     if filters.unit_id is not None:
@@ -400,7 +400,6 @@ def list_dossiers(
     conditions = filter_conditions(actor, filters, now or utcnow())
     order = sort_order(sort)
     query = select(Dossier).where(*conditions).options(selectinload(Dossier.unit))
-    counted: int | None = None
     found: list[Any] | None = None
     if cursor is None and is_indexed_search(search_terms(q)):
         # A search reads the index once: what it finds (up to the bound) gives the total and
@@ -411,9 +410,8 @@ def list_dossiers(
         found = list(
             session.execute(select(Dossier.id, *keys).where(*conditions).limit(total_bound + 1))
         )
-        counted = len(found)
     # One row more than the page tells whether another page follows.
-    if found is not None and counted is not None and counted <= total_bound:
+    if found is not None and len(found) <= total_bound:
         offset = (page - 1) * per_page
         page_ids, offset = _page_of_found(found, sort, offset, per_page + 1)
         in_found = select(Dossier).where(Dossier.id.in_(page_ids), *visibility(actor))
@@ -440,8 +438,8 @@ def list_dossiers(
             rows += session.scalars(in_slice.limit(per_page + 1 - len(rows)))
             if len(rows) > per_page:
                 break
-    if counted is not None:
-        total, capped = (total_bound, True) if counted > total_bound else (counted, False)
+    if found is not None:
+        total, capped = (total_bound, True) if len(found) > total_bound else (len(found), False)
     else:
         total, capped = bounded_count(session, conditions, total_bound)
     more = len(rows) > per_page

@@ -142,6 +142,11 @@ def _scopes(actor: Actor) -> list[tuple[str, int]] | None:
     return scopes if 1 < len(scopes) <= MAX_MERGED_SCOPES else None
 
 
+def _in_scope(role: str, unit: int) -> list[Any]:
+    """The open items of one (role, unit) scope: an index range of ix_work_item_inbox."""
+    return [WorkItem.status == "open", WorkItem.role == role, WorkItem.unit_id == unit]
+
+
 def _due_dates_by_scope(actor: Actor, movement_id: int | None) -> Any:
     """The due dates of the actor's open items, read scope by scope from ix_work_item_inbox
     (each an index range on status, role and unit), where one read with the scopes OR-ed
@@ -151,10 +156,7 @@ def _due_dates_by_scope(actor: Actor, movement_id: int | None) -> Any:
         return select(WorkItem.due_at).where(*_mine(actor, movement_id))
     common = _not_others(actor, movement_id)
     parts = [
-        select(WorkItem.due_at).where(
-            WorkItem.status == "open", WorkItem.role == role, WorkItem.unit_id == unit, *common
-        )
-        for role, unit in scopes
+        select(WorkItem.due_at).where(*_in_scope(role, unit), *common) for role, unit in scopes
     ]
     merged = union_all(*parts).subquery()
     return select(merged.c.due_at)
@@ -178,8 +180,7 @@ def _newest_by_scope(actor: Actor, movement_id: int | None, resume: Any, wanted:
     parts = [
         select(
             select(WorkItem.id, WorkItem.created_at)
-            .where(WorkItem.status == "open", WorkItem.role == role, WorkItem.unit_id == unit)
-            .where(*common)
+            .where(*_in_scope(role, unit), *common)
             .order_by(WorkItem.created_at.desc(), WorkItem.id.desc())
             .limit(wanted)
             # SQLite takes ORDER BY and LIMIT in a compound's member only inside a subquery.
