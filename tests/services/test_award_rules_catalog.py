@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import actor_named
 from webapp.models import Movement
 from webapp.services import award_rules_catalog as catalog
+from webapp.services import same_nominees
 from webapp.services.attachments import Upload, store_attachments
 from webapp.services.dossiers import start_dossier
 from webapp.services.errors import InvalidDataError, PermissionDeniedError
@@ -157,6 +158,68 @@ def test_the_same_award_within_the_rules_years_is_a_warning(db):
     db.flush()
     other = new_dossier(db, {"kind": "individual", "name": "Trần Văn Đông"}, award_form="hcld_3")
     assert not [w for w in catalog.check_warnings(db, other, TODAY) if w.kind == "repeat_award"]
+
+
+def test_a_collective_without_its_unit_is_known_by_name_and_another_unit_is_not_it(db):
+    unit_id = actor_named(db, "canbo_ns").unit_id
+    other_unit = actor_named(db, "canbo_dn").unit_id
+    assert other_unit != unit_id
+    typed = new_dossier(db, {"kind": "collective", "name": "Phòng Quản lý ngân sách"})
+    # The same name of another unit is another collective.
+    new_dossier(
+        db, {"kind": "collective", "name": "Phòng Quản lý ngân sách", "org_unit_id": other_unit}
+    )
+    mine = new_dossier(
+        db, {"kind": "collective", "name": "Phong quan ly ngan sach", "org_unit_id": unit_id}
+    )
+    [warning] = [w for w in catalog.check_warnings(db, mine, TODAY) if w.kind.startswith("dup")]
+    assert (warning.other_dossier, warning.others) == (typed.code, 0)
+
+
+def test_a_nominee_awarded_earlier_in_the_movement_gets_both_warnings(db):
+    movement = db.query(Movement).first()
+    person = {"kind": "individual", "name": "Phạm Minh Chính", "birth_date": "1970-05-01"}
+    earlier = new_dossier(db, person, movement_id=movement.id)
+    earlier.status = "awarded"
+    [nominee] = earlier.nominees
+    nominee.result, nominee.decision_date = "awarded", TODAY - timedelta(days=200)
+    db.flush()
+    later = new_dossier(db, person, movement_id=movement.id)
+    kinds = [w.kind for w in catalog.check_warnings(db, later, TODAY)]
+    assert kinds.count("duplicate_in_movement") == 1
+    assert kinds.count("repeat_award") == 1
+
+
+def test_a_name_proposed_past_the_bound_is_counted_as_at_least(db, monkeypatch):
+    # Each nominee's other dossiers are read newest first up to the bound: a unit proposed in
+    # thousands of dossiers costs the check that many rows, and the count says "at least".
+    monkeypatch.setattr(same_nominees, "READ_BOUND", 3)
+    movement = db.query(Movement).first()
+    person = {"kind": "individual", "name": "Đỗ Thị Lan"}
+    others = [new_dossier(db, person, movement_id=movement.id) for _ in range(3)]
+    mine = new_dossier(db, person, {"kind": "individual", "name": "Vũ Văn Nam"})
+    mine.movement_id = movement.id
+    db.flush()
+
+    def duplicate():
+        found = catalog.check_warnings(db, mine, TODAY)
+        return [
+            (w.nominee, w.other_dossier, w.others, w.others_is_lower_bound)
+            for w in found
+            if w.kind == "duplicate_in_movement"
+        ]
+
+    assert duplicate() == [("Đỗ Thị Lan", others[-1].code, 2, False)]
+    others.append(new_dossier(db, person, movement_id=movement.id))
+    assert duplicate() == [("Đỗ Thị Lan", others[-1].code, 3, True)]
+    # The other nominee's read is its own: one name's many matches do not hide another's.
+    namesake = new_dossier(db, {"kind": "individual", "name": "Vu Van Nam"})
+    namesake.movement_id = movement.id
+    db.flush()
+    assert duplicate() == [
+        ("Đỗ Thị Lan", others[-1].code, 3, True),
+        ("Vũ Văn Nam", namesake.code, 0, False),
+    ]
 
 
 def test_a_posthumous_award_without_its_data_is_a_warning(db):

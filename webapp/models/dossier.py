@@ -73,6 +73,12 @@ class Nominee(Base):
     """An individual or collective proposed for the award, with its results per level."""
 
     __tablename__ = "nominee"
+    __table_args__ = (
+        # The Office's check reads another dossier's same person newest first from these (a
+        # name or a collective's unit, then the dossier): a bounded range, not every namesake.
+        Index("ix_nominee_folded_dossier", "folded_name", "dossier_id"),
+        Index("ix_nominee_unit_dossier", "org_unit_id", "dossier_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
@@ -81,7 +87,7 @@ class Nominee(Base):
     name: Mapped[str] = mapped_column(String(200))
     # The name folded like search text: the Office's check finds the same person typed without
     # diacritics through this index.
-    folded_name: Mapped[str] = mapped_column(String(200), default="", index=True)
+    folded_name: Mapped[str] = mapped_column(String(200), default="")
     job_title: Mapped[str | None] = mapped_column(String(300))
     gender: Mapped[str | None] = mapped_column(String(10))
     birth_date: Mapped[date | None] = mapped_column(Date)

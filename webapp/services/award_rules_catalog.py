@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import and_, distinct, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from webapp.models import (
@@ -31,7 +31,7 @@ from webapp.permissions import Actor
 from webapp.services.attachments import KINDS
 from webapp.services.dossier_schema import AWARD_FORMS, PROCEDURES
 from webapp.services.errors import InvalidDataError, PermissionDeniedError
-from webapp.services.text_search import fold
+from webapp.services.same_nominees import OtherNominee, proposed_elsewhere
 
 CASES_KEY = "simplified_cases"
 DOCUMENTS_KEY = "required_documents"
@@ -297,80 +297,13 @@ class CheckWarning:
     year: int | None = None
     years: int | None = None
     document: str | None = None
-    # How many more dossiers than `other_dossier` propose the same nominee.
+    # How many more dossiers than `other_dossier` propose the same nominee (at least that
+    # many when `others_is_lower_bound`: the read stops at same_nominees.READ_BOUND).
     others: int = 0
-
-
-@dataclass(frozen=True)
-class _Person:
-    """What tells two nominees apart, the name folded once."""
-
-    kind: str
-    folded: str
-    birth_date: date | None
-    org_unit_id: int | None
-
-
-def _person(row: Any, folded: dict[str, str]) -> _Person:
-    name = row.name
-    if name not in folded:
-        folded[name] = fold(name)
-    return _Person(row.kind, folded[name], row.birth_date, row.org_unit_id)
-
-
-def _same_person(a: _Person, b: _Person) -> bool:
-    """Whether two nominees are one: a collective by its unit when both have one, else the
-    folded name, unless both dates of birth are known and differ (namesakes)."""
-    if a.kind != b.kind:
-        return False
-    if a.kind == "collective" and a.org_unit_id and b.org_unit_id:
-        return a.org_unit_id == b.org_unit_id
-    if a.folded != b.folded:
-        return False
-    return not (a.birth_date and b.birth_date and a.birth_date != b.birth_date)
+    others_is_lower_bound: bool = False
 
 
 _LIVE_DOSSIER = Dossier.status.not_in(("refused", "withdrawn"))
-
-
-@dataclass(frozen=True)
-class _Group:
-    """Other dossiers' nominees of one name, kind, date of birth and unit, counted in SQL."""
-
-    person: _Person
-    dossiers: int
-    newest_id: int
-    awarded_on: date | None = None
-
-
-def _grouped(session: Session, dossier: Dossier, reason: Any, *awards: Any) -> list[_Group]:
-    """The nominees of other dossiers meeting `reason` with one of the folded names (or a
-    collective of the same unit), grouped in SQL so that a name proposed thousands of times is
-    one row; with `awards`, the latest decision or closing date of each group."""
-    names = {fold(n.name) for n in dossier.nominees}
-    units = {n.org_unit_id for n in dossier.nominees if n.org_unit_id}
-    wanted = [Nominee.folded_name.in_(names)]
-    if units:
-        wanted.append(Nominee.org_unit_id.in_(units))
-    keys = (Nominee.kind, Nominee.name, Nominee.birth_date, Nominee.org_unit_id)
-    query = (
-        select(*keys, func.count(distinct(Dossier.id)), func.max(Dossier.id), *awards)
-        .join(Dossier, Dossier.id == Nominee.dossier_id)
-        .where(Dossier.id != dossier.id, or_(*wanted), reason)
-        .group_by(*keys)
-    )
-    folded: dict[str, str] = {}
-    groups = []
-    for row in session.execute(query):
-        person = _person(row, folded)
-        if person.folded not in names and row.org_unit_id not in units:
-            continue
-        awarded_on = None
-        if awards:
-            decided, closed = row[6], row[7]
-            awarded_on = decided or (closed.date() if isinstance(closed, datetime) else None)
-        groups.append(_Group(person, row[4], row[5], awarded_on))
-    return groups
 
 
 def _codes(session: Session, ids: set[int]) -> dict[int, tuple[str, str]]:
@@ -378,6 +311,11 @@ def _codes(session: Session, ids: set[int]) -> dict[int, tuple[str, str]]:
         select(Dossier.id, Dossier.code, Dossier.award_form).where(Dossier.id.in_(ids))
     )
     return {row.id: (row.code or "", row.award_form) for row in rows}
+
+
+def _awarded_on(other: OtherNominee) -> date | None:
+    closed = other.closed_at
+    return other.decision_date or (closed.date() if isinstance(closed, datetime) else None)
 
 
 def check_warnings(session: Session, dossier: Dossier, today: date) -> list[CheckWarning]:
@@ -392,8 +330,9 @@ def check_warnings(session: Session, dossier: Dossier, today: date) -> list[Chec
         if dossier.movement_id is None
         else Dossier.movement_id == dossier.movement_id
     )
-    proposed = _grouped(session, dossier, and_(same_movement, _LIVE_DOSSIER))
-    awarded: list[_Group] = []
+    nominees = sorted(dossier.nominees, key=lambda n: n.position)
+    proposed = proposed_elsewhere(session, dossier, nominees, and_(same_movement, _LIVE_DOSSIER))
+    awarded: list[tuple[OtherNominee, date] | None] = [None] * len(nominees)
     if period is not None:
         since = _years_before(today, period.years)
         recent = and_(
@@ -404,48 +343,34 @@ def check_warnings(session: Session, dossier: Dossier, today: date) -> list[Chec
                 Dossier.closed_at > datetime.combine(since, time.min, tzinfo=UTC),
             ),
         )
-        awarded = [
-            g
-            for g in _grouped(
-                session,
-                dossier,
-                recent,
-                func.max(Nominee.decision_date),
-                func.max(Dossier.closed_at),
-            )
-            if g.awarded_on is not None and g.awarded_on > since
-        ]
-    folded: dict[str, str] = {}
-    found: list[tuple[Nominee, str, list[_Group]]] = []
-    for nominee in sorted(dossier.nominees, key=lambda n: n.position):
-        me = _person(nominee, folded)
-        found.append((nominee, "dup", [g for g in proposed if _same_person(me, g.person)]))
-        found.append((nominee, "repeat", [g for g in awarded if _same_person(me, g.person)]))
-    codes = _codes(session, {g.newest_id for _n, _k, groups in found for g in groups})
-    for nominee, kind, groups in found:
-        if groups and kind == "dup":
-            newest = max(g.newest_id for g in groups)
-            code, form = codes.get(newest, ("", ""))
-            total = sum(g.dossiers for g in groups)
+        for index, found in enumerate(proposed_elsewhere(session, dossier, nominees, recent)):
+            dated = [(o, day) for o in found.others if (day := _awarded_on(o)) and day > since]
+            awarded[index] = max(dated, key=lambda pair: pair[1], default=None)
+    newest = {found.others[0].dossier_id for found in proposed if found.others}
+    codes = _codes(session, newest | {pair[0].dossier_id for pair in awarded if pair})
+    for nominee, found, latest in zip(nominees, proposed, awarded, strict=True):
+        if found.others:
+            ids = found.dossier_ids
+            code, form = codes.get(ids[0], ("", ""))
             warnings.append(
                 CheckWarning(
-                    "duplicate_in_movement", nominee.name, code, form, others=max(total - 1, 0)
+                    "duplicate_in_movement",
+                    nominee.name,
+                    code,
+                    form,
+                    others=len(ids) - 1,
+                    others_is_lower_bound=found.bounded,
                 )
             )
-        elif groups and period is not None:
-            latest = max(groups, key=lambda g: g.awarded_on or date.min)
-            code, _form = codes.get(latest.newest_id, ("", ""))
-            year = latest.awarded_on.year if latest.awarded_on else None
+        if latest is not None and period is not None:
+            other, day = latest
+            code, _form = codes.get(other.dossier_id, ("", ""))
             warnings.append(
                 CheckWarning(
-                    "repeat_award", nominee.name, code, dossier.award_form, year, period.years
+                    "repeat_award", nominee.name, code, dossier.award_form, day.year, period.years
                 )
             )
-        if (
-            kind == "repeat"
-            and nominee.posthumous
-            and not (nominee.death_date and nominee.next_of_kin)
-        ):
+        if nominee.posthumous and not (nominee.death_date and nominee.next_of_kin):
             warnings.append(CheckWarning("posthumous_data", nominee.name))
     for missing in missing_documents(session, dossier):
         # An enforced one is said first: approving will be refused until it is attached.
