@@ -154,13 +154,17 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.settings = settings
 
-    def session(self, *, write: bool = False) -> Session:
-        """A new session; `write=True` takes SQLite's write lock when it begins."""
+    def session(self, *, write: bool = False, read_only: bool = False) -> Session:
+        """A new session; `write=True` takes SQLite's write lock when it begins, `read_only=True`
+        makes PostgreSQL refuse any write in it (a request's read ends with COMMIT: request_db)."""
         session = self._sessions()
         if self.settings is not None:
             session.info["settings"] = self.settings
         if write and self.engine.dialect.name == "sqlite":
             session.connection(execution_options={"write_intent": True})
+        if read_only and self.engine.dialect.name == "postgresql":
+            session.connection(execution_options={"postgresql_readonly": True})
+            session.info["read_only"] = True
         return session
 
     @contextmanager
