@@ -69,10 +69,10 @@ def my_work_items() -> ResponseReturnValue:
     movement_id = movement.id if movement else None
     now = utcnow()
     bound = current_app.config.get("LIST_TOTAL_BOUND", work_items.TOTAL_BOUND)
-    counts = work_items.count_my_work_items(
-        session, actor, now, movement_id=movement_id, bound=bound
-    )
     rounds = my_round_steps(session, actor, movement_id=movement_id)
+    counts = work_items.count_my_work_items(
+        session, actor, now, movement_id=movement_id, bound=bound, rounds=rounds
+    )
     start = (page - 1) * per_page
     shown_rounds = [] if cursor is not None else rounds[start : start + per_page]
     room = per_page - len(shown_rounds)

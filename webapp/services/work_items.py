@@ -41,7 +41,7 @@ from webapp.services.instances import load_process, save_process
 from webapp.services.keyset import Key, after, decode_cursor, encode_cursor
 from webapp.services.nominees_in_play import nominee_ids_in_play, nominee_ids_out_of_play
 from webapp.services.process_versions import definition_of, form_schema
-from webapp.services.round_inbox import my_round_steps
+from webapp.services.round_inbox import RoundStepRow, my_round_steps
 from workflows import ProcessRuntimeError, TaskNotReadyError
 from workflows.operations import sealed_counts
 
@@ -303,11 +303,14 @@ def count_my_work_items(
     *,
     movement_id: int | None = None,
     bound: int = TOTAL_BOUND,
+    rounds: Sequence[RoundStepRow] | None = None,
 ) -> InboxCount:
-    """How many open items wait for the actor (the rounds' steps included), and how many of
-    them are overdue, counting no further than `bound` (a read that does not grow with the
-    table: "more than 10,000" rather than an exact count of a huge inbox)."""
-    rounds = my_round_steps(session, actor, movement_id=movement_id)
+    """How many open items wait for the actor (the rounds' steps included: `rounds` when the
+    caller has read them already), and how many of them are overdue, counting no further than
+    `bound` (a read that does not grow with the table: "more than 10,000" rather than an exact
+    count of a huge inbox)."""
+    if rounds is None:
+        rounds = my_round_steps(session, actor, movement_id=movement_id)
     late_rounds = sum(1 for row in rounds if row.due_at is not None and row.due_at < now)
     room = max(bound - len(rounds), 0)
     # One bounded read counts both: COUNT of a CASE without ELSE skips the items not overdue.

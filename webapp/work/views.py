@@ -84,12 +84,12 @@ def inbox() -> ResponseReturnValue:
     movement_id = chosen.movement.id if chosen.movement else None
     now = utcnow()
     bound = current_app.config.get("LIST_TOTAL_BOUND", work_items.TOTAL_BOUND)
-    counts = work_items.count_my_work_items(
-        session, actor, now, movement_id=movement_id, bound=bound
-    )
     # A round's steps are few and wait on the whole round: they head the first page, and the
     # pages are counted over the dossiers' items.
     round_rows = my_round_steps(session, actor, movement_id=movement_id)
+    counts = work_items.count_my_work_items(
+        session, actor, now, movement_id=movement_id, bound=bound, rounds=round_rows
+    )
 
     def read(cursor: str | None) -> list[work_items.InboxRow]:
         return work_items.my_work_items(
