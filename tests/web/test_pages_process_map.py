@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -71,6 +73,24 @@ def test_the_map_needs_a_login(client):
         response = client.get(url)
         assert response.status_code == 302, url
         assert "/login" in response.location
+
+
+def test_the_page_carries_the_figures_its_diagram_is_drawn_from(api, client, app):
+    # The script draws the overlays from the page's own figures: opening the map counts the
+    # waiting dossiers once, not again through data.json.
+    at_check(api)
+    make_late(app, at_check(api)["id"])
+    login(client, "vanphong")
+    page = client.get("/process-map?award_form=bk_btc").get_data(as_text=True)
+    found = re.search(r"data-figures='([^']*)'", page)
+    assert found is not None
+    embedded = json.loads(html.unescape(found.group(1)))
+    served = client.get("/process-map/data.json?award_form=bk_btc").json
+    for body in (embedded, served):
+        body.pop("generated_at")
+    assert embedded == served
+    assert (embedded["waiting"], embedded["overdue"]) == (2, 1)
+    assert embedded["filters"] == {"unit_id": None, "award_form": "bk_btc"}
 
 
 def test_data_json_counts_dossiers_per_step(api, client, app):

@@ -301,9 +301,15 @@
       });
   }
 
+  // The page carries the figures it was rendered with; data.json is for other readers.
+  function figures() {
+    if (container.dataset.figures) { return Promise.resolve(JSON.parse(container.dataset.figures)); }
+    return get(container.dataset.dataUrl, 'application/json');
+  }
+
   Promise.all([
     get(container.dataset.diagramUrl, 'application/xml'),
-    get(container.dataset.dataUrl, 'application/json')
+    figures()
   ])
     .then(function (results) { return show(results[0], results[1]); })
     .catch(function (error) {
