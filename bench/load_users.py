@@ -9,8 +9,9 @@ activity by its role's weights:
   (POST .../complete, as bench/path.py scripts the shipped process);
 - search: a person's name in the dossier list (GET /api/v1/dossiers?q=…), then one of the
   dossiers found;
-- map (the Office and the leaders): the process map page (/process-map) and its figures
-  (/process-map/data.json), with the session cookie;
+- map (the Office and the leaders): the process map page (/process-map, which carries the
+  figures its diagram is drawn from) and the diagram (/process-map/diagram.bpmn, revalidated by
+  its ETag as a browser does: 304 once the user has it), with the session cookie;
 - export (the Office and the leaders): the tracking list searched for a name, as CSV
   (/dossiers.csv?q=…).
 
@@ -46,7 +47,7 @@ KINDS = (
     "search",
     "open_dossier",
     "process_map",
-    "process_map_data",
+    "process_map_diagram",
     "export",
 )
 # The demo accounts that act, and what each role does how often (relative weights).
@@ -172,6 +173,8 @@ class User:
         self.recorder = recorder
         self.logins = logins
         self.token = ""
+        # The diagram's ETag once fetched, sent back as a browser's cache does.
+        self.diagram_etag: str | None = None
         # Logged in (token and page session): a user whose login failed does not go on.
         self.ready = False
         self.session: aiohttp.ClientSession | None = None
@@ -230,21 +233,28 @@ class User:
         *,
         body: Any = None,
         api: bool = True,
+        etag: str | None = None,
     ) -> Any:
         """One timed request (send to the last byte read); returns the decoded JSON body of a
-        200 from the API, the text of a page, or None after an error (recorded)."""
+        200 from the API, the text of a page, or None after an error (recorded). With `etag`
+        the request is conditional: a 304 is an answer, and the ETag is kept."""
         assert self.session is not None
-        headers = {"Accept": "application/json", "Authorization": f"Bearer {self.token}"}
+        headers: dict[str, str] | None = {
+            "Accept": "application/json",
+            "Authorization": f"Bearer {self.token}",
+        }
+        if not api:
+            headers = {"If-None-Match": etag} if etag else None
         began = time.perf_counter()
         error = None
         conflict = False
         result: Any = None
         try:
-            async with self.session.request(
-                method, path, json=body, headers=headers if api else None
-            ) as response:
+            async with self.session.request(method, path, json=body, headers=headers) as response:
                 raw = await response.read()
-                if response.status == 409 and b'"stale"' in raw:
+                if etag is not None and response.status in (200, 304):
+                    self.diagram_etag = response.headers.get("ETag", etag)
+                elif response.status == 409 and b'"stale"' in raw:
                     conflict = True
                 elif response.status != 200:
                     error = f"{method} {path}: {response.status} {raw[:200]!r}"
@@ -317,7 +327,13 @@ class User:
     async def _map(self, until: float) -> None:
         await self.request("process_map", "GET", "/process-map", api=False)
         if time.perf_counter() < until:
-            await self.request("process_map_data", "GET", "/process-map/data.json", api=False)
+            await self.request(
+                "process_map_diagram",
+                "GET",
+                "/process-map/diagram.bpmn",
+                api=False,
+                etag=self.diagram_etag or "",
+            )
 
     async def _export(self, until: float) -> None:
         query = person_name(self.rng)
