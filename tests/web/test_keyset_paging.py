@@ -19,7 +19,7 @@ from webapp.models import Dossier, User, WorkItem
 from webapp.request_db import database
 from webapp.services.dossiers import SORT_KEYS, SORTS, sort_order
 from webapp.services.keyset import encode_cursor
-from webapp.services.work_items import my_work_items
+from webapp.services.work_items import count_my_work_items, my_work_items
 
 NEXT_LINK = re.compile(r'href="([^"]+)"[^>]*rel="next"')
 
@@ -286,6 +286,36 @@ def test_an_inbox_of_many_scopes_pages_as_one_ordered_read(api, client):
             ).json
         ]
         assert by_number == one_read, per_page
+
+
+def test_an_inbox_of_many_scopes_counts_its_overdue_items_past_the_bound(api, client):
+    """Past the bound the overdue items are counted on their own, scope by scope: the count is
+    the actor's overdue items (not someone else's), itself stopping at the bound."""
+    dossiers = [api.start(title=f"Hồ sơ {i}")["id"] for i in range(10)]
+    now = utcnow()
+    with database(client.application).transaction() as session:
+        office = actor_named(session, "vanphong")
+        other = session.scalars(select(User.id).where(User.username == "canbo_dn")).one()
+        scopes = sorted((r, u) for r, units in office.scopes.items() for u in units)
+        for n, dossier_id in enumerate(dossiers):
+            role, unit = scopes[n % len(scopes)]
+            session.execute(
+                update(WorkItem)
+                .where(WorkItem.dossier_id == dossier_id)
+                .values(
+                    role=role,
+                    unit_id=unit,
+                    # Seven overdue (one of them someone else's), two due later, one undated.
+                    due_at=None if n == 9 else now + timedelta(days=-1 if n < 7 else 1),
+                    assignee_id=other if n == 4 else None,
+                )
+            )
+    with database(client.application).transaction() as session:
+        office = actor_named(session, "vanphong")
+        assert count_my_work_items(session, office, now) == (9, 6, False, False)
+        # Over the bound: the total stops there; the overdue are counted apart, up to the bound.
+        assert count_my_work_items(session, office, now, bound=8) == (8, 6, True, False)
+        assert count_my_work_items(session, office, now, bound=5) == (5, 5, True, True)
 
 
 def test_an_item_added_between_inbox_pages_does_not_shift_the_others(api):

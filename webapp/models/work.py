@@ -29,6 +29,17 @@ class WorkItem(Base):
             "claimed_by_id",
             "due_at",
         ),
+        # A scope's overdue items (its count past the bound) and its items by due date, with
+        # the columns that tell whether they are someone else's (0025_scope_due_index).
+        Index(
+            "ix_work_item_scope_due",
+            "status",
+            "role",
+            "unit_id",
+            "due_at",
+            "assignee_id",
+            "claimed_by_id",
+        ),
         Index("ix_work_item_dossier_status", "dossier_id", "status"),
         Index("ix_work_item_assignee_status", "assignee_id", "status"),
         Index("ix_work_item_step_status", "step", "status"),

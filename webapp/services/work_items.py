@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, case, false, func, literal, or_, select, union_all
+from sqlalchemy import and_, case, false, func, or_, select, union_all
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from webapp.db import utcnow
@@ -147,14 +147,15 @@ def _in_scope(role: str, unit: int) -> list[Any]:
     return [WorkItem.status == "open", WorkItem.role == role, WorkItem.unit_id == unit]
 
 
-def _due_dates_by_scope(actor: Actor, movement_id: int | None) -> Any:
-    """The due dates of the actor's open items, read scope by scope from ix_work_item_inbox
-    (each an index range on status, role and unit), where one read with the scopes OR-ed
-    walked every open item (8 ms for the Office at 100,000 dossiers on PostgreSQL)."""
+def _due_dates_by_scope(actor: Actor, movement_id: int | None, *also: Any) -> Any:
+    """The due dates of the actor's open items (meeting `also`), read scope by scope, each an
+    index range on status, role and unit (and due date: ix_work_item_scope_due), where one read
+    with the scopes OR-ed walked every open item (8 ms for the Office at 100,000 dossiers on
+    PostgreSQL; its overdue ones past the bound, 40 ms at 1,000,000)."""
     scopes = _scopes(actor)
     if not scopes:
-        return select(WorkItem.due_at).where(*_mine(actor, movement_id))
-    common = _not_others(actor, movement_id)
+        return select(WorkItem.due_at).where(*_mine(actor, movement_id), *also)
+    common = [*_not_others(actor, movement_id), *also]
     parts = [
         select(WorkItem.due_at).where(*_in_scope(role, unit), *common) for role, unit in scopes
     ]
@@ -322,14 +323,8 @@ def count_my_work_items(
     if found <= room:
         return InboxCount(found + len(rounds), overdue + late_rounds)
     # More than the bound: the overdue among the first rows read say nothing of the others.
-    late = (
-        select(literal(1))
-        .select_from(WorkItem)
-        .where(*_mine(actor, movement_id), WorkItem.due_at < now)
-        .limit(room + 1)
-        .subquery()
-    )
-    overdue = session.scalar(select(func.count()).select_from(late)) or 0
+    late = _due_dates_by_scope(actor, movement_id, WorkItem.due_at < now).limit(room + 1)
+    overdue = session.scalar(select(func.count()).select_from(late.subquery())) or 0
     late_capped = overdue + late_rounds > bound
     return InboxCount(bound, min(overdue + late_rounds, bound), True, late_capped)
 
