@@ -1,8 +1,10 @@
 """the inbox's overdue items per (role, unit) scope: open work items by scope and due date
 
 Past the count's bound (10,000 items) the overdue ones are counted on their own; with the scopes
-OR-ed that read walked every overdue open item of every inbox (the Office at 1,000,000 dossiers:
-the inbox 17 -> 65 ms). Per scope it is a range of this index, up to the bound.
+OR-ed that read walked every overdue open item of every inbox: the Office's past a 1,000-item
+bound at 100,000 dossiers, 11.2 ms; per scope, each a range of this index, 2.0 ms. (At 1,000,000
+dossiers, where the Office has more than 10,000 items, its inbox measured 65 ms against 17 at
+10,000.)
 
 Revision ID: 0025_scope_due_index
 Revises: 0024_same_nominee_indexes

@@ -314,6 +314,7 @@ def _codes(session: Session, ids: set[int]) -> dict[int, tuple[str, str]]:
 
 
 def _awarded_on(other: OtherNominee) -> date | None:
+    """When the other nominee was awarded: its decision's date, else its dossier's closing."""
     closed = other.closed_at
     return other.decision_date or (closed.date() if isinstance(closed, datetime) else None)
 

@@ -150,8 +150,8 @@ def _in_scope(role: str, unit: int) -> list[Any]:
 def _due_dates_by_scope(actor: Actor, movement_id: int | None, *also: Any) -> Any:
     """The due dates of the actor's open items (meeting `also`), read scope by scope, each an
     index range on status, role and unit (and due date: ix_work_item_scope_due), where one read
-    with the scopes OR-ed walked every open item (8 ms for the Office at 100,000 dossiers on
-    PostgreSQL; its overdue ones past the bound, 40 ms at 1,000,000)."""
+    with the scopes OR-ed walked every open item (the Office at 100,000 dossiers on PostgreSQL:
+    8 ms; its overdue ones past a 1,000-item bound, 11.2 ms against 2.0 per scope)."""
     scopes = _scopes(actor)
     if not scopes:
         return select(WorkItem.due_at).where(*_mine(actor, movement_id), *also)
