@@ -152,18 +152,25 @@ class Database:
         self.url = url
         self.engine = make_engine(url, echo)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # The same pool, its transactions begun READ ONLY (connected only when first used, so a
+        # database that is down fails the statement, where the caller handles it).
+        self._read_only = (
+            self.engine.execution_options(postgresql_readonly=True)
+            if self.engine.dialect.name == "postgresql"
+            else None
+        )
         self.settings = settings
 
     def session(self, *, write: bool = False, read_only: bool = False) -> Session:
         """A new session; `write=True` takes SQLite's write lock when it begins, `read_only=True`
         makes PostgreSQL refuse any write in it (a request's read ends with COMMIT: request_db)."""
-        session = self._sessions()
+        read_only_bind = self._read_only if read_only else None
+        session = self._sessions(bind=read_only_bind) if read_only_bind else self._sessions()
         if self.settings is not None:
             session.info["settings"] = self.settings
         if write and self.engine.dialect.name == "sqlite":
             session.connection(execution_options={"write_intent": True})
-        if read_only and self.engine.dialect.name == "postgresql":
-            session.connection(execution_options={"postgresql_readonly": True})
+        if read_only_bind is not None:
             session.info["read_only"] = True
         return session
 
