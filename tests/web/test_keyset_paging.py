@@ -244,31 +244,39 @@ def test_the_inbox_walks_by_cursor_in_both_orders(api, client):
     assert [i["due_at"] is None for i in by_due][-2:] == [True, True]
 
 
-def test_an_inbox_of_many_scopes_pages_as_one_ordered_read(api, client):
-    """The Office's inbox spans two roles on three units: read scope by scope and merged, every
-    page (by cursor or by number) holds what one ordered read of all its items holds, without
-    the items assigned to or taken by someone else."""
-    dossiers = [api.start(title=f"Hồ sơ {i}")["id"] for i in range(12)]
-    with database(client.application).transaction() as session:
+def _spread_over_office_scopes(app, dossiers, values):
+    """Each dossier's item moved to one of the Office's (role, unit) scopes in turn, with
+    `values(n, other_user_id)` for the n-th."""
+    with database(app).transaction() as session:
         office = actor_named(session, "vanphong")
         other = session.scalars(select(User.id).where(User.username == "canbo_dn")).one()
         scopes = sorted((r, u) for r, units in office.scopes.items() for u in units)
         assert len(scopes) >= 4
-        tied = utcnow() - timedelta(hours=2)
         for n, dossier_id in enumerate(dossiers):
             role, unit = scopes[n % len(scopes)]
             session.execute(
                 update(WorkItem)
                 .where(WorkItem.dossier_id == dossier_id)
-                .values(
-                    role=role,
-                    unit_id=unit,
-                    # Ties across scopes, and items that are someone else's.
-                    created_at=tied if n % 3 == 0 else tied + timedelta(minutes=n),
-                    assignee_id=other if n == 5 else None,
-                    claimed_by_id=other if n == 7 else None,
-                )
+                .values(role=role, unit_id=unit, **values(n, other))
             )
+
+
+def test_an_inbox_of_many_scopes_pages_as_one_ordered_read(api, client):
+    """The Office's inbox spans two roles on three units: read scope by scope and merged, every
+    page (by cursor or by number) holds what one ordered read of all its items holds, without
+    the items assigned to or taken by someone else."""
+    dossiers = [api.start(title=f"Hồ sơ {i}")["id"] for i in range(12)]
+    tied = utcnow() - timedelta(hours=2)
+    _spread_over_office_scopes(
+        client.application,
+        dossiers,
+        # Ties across scopes, and items that are someone else's.
+        lambda n, other: {
+            "created_at": tied if n % 3 == 0 else tied + timedelta(minutes=n),
+            "assignee_id": other if n == 5 else None,
+            "claimed_by_id": other if n == 7 else None,
+        },
+    )
     with database(client.application).transaction() as session:
         office = actor_named(session, "vanphong")
         one_read = [row.id for row in my_work_items(session, office, limit=None)]
@@ -293,23 +301,15 @@ def test_an_inbox_of_many_scopes_counts_its_overdue_items_past_the_bound(api, cl
     the actor's overdue items (not someone else's), itself stopping at the bound."""
     dossiers = [api.start(title=f"Hồ sơ {i}")["id"] for i in range(10)]
     now = utcnow()
-    with database(client.application).transaction() as session:
-        office = actor_named(session, "vanphong")
-        other = session.scalars(select(User.id).where(User.username == "canbo_dn")).one()
-        scopes = sorted((r, u) for r, units in office.scopes.items() for u in units)
-        for n, dossier_id in enumerate(dossiers):
-            role, unit = scopes[n % len(scopes)]
-            session.execute(
-                update(WorkItem)
-                .where(WorkItem.dossier_id == dossier_id)
-                .values(
-                    role=role,
-                    unit_id=unit,
-                    # Seven overdue (one of them someone else's), two due later, one undated.
-                    due_at=None if n == 9 else now + timedelta(days=-1 if n < 7 else 1),
-                    assignee_id=other if n == 4 else None,
-                )
-            )
+    _spread_over_office_scopes(
+        client.application,
+        dossiers,
+        # Seven overdue (one of them someone else's), two due later, one undated.
+        lambda n, other: {
+            "due_at": None if n == 9 else now + timedelta(days=-1 if n < 7 else 1),
+            "assignee_id": other if n == 4 else None,
+        },
+    )
     with database(client.application).transaction() as session:
         office = actor_named(session, "vanphong")
         assert count_my_work_items(session, office, now) == (9, 6, False, False)
