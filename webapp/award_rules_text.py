@@ -38,23 +38,23 @@ def missing_documents_message(exc: InvalidDataError) -> str:
 def warning_text(warning: CheckWarning) -> str:
     """One warning of the check in words."""
     form = str(AWARD_FORM_LABELS.get(warning.award_form or "", warning.award_form or ""))
-    if warning.kind == "duplicate_in_movement" and warning.others_is_lower_bound:
-        return _(
-            "%(name)s is also proposed in dossier %(code)s (%(form)s) and at least %(count)s "
-            "more dossiers of the same movement.",
-            name=warning.nominee,
-            code=warning.other_dossier,
-            form=form,
-            count=warning.others,
-        )
     if warning.kind == "duplicate_in_movement" and warning.others:
+        named = {
+            "name": warning.nominee,
+            "code": warning.other_dossier,
+            "form": form,
+            "count": warning.others,
+        }
+        if warning.others_is_lower_bound:
+            return _(
+                "%(name)s is also proposed in dossier %(code)s (%(form)s) and at least "
+                "%(count)s more dossiers of the same movement.",
+                **named,
+            )
         return _(
             "%(name)s is also proposed in dossier %(code)s (%(form)s) and %(count)s more "
             "dossiers of the same movement.",
-            name=warning.nominee,
-            code=warning.other_dossier,
-            form=form,
-            count=warning.others,
+            **named,
         )
     if warning.kind == "duplicate_in_movement":
         return _(

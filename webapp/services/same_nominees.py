@@ -38,8 +38,9 @@ class OtherNominee(NamedTuple):
 
 @dataclass(frozen=True)
 class Found:
-    """The other dossiers proposing one nominee, newest first (distinct), and whether the read
-    stopped at its bound (there may be more)."""
+    """The other dossiers' matching nominees, newest dossier first (a dossier proposing the
+    person twice is there twice: `dossier_ids` is distinct), and whether the read stopped at
+    its bound (there may be more)."""
 
     others: list[OtherNominee]
     bounded: bool
