@@ -13,8 +13,10 @@ its own service (deploy/awards-worker.service).
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from webapp.jobs.gunicorn_hooks import post_worker_init, worker_exit
+from webapp.memory_release import release_free_memory
 
 bind = [os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '5000')}"]
 workers = int(os.environ.get("WEB_WORKERS", "1"))
@@ -28,4 +30,11 @@ loglevel = os.environ.get("LOG_LEVEL", "info")
 # A client's X-Forwarded-* are trusted only from the proxy in front (TRUSTED_PROXIES in the app).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
-__all__ = ["post_worker_init", "worker_exit"]
+
+def post_request(_worker: Any, _req: Any, _environ: Any, _resp: Any) -> None:
+    """Once the answer is sent, hand the memory the request freed back to the system (a large
+    upload would otherwise keep the worker's resident memory high for its whole life)."""
+    release_free_memory()
+
+
+__all__ = ["post_request", "post_worker_init", "worker_exit"]
