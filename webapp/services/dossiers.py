@@ -44,6 +44,7 @@ from webapp.services.folded_search import (
 )
 from webapp.services.form_validation import validate_form
 from webapp.services.history import history_of, record, record_automated
+from webapp.services.id_lists import ids_in
 from webapp.services.instances import new_instance
 from webapp.services.keyset import (
     Key,
@@ -414,7 +415,7 @@ def list_dossiers(
     if found is not None and len(found) <= total_bound:
         offset = (page - 1) * per_page
         page_ids, offset = _page_of_found(found, sort, offset, per_page + 1)
-        in_found = select(Dossier).where(Dossier.id.in_(page_ids), *visibility(actor))
+        in_found = select(Dossier).where(ids_in(session, Dossier.id, page_ids), *visibility(actor))
         rows = list(
             session.scalars(
                 in_found.options(selectinload(Dossier.unit))
@@ -449,7 +450,10 @@ def list_dossiers(
     if rows:
         for item in session.scalars(
             select(WorkItem)
-            .where(WorkItem.dossier_id.in_(items_by_dossier), WorkItem.status == "open")
+            .where(
+                ids_in(session, WorkItem.dossier_id, items_by_dossier),
+                WorkItem.status == "open",
+            )
             # Who holds each step is shown on every row: load the people in two queries.
             .options(selectinload(WorkItem.claimed_by), selectinload(WorkItem.assignee))
             .order_by(WorkItem.id)
@@ -498,7 +502,7 @@ def _nominee_facts(
             Nominee.decision_number,
             Nominee.decision_date,
         )
-        .where(Nominee.dossier_id.in_(by_dossier))
+        .where(ids_in(session, Nominee.dossier_id, by_dossier))
         .order_by(Nominee.dossier_id, Nominee.position, Nominee.id)
     ):
         by_dossier[nominee.dossier_id].append(nominee)

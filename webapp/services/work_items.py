@@ -37,6 +37,7 @@ from webapp.services.errors import (
 )
 from webapp.services.form_validation import validate_form
 from webapp.services.history import record
+from webapp.services.id_lists import ids_in
 from webapp.services.instances import load_process, save_process
 from webapp.services.keyset import Key, after, decode_cursor, encode_cursor
 from webapp.services.nominees_in_play import nominee_ids_in_play, nominee_ids_out_of_play
@@ -223,7 +224,7 @@ def my_work_items(
         if newest is not None:
             # The ids first, then their rows: one statement joining the merged reads with the
             # dossiers and people took PostgreSQL 5 ms to plan.
-            query = query.where(WorkItem.id.in_(list(session.scalars(newest))))
+            query = query.where(ids_in(session, WorkItem.id, session.scalars(newest)))
         elif resume is not None:
             query = query.where(after(keys, resume, descending=True, nulls_low=False))
         query = query.order_by(WorkItem.created_at.desc(), WorkItem.id.desc())
