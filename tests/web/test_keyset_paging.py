@@ -4,6 +4,7 @@ meanwhile; a mangled cursor is refused naming it; the inbox's total stops at the
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html as html_text
 import json
 import re
@@ -316,6 +317,16 @@ def test_an_inbox_of_many_scopes_counts_its_overdue_items_past_the_bound(api, cl
         # Over the bound: the total stops there; the overdue are counted apart, up to the bound.
         assert count_my_work_items(session, office, now, bound=8) == (8, 6, True, False)
         assert count_my_work_items(session, office, now, bound=5) == (5, 5, True, True)
+        # The statement is kept per actor and bound; the time is the one given at each call.
+        assert count_my_work_items(session, office, now - timedelta(days=2)) == (9, 0, False, False)
+        assert count_my_work_items(session, office, now + timedelta(days=2)) == (9, 8, False, False)
+        # Another reach of the same person is another statement: one role's items only.
+        role = sorted(office.scopes)[0]
+        narrower = dataclasses.replace(office, scopes={role: office.scopes[role]})
+        only_role = [row.role for row in my_work_items(session, narrower, limit=None)]
+        assert only_role
+        assert set(only_role) == {role}
+        assert count_my_work_items(session, narrower, now).total == len(only_role) < 9
 
 
 def test_an_item_added_between_inbox_pages_does_not_shift_the_others(api):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, case, false, func, or_, select, union_all
+from sqlalchemy import and_, bindparam, case, false, func, or_, select, union_all
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from webapp.db import utcnow
@@ -39,6 +39,7 @@ from webapp.services.form_validation import validate_form
 from webapp.services.history import record
 from webapp.services.id_lists import ids_in
 from webapp.services.instances import load_process, save_process
+from webapp.services.kept_statements import kept
 from webapp.services.keyset import Key, after, decode_cursor, encode_cursor
 from webapp.services.nominees_in_play import nominee_ids_in_play, nominee_ids_out_of_play
 from webapp.services.process_versions import definition_of, form_schema
@@ -83,6 +84,13 @@ class WorkItemDetail:
 # Built once: an alias made per call rebuilds its column expressions on every request.
 CLAIMER = aliased(User, name="claimer")
 ASSIGNEE = aliased(User, name="assignee")
+
+
+def _owner(actor: Actor) -> tuple[int, tuple[tuple[str, tuple[int, ...]], ...]]:
+    """What of the actor the inbox's reads depend on (their id and scopes): the key they are
+    kept under (kept_statements)."""
+    scopes = ((role, tuple(sorted(units))) for role, units in actor.scopes.items())
+    return actor.user_id, tuple(sorted(scopes))
 
 
 def _actor_scope(actor: Actor) -> Any:
@@ -173,9 +181,16 @@ def _newest_by_scope(actor: Actor, movement_id: int | None, resume: Any, wanted:
     walked the whole open index (14 ms at 100,000 dossiers on PostgreSQL). Read per (role,
     unit) from ix_work_item_inbox, each scope's newest `wanted` then merged: 0.7 ms.
     """
-    scopes = _scopes(actor)
-    if not scopes:
+    if not _scopes(actor):
         return None
+    if resume is None:
+        key = ("inbox_newest", _owner(actor), movement_id, wanted)
+        return kept(key, lambda: _build_newest(actor, movement_id, None, wanted))
+    return _build_newest(actor, movement_id, resume, wanted)
+
+
+def _build_newest(actor: Actor, movement_id: int | None, resume: Any, wanted: int) -> Any:
+    scopes = _scopes(actor) or []
     common = _not_others(actor, movement_id)
     if resume is not None:
         common.append(after(ORDER_KEYS["newest"], resume, descending=True, nulls_low=False))
@@ -254,6 +269,12 @@ def my_work_items(
 
 
 def _inbox_query(actor: Actor, movement_id: int | None) -> Any:
+    return kept(
+        ("inbox_rows", _owner(actor), movement_id), lambda: _build_inbox(actor, movement_id)
+    )
+
+
+def _build_inbox(actor: Actor, movement_id: int | None) -> Any:
     claimer, assignee = CLAIMER, ASSIGNEE
     return (
         select(
@@ -315,11 +336,16 @@ def count_my_work_items(
         rounds = my_round_steps(session, actor, movement_id=movement_id)
     late_rounds = sum(1 for row in rounds if row.due_at is not None and row.due_at < now)
     room = max(bound - len(rounds), 0)
-    # One bounded read counts both: COUNT of a CASE without ELSE skips the items not overdue.
-    mine = _due_dates_by_scope(actor, movement_id).limit(room + 1).subquery()
-    found, overdue = session.execute(
-        select(func.count(), func.count(case((mine.c.due_at < now, 1))))
-    ).one()
+
+    def build() -> Any:
+        # One bounded read counts both: COUNT of a CASE without ELSE skips the items not
+        # overdue. The time is given at each execution.
+        mine = _due_dates_by_scope(actor, movement_id).limit(room + 1).subquery()
+        late = mine.c.due_at < bindparam("now", type_=WorkItem.due_at.type)
+        return select(func.count(), func.count(case((late, 1))))
+
+    counted = kept(("inbox_count", _owner(actor), movement_id, room), build)
+    found, overdue = session.execute(counted, {"now": now}).one()
     found, overdue = found or 0, overdue or 0
     if found <= room:
         return InboxCount(found + len(rounds), overdue + late_rounds)
