@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import unicodedata
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -32,3 +34,21 @@ def test_fold_removes_vietnamese_marks():
     assert fold("Phòng Quản lý ngân sách") == "phong quan ly ngan sach"
     assert search_terms(" Hằng  nguyen ") == ["hang", "nguyen"]
     assert fold(None) == ""
+
+
+def _fold_by_definition(text: str) -> str:
+    """fold as its docstring defines it, character by character."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    decomposed = unicodedata.normalize("NFD", text)
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return " ".join(stripped.lower().split())
+
+
+def test_fold_agrees_with_its_definition_on_any_text():
+    rnd = random.Random(14)
+    texts = ["e\u0301\u0323 Ế", "ǅ ﬁ İ", "ᾈ ῼ", "Thị\u00a0Hằng\u3000Đức", "\U0001d400\u0e31"]
+    texts += [
+        "".join(chr(rnd.randrange(0x20, 0x30000)) for _ in range(rnd.randrange(1, 12)))
+        for _ in range(5_000)
+    ]
+    assert [fold(t) for t in texts] == [_fold_by_definition(t) for t in texts]

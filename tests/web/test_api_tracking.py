@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from webapp.models import Dossier, Nominee
 from webapp.request_db import database
 from webapp.services.dossier_effects import refresh_search_text
+from webapp.services.folded_search import folded_text_contains
 
 
 def test_search_ignores_diacritics_and_case(api):
@@ -128,3 +129,24 @@ def test_search_reads_the_folded_index_and_follows_changes(api, client):
         refresh_search_text(dossier)
     assert ids("nguyen thi") == []
     assert ids("le thu") == [found["id"]]
+
+
+def test_searches_of_as_many_words_share_a_compiled_statement_not_their_words(api):
+    """The search's statement is compiled once per number of words: each search still reads
+    its own words, on both databases."""
+    hang = api.start(nominees=[{"kind": "individual", "name": "Nguyễn Thị Hằng"}])
+    dong = api.start(nominees=[{"kind": "individual", "name": "Trần Văn Đông"}])
+
+    def ids(query: str) -> list[int]:
+        return [d["id"] for d in api.get(f"/api/v1/dossiers?q={query}", "vanphong").json["items"]]
+
+    for _ in range(2):
+        assert ids("nguyen hang") == [hang["id"]]
+        assert ids("tran dong") == [dong["id"]]
+        assert ids("nguyen dong") == []
+    statement = select(Dossier.id).where(*folded_text_contains(["nguyen", "hang"]))
+    other = select(Dossier.id).where(*folded_text_contains(["tran", "dong"]))
+    key, other_key = statement._generate_cache_key(), other._generate_cache_key()
+    assert key is not None  # cacheable
+    assert key == other_key  # one compiled form for both
+    assert [p.value for p in key.bindparams] == ["%nguyen%", "%hang%"]

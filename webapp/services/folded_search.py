@@ -18,9 +18,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, and_, bindparam
+from sqlalchemy import Boolean, ColumnElement, String, and_, bindparam
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from webapp.models import Dossier
 
@@ -35,15 +36,25 @@ def indexed(term: str) -> bool:
 
 
 class FoldedTextContains(ColumnElement[bool]):
-    """`dossier.search_text` holds every one of the folded words `terms` (each indexed)."""
+    """`dossier.search_text` holds every one of the folded words `terms` (each indexed).
 
-    inherit_cache = False
+    Its SQL depends only on how many words there are: the words are bound parameters made
+    here, so a statement holding it is compiled once per number of words and dialect, not on
+    every search (SQLAlchemy's cache key is the patterns' structure, their values are read
+    at each execution).
+    """
+
+    inherit_cache = True
+    # SQLAlchemy reads this list to build cache keys (its own declaration, not ClassVar).
+    _traverse_internals = [("patterns", InternalTraversal.dp_clauseelement_tuple)]  # noqa: RUF012
     type = Boolean()
     # A comparison already: without this SQLite gets `… IN (…) = 1`, which no index answers.
     _is_implicitly_boolean = True
 
     def __init__(self, terms: Sequence[str]) -> None:
-        self.terms = tuple(terms)
+        self.patterns = tuple(
+            bindparam(None, f"%{term}%", type_=String(), unique=True) for term in terms
+        )
 
 
 def folded_text_contains(terms: Sequence[str]) -> list[Any]:
@@ -68,7 +79,8 @@ class ReadAfterSearch(ColumnElement[Any]):
     the search's rows drive the read. PostgreSQL weighs both itself: the column as it is.
     """
 
-    inherit_cache = False
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]  # noqa: RUF012
 
     def __init__(self, column: Any) -> None:
         self.column = column
@@ -100,12 +112,7 @@ def _unary_plus(element: ReadAfterSearch, compiler: SQLCompiler, **kw: Any) -> s
 def _generic(element: FoldedTextContains, compiler: SQLCompiler, **kw: Any) -> str:
     # PostgreSQL: pg_trgm's GIN index answers LIKE '%…%' on the column itself (one index scan
     # for all the words).
-    clause = and_(
-        *(
-            Dossier.search_text.like(bindparam(None, f"%{term}%", unique=True))
-            for term in element.terms
-        )
-    )
+    clause = and_(*(Dossier.search_text.like(pattern) for pattern in element.patterns))
     return compiler.process(clause.self_group(), **kw)
 
 
@@ -113,9 +120,9 @@ def _generic(element: FoldedTextContains, compiler: SQLCompiler, **kw: Any) -> s
 def _sqlite(element: FoldedTextContains, compiler: SQLCompiler, **kw: Any) -> str:
     # FTS5's trigram tokenizer answers two-argument LIKEs (no ESCAPE) from its index, all the
     # words of one query together.
-    patterns: list[Any] = [bindparam(None, f"%{term}%", unique=True) for term in element.terms]
     likes = " AND ".join(
-        f"dossier_fts.search_text LIKE {compiler.process(pattern, **kw)}" for pattern in patterns
+        f"dossier_fts.search_text LIKE {compiler.process(pattern, **kw)}"
+        for pattern in element.patterns
     )
     identifier = compiler.process(Dossier.id.expression, **kw)
     # Every piece is compiled SQL (a column and bound parameters' placeholders), never input.
