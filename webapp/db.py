@@ -165,7 +165,7 @@ class Database:
         """A new session; `write=True` takes SQLite's write lock when it begins, `read_only=True`
         makes PostgreSQL refuse any write in it (a request's read ends with COMMIT: request_db)."""
         read_only_bind = self._read_only if read_only else None
-        session = self._sessions(bind=read_only_bind) if read_only_bind else self._sessions()
+        session = self._sessions(bind=read_only_bind or self.engine)
         if self.settings is not None:
             session.info["settings"] = self.settings
         if write and self.engine.dialect.name == "sqlite":

@@ -5,8 +5,9 @@ again on every call, and its cache key is computed again for each new one: the i
 per-scope reads (a UNION ALL of one read per role and unit) took the Office's inbox 15.5 ms a
 request against 11.9 kept (PostgreSQL, 100,000 dossiers, interleaved runs), more than the
 database took to answer them. A statement is immutable, so one built for a key (the actor's
-scopes, the limits) serves every later request with that key; the values that change per
-request (the time now) stay bound parameters given at execution.
+scopes) serves every later request with that key; the values that change per request (the
+time now, how many rows to read) stay bound parameters given at execution, so that nothing a
+client chooses, such as a page number, makes another statement to keep.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, case, false, func, or_, select, union_all
+from sqlalchemy import Integer, and_, bindparam, case, false, func, or_, select, union_all
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from webapp.db import utcnow
@@ -172,9 +172,14 @@ def _due_dates_by_scope(actor: Actor, movement_id: int | None, *also: Any) -> An
     return select(merged.c.due_at)
 
 
-def _newest_by_scope(actor: Actor, movement_id: int | None, resume: Any, wanted: int) -> Any | None:
-    """The ids of the actor's `wanted` newest items, read scope by scope, or None when the actor
-    has one scope, none or too many.
+# The number of items a kept read stops at, given at each execution: a page number chosen by
+# the client never makes another statement to keep.
+WANTED = bindparam("wanted", type_=Integer)
+
+
+def _newest_by_scope(actor: Actor, movement_id: int | None, resume: Any) -> Any | None:
+    """The ids of the actor's `wanted` (a parameter: WANTED) newest items, read scope by scope,
+    or None when the actor has one scope, none or too many.
 
     One ORDER BY over every open item that is theirs reads the open items newest first and
     filters them: for a council member, whose votes are a fifth of their scope's items, that
@@ -184,12 +189,12 @@ def _newest_by_scope(actor: Actor, movement_id: int | None, resume: Any, wanted:
     if not _scopes(actor):
         return None
     if resume is None:
-        key = ("inbox_newest", _owner(actor), movement_id, wanted)
-        return kept(key, lambda: _build_newest(actor, movement_id, None, wanted))
-    return _build_newest(actor, movement_id, resume, wanted)
+        key = ("inbox_newest", _owner(actor), movement_id)
+        return kept(key, lambda: _build_newest(actor, movement_id, None))
+    return _build_newest(actor, movement_id, resume)
 
 
-def _build_newest(actor: Actor, movement_id: int | None, resume: Any, wanted: int) -> Any:
+def _build_newest(actor: Actor, movement_id: int | None, resume: Any) -> Any:
     scopes = _scopes(actor) or []
     common = _not_others(actor, movement_id)
     if resume is not None:
@@ -199,7 +204,7 @@ def _build_newest(actor: Actor, movement_id: int | None, resume: Any, wanted: in
             select(WorkItem.id, WorkItem.created_at)
             .where(*_in_scope(role, unit), *common)
             .order_by(WorkItem.created_at.desc(), WorkItem.id.desc())
-            .limit(wanted)
+            .limit(WANTED)
             # SQLite takes ORDER BY and LIMIT in a compound's member only inside a subquery.
             .subquery()
         )
@@ -207,7 +212,7 @@ def _build_newest(actor: Actor, movement_id: int | None, resume: Any, wanted: in
     ]
     merged = union_all(*parts).subquery()
     return (
-        select(merged.c.id).order_by(merged.c.created_at.desc(), merged.c.id.desc()).limit(wanted)
+        select(merged.c.id).order_by(merged.c.created_at.desc(), merged.c.id.desc()).limit(WANTED)
     )
 
 
@@ -235,11 +240,12 @@ def my_work_items(
     if order == "newest":
         if resume is not None:
             offset = 0
-        newest = _newest_by_scope(actor, movement_id, resume, limit + offset) if limit else None
+        newest = _newest_by_scope(actor, movement_id, resume) if limit else None
         if newest is not None:
             # The ids first, then their rows: one statement joining the merged reads with the
             # dossiers and people took PostgreSQL 5 ms to plan.
-            query = query.where(ids_in(session, WorkItem.id, session.scalars(newest)))
+            ids = session.scalars(newest, {"wanted": (limit or 0) + offset})
+            query = query.where(ids_in(session, WorkItem.id, ids))
         elif resume is not None:
             query = query.where(after(keys, resume, descending=True, nulls_low=False))
         query = query.order_by(WorkItem.created_at.desc(), WorkItem.id.desc())
@@ -339,13 +345,13 @@ def count_my_work_items(
 
     def build() -> Any:
         # One bounded read counts both: COUNT of a CASE without ELSE skips the items not
-        # overdue. The time is given at each execution.
-        mine = _due_dates_by_scope(actor, movement_id).limit(room + 1).subquery()
+        # overdue. The time and the bound are given at each execution.
+        mine = _due_dates_by_scope(actor, movement_id).limit(WANTED).subquery()
         late = mine.c.due_at < bindparam("now", type_=WorkItem.due_at.type)
         return select(func.count(), func.count(case((late, 1))))
 
-    counted = kept(("inbox_count", _owner(actor), movement_id, room), build)
-    found, overdue = session.execute(counted, {"now": now}).one()
+    counted = kept(("inbox_count", _owner(actor), movement_id), build)
+    found, overdue = session.execute(counted, {"now": now, "wanted": room + 1}).one()
     found, overdue = found or 0, overdue or 0
     if found <= room:
         return InboxCount(found + len(rounds), overdue + late_rounds)
