@@ -11,12 +11,14 @@ from sqlalchemy.exc import SAWarning
 from webapp.db import Base
 from webapp.request_db import database
 
-# The search index lives outside the models (migration 0014_search_index): SQLite's FTS5 table
-# with its shadow tables, PostgreSQL's trigram GIN index. So do the indexes on the ranked sorts'
-# CASE expressions (0021_rank_indexes), which SQLite's reflection does not read.
+# The search indexes live outside the models: SQLite's FTS5 table with its shadow tables and
+# PostgreSQL's trigram GIN index (migration 0014_search_index), SQLite's date index holding the
+# folded text (0026_search_date_index). So do the indexes on the ranked sorts' CASE expressions
+# (0021_rank_indexes), which SQLite's reflection does not read.
 SEARCH_INDEX = (
     "dossier_fts",
     "ix_dossier_search_trgm",
+    "ix_dossier_search_created",
     "ix_dossier_status_rank",
     "ix_dossier_award_form_rank",
 )

@@ -109,6 +109,7 @@ def list_dossiers() -> dict[str, Any]:
         per_page=_int_arg("per_page", 50) or 0,
         sort=request.args.get("sort") or dossiers.DEFAULT_SORT,
         total_bound=current_app.config.get("LIST_TOTAL_BOUND", dossiers.TOTAL_BOUND),
+        search_bound=current_app.config.get("SEARCH_TOTAL_BOUND", dossiers.SEARCH_TOTAL_BOUND),
         cursor=_cursor_arg(),
     )
     return dossier_page_json(page)

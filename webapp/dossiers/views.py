@@ -218,6 +218,7 @@ def tracking() -> ResponseReturnValue:
             now=now,
             movement_id=query.movement_id,
             total_bound=current_app.config.get("LIST_TOTAL_BOUND", dossiers.TOTAL_BOUND),
+            search_bound=current_app.config.get("SEARCH_TOTAL_BOUND", dossiers.SEARCH_TOTAL_BOUND),
             cursor=cursor,
         )
 

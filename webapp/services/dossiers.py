@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -39,7 +40,11 @@ from webapp.services.errors import (
 )
 from webapp.services.folded_search import (
     folded_text_contains,
+    folded_text_driving,
     is_indexed_search,
+    read_search_first,
+    scanned_text_contains,
+    search_stops_early,
     searched_column,
 )
 from webapp.services.form_validation import validate_form
@@ -65,6 +70,11 @@ MAX_PER_PAGE = 200
 # Totals stop counting past this many dossiers: "more than 10,000" costs a bounded index read,
 # an exact count of every visible dossier grows with the table.
 TOTAL_BOUND = 10_000
+# On SQLite a search's total stops counting past this many dossiers ("hơn 200"): counting
+# every match grows with the table (a common name is in one dossier of 150 however many there
+# are), and past it the first page is met within a few thousand rows of the list's own order.
+# (PostgreSQL's trigram index finds every match at once: there the list's bound holds.)
+SEARCH_TOTAL_BOUND = 200
 STATUSES = ("in_progress", "returned", "awarded", "refused", "partly_awarded", "withdrawn")
 # Sorting by status groups open dossiers first, then the outcomes from best to worst.
 STATUS_SORT_ORDER = (
@@ -106,20 +116,25 @@ class DossierPage:
     matched_nominees: dict[int, list[str]] = field(default_factory=dict)
 
 
-def matched_nominees(code: str | None, title: str, names: list[str], q: str | None) -> list[str]:
-    """The nominees a search matched, when the dossier's code and title alone did not match.
+def matched_nominees(
+    code: str | None, title: str, nominees: list[tuple[str, str]], terms: list[str]
+) -> list[str]:
+    """The nominees a search for the folded words `terms` matched, when the dossier's code and
+    title alone did not match.
 
-    Every search word is in the dossier's folded text; the nominees named are those whose
-    folded name holds a word the code and title do not.
+    Every search word is in the dossier's folded text; the nominees named (of `nominees`, each
+    a name and its folded form as stored, folded here when not stored) are those whose folded
+    name holds a word the code and title do not.
     """
-    terms = search_terms(q)
     if not terms:
         return []
     own = fold(f"{code or ''} {title}")
     missing = [term for term in terms if term not in own]
     if not missing:
         return []
-    return [name for name in names if any(term in fold(name) for term in missing)]
+    return [
+        name for name, folded in nominees if any(term in (folded or fold(name)) for term in missing)
+    ]
 
 
 def creator_unit_id(actor: Actor) -> int | None:
@@ -332,8 +347,14 @@ def visibility(actor: Actor, unit_column: Any = Dossier.unit_id) -> list[Any]:
     return [] if actor.is_admin else [unit_column.in_(actor.visible_units or {-1})]
 
 
-def filter_conditions(actor: Actor, filters: DossierFilters, now: datetime) -> list[Any]:
-    """WHERE clauses for the dossiers the actor may see that match `filters` (checked)."""
+def filter_conditions(
+    actor: Actor,
+    filters: DossierFilters,
+    now: datetime,
+    text: Callable[[Sequence[str]], list[Any]] = folded_text_contains,
+) -> list[Any]:
+    """WHERE clauses for the dossiers the actor may see that match `filters` (checked); `text`
+    makes the search's clauses (how the search index is read: see folded_search)."""
     if filters.status is not None and filters.status not in STATUSES:
         raise InvalidDataError(
             "unknown status", {"status": f"must be one of: {', '.join(STATUSES)}"}
@@ -357,7 +378,7 @@ def filter_conditions(actor: Actor, filters: DossierFilters, now: datetime) -> l
         conditions.append(column("award_form") == filters.award_form)
     if filters.movement_id is not None:
         conditions.append(column("movement_id") == filters.movement_id)
-    conditions += folded_text_contains(terms)
+    conditions += text(terms)
     item = OPEN_ITEM
     open_item = and_(item.dossier_id == Dossier.id, item.status == "open")
     if filters.step:
@@ -384,6 +405,7 @@ def list_dossiers(
     sort: str = DEFAULT_SORT,
     now: datetime | None = None,
     total_bound: int = TOTAL_BOUND,
+    search_bound: int = SEARCH_TOTAL_BOUND,
     cursor: str | None = None,
 ) -> DossierPage:
     """The dossiers the actor may see, filtered, newest first unless `sort` says otherwise.
@@ -392,57 +414,49 @@ def list_dossiers(
     list stays fast with many dossiers. `sort` is one of SORTS ("-created" by default).
     `cursor` (a page's `next_cursor`) starts the page after that page's last dossier, by its
     sort values rather than an OFFSET: `page` is then only the number the page is shown as.
+    The total stops counting at `total_bound`; a search's, where its index stops early
+    (SQLite), at `search_bound` if lower.
     """
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
         raise InvalidDataError(
             "bad paging", {"page": "must be >= 1", "per_page": f"must be 1..{MAX_PER_PAGE}"}
         )
     filters = DossierFilters(q, status, step, unit_id, award_form, overdue, movement_id)
-    conditions = filter_conditions(actor, filters, now or utcnow())
+    now = now or utcnow()
     order = sort_order(sort)
-    query = select(Dossier).where(*conditions).options(selectinload(Dossier.unit))
+    offset = (page - 1) * per_page
     found: list[Any] | None = None
-    if cursor is None and is_indexed_search(search_terms(q)):
-        # A search reads the index once: what it finds (up to the bound) gives the total and
-        # the page, where a count and an ordered read each searched the index again (and
-        # PostgreSQL read the ordered one along the date index, filtering every dossier, for a
-        # name found a few hundred times).
+    counted: tuple[int, bool] | None = None
+    dense = False
+    text = folded_text_contains
+    if is_indexed_search(search_terms(q)):
+        # A search reads the index first, up to its bound: what it finds gives the total and,
+        # when that is every match, the page too (sorted here, where a count and an ordered
+        # read each searched the index again).
+        bound = min(total_bound, search_bound) if search_stops_early(session) else total_bound
         keys = [key.expr for key in sort_keys(sort)]
-        found = list(
-            session.execute(select(Dossier.id, *keys).where(*conditions).limit(total_bound + 1))
-        )
-    # One row more than the page tells whether another page follows.
-    if found is not None and len(found) <= total_bound:
-        offset = (page - 1) * per_page
+        driving = filter_conditions(actor, filters, now, text=folded_text_driving)
+        first = read_search_first(session, select(Dossier.id, *keys).where(*driving))
+        found = list(session.execute(first.limit(bound + 1)))
+        counted = (bound, True) if len(found) > bound else (len(found), False)
+        # So many match that the page is met early along the list's own order, each row's
+        # text checked as it comes, where the index would find every match first.
+        dense = len(found) > bound
+        text = scanned_text_contains if dense else folded_text_contains
+    conditions = filter_conditions(actor, filters, now, text=text)
+    if dense:
+        # The page's ids along the order, each dossier's text checked in the index that holds
+        # it with the date (0026_search_date_index), a row read only when it matches.
+        ids = select(Dossier.id)
+        page_ids = _ordered(session, ids, conditions, sort, offset, per_page, cursor)
+        rows = _rows_of(session, actor, page_ids, order, 0, per_page)
+    elif found is not None and cursor is None:
         page_ids, offset = _page_of_found(found, sort, offset, per_page + 1)
-        in_found = select(Dossier).where(ids_in(session, Dossier.id, page_ids), *visibility(actor))
-        rows = list(
-            session.scalars(
-                in_found.options(selectinload(Dossier.unit))
-                .order_by(*order)
-                .limit(per_page + 1)
-                .offset(offset)
-            )
-        )
-    elif cursor is None:
-        offset = (page - 1) * per_page
-        rows = list(session.scalars(query.order_by(*order).limit(per_page + 1).offset(offset)))
+        rows = _rows_of(session, actor, page_ids, order, offset, per_page)
     else:
-        keys = sort_keys(sort)
-        resume = decode_cursor(cursor, sort, keys)
-        slices = ranges_after(
-            keys, resume, descending=sort.startswith("-"), nulls_low=nulls_sort_low(session)
-        )
-        rows = []
-        for condition, held in slices:
-            in_slice = query.where(condition).order_by(*order[held:])
-            rows += session.scalars(in_slice.limit(per_page + 1 - len(rows)))
-            if len(rows) > per_page:
-                break
-    if found is not None:
-        total, capped = (total_bound, True) if len(found) > total_bound else (len(found), False)
-    else:
-        total, capped = bounded_count(session, conditions, total_bound)
+        query = select(Dossier).options(selectinload(Dossier.unit))
+        rows = _ordered(session, query, conditions, sort, offset, per_page, cursor)
+    total, capped = counted or bounded_count(session, conditions, total_bound)
     more = len(rows) > per_page
     rows = rows[:per_page]
     next_cursor = encode_cursor(sort, sort_values(sort, rows[-1])) if more else None
@@ -463,6 +477,44 @@ def list_dossiers(
     return DossierPage(
         rows, items_by_dossier, total, page, per_page, capped, next_cursor, outcomes, matched
     )
+
+
+def _ordered(
+    session: Session,
+    query: Any,
+    conditions: list[Any],
+    sort: str,
+    offset: int,
+    per_page: int,
+    cursor: str | None,
+) -> list[Any]:
+    """`query`'s rows under `conditions` in the sort's order: one more than a page, from
+    `offset` or after `cursor` (keyset: the cursor's sort values, however deep)."""
+    order = sort_order(sort)
+    query = query.where(*conditions)
+    if cursor is None:
+        return list(session.scalars(query.order_by(*order).limit(per_page + 1).offset(offset)))
+    keys = sort_keys(sort)
+    resume = decode_cursor(cursor, sort, keys)
+    slices = ranges_after(
+        keys, resume, descending=sort.startswith("-"), nulls_low=nulls_sort_low(session)
+    )
+    rows: list[Any] = []
+    for condition, held in slices:
+        in_slice = query.where(condition).order_by(*order[held:])
+        rows += session.scalars(in_slice.limit(per_page + 1 - len(rows)))
+        if len(rows) > per_page:
+            break
+    return rows
+
+
+def _rows_of(
+    session: Session, actor: Actor, ids: list[int], order: list[Any], offset: int, per_page: int
+) -> list[Dossier]:
+    """The dossiers of `ids` in the sort's order, from `offset`: one more than a page."""
+    in_ids = select(Dossier).where(ids_in(session, Dossier.id, ids), *visibility(actor))
+    read = in_ids.options(selectinload(Dossier.unit)).order_by(*order)
+    return list(session.scalars(read.limit(per_page + 1).offset(offset)))
 
 
 def _page_of_found(found: list[Any], sort: str, offset: int, size: int) -> tuple[list[int], int]:
@@ -498,6 +550,7 @@ def _nominee_facts(
         select(
             Nominee.dossier_id,
             Nominee.name,
+            Nominee.folded_name,
             Nominee.result,
             Nominee.decision_number,
             Nominee.decision_date,
@@ -507,10 +560,16 @@ def _nominee_facts(
     ):
         by_dossier[nominee.dossier_id].append(nominee)
     outcomes = {d.id: outcome_of(by_dossier[d.id]) for d in rows}
+    terms = search_terms(q)
     matched = {
         d.id: found
         for d in rows
-        if (found := matched_nominees(d.code, d.title, [n.name for n in by_dossier[d.id]], q))
+        if terms
+        and (
+            found := matched_nominees(
+                d.code, d.title, [(n.name, n.folded_name) for n in by_dossier[d.id]], terms
+            )
+        )
     }
     return outcomes, matched
 

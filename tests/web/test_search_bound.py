@@ -1,0 +1,125 @@
+"""A search that matches many dossiers, and search words the index must take literally.
+
+On SQLite a search counts its matches up to SEARCH_TOTAL_BOUND ("hơn N" past it) and reads
+its page along the list's own order; PostgreSQL counts every match up to the list's bound.
+On both, every page holds what sorting every match would put there.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+
+from tests.web.pages import login
+from webapp.models import Dossier
+from webapp.request_db import database
+
+HANG = [{"kind": "individual", "name": "Nguyễn Thị Hằng"}]
+DONG = [{"kind": "individual", "name": "Trần Văn Đông"}]
+
+
+def _ids(page: dict[str, Any]) -> list[int]:
+    return [d["id"] for d in page["items"]]
+
+
+def _in_order(api: Any, ids: set[int], descending: bool) -> list[int]:
+    """`ids` as the list orders them by creation (newest first when `descending`)."""
+    order = [Dossier.created_at, Dossier.id]
+    with database(api.client.application).transaction(write=False) as session:
+        return list(
+            session.scalars(
+                select(Dossier.id)
+                .where(Dossier.id.in_(ids))
+                .order_by(*(c.desc() if descending else c.asc() for c in order))
+            )
+        )
+
+
+def _walk(api: Any, url: str, as_user: str) -> list[int]:
+    """Every row of a list, page after page by its next_cursor."""
+    page = api.get(url, as_user).json
+    seen = _ids(page)
+    while page["next_cursor"]:
+        page = api.get(f"{url}&cursor={page['next_cursor']}", as_user).json
+        seen += _ids(page)
+    return seen
+
+
+def _is_sqlite(api: Any) -> bool:
+    return database(api.client.application).engine.dialect.name == "sqlite"
+
+
+def test_a_search_past_its_bound_pages_as_sorting_every_match_would(api, monkeypatch):
+    monkeypatch.setitem(api.client.application.config, "SEARCH_TOTAL_BOUND", 3)
+    own, others, theirs = [], [], []
+    for n in range(6):
+        own.append(api.start(nominees=HANG)["id"])
+        others.append(api.start(nominees=DONG)["id"])
+        if n % 2:
+            theirs.append(api.start(as_user="canbo_dn", nominees=HANG)["id"])
+    every = set(own) | set(theirs)  # the Office sees both units' namesakes
+    newest = _in_order(api, every, descending=True)
+    first = api.get("/api/v1/dossiers?q=nguyen+hang&per_page=2", "vanphong").json
+    assert _ids(first) == newest[:2]
+    if _is_sqlite(api):
+        assert (first["total"], first["total_is_lower_bound"]) == (3, True)
+    else:
+        assert (first["total"], first["total_is_lower_bound"]) == (len(every), False)
+    # By page number and by cursor, every match once, in order.
+    by_number = [
+        dossier_id
+        for n in range(1, 6)
+        for dossier_id in _ids(
+            api.get(f"/api/v1/dossiers?q=nguyen+hang&per_page=2&page={n}", "vanphong").json
+        )
+    ]
+    assert by_number == newest
+    assert _walk(api, "/api/v1/dossiers?q=nguyen+hang&per_page=2", "vanphong") == newest
+    oldest = _walk(api, "/api/v1/dossiers?q=nguyen+hang&per_page=4&sort=created", "vanphong")
+    assert oldest == newest[::-1]
+    # Every dossier is in progress: by status, the creation order breaks the tie.
+    by_status = "/api/v1/dossiers?q=nguyen+hang&per_page=3&sort=status"
+    assert _walk(api, by_status, "vanphong") == oldest
+    # A unit sees its own namesakes only, however many the Department holds.
+    mine = _walk(api, "/api/v1/dossiers?q=nguyen+hang&per_page=2", "canbo_ns")
+    assert mine == _in_order(api, set(own), descending=True)
+    # Under the bound the total is exact.
+    few = {others[1], others[4]}
+    for dossier_id in few:
+        api.do("canbo_ns", dossier_id, "prepare_dossier", {"decision": "submit"})
+    dong = api.get("/api/v1/dossiers?q=tran+dong&step=approve_at_unit", "canbo_ns").json
+    assert (dong["total"], dong["total_is_lower_bound"]) == (2, False)
+    assert _ids(dong) == _in_order(api, few, descending=True)
+
+
+def test_the_page_says_more_than_the_bound_and_lists_the_newest(api, client, monkeypatch):
+    monkeypatch.setitem(client.application.config, "SEARCH_TOTAL_BOUND", 2)
+    codes = [api.start(nominees=HANG)["code"] for _ in range(4)]
+    api.start(nominees=DONG)
+    login(client, "vanphong")
+    html = client.get("/dossiers?q=Nguyễn+Thị+Hằng").get_data(as_text=True)
+    if _is_sqlite(api):
+        assert 'id="tracking-total" data-lower-bound>hơn 2<' in html
+    else:
+        assert 'id="tracking-total">4<' in html
+    assert re.findall(r'<tr data-dossier="([^"]+)"', html) == codes[::-1]
+
+
+def test_search_words_are_taken_literally_by_the_index(api):
+    """Quotes, stars and FTS5's own words in a search are characters to find, never syntax:
+    no error, the dossier holding them found, nothing found where they are not."""
+    odd = api.start(title='Hồ sơ "Đặc biệt" NEAR(a b) * OR -x')["id"]
+    api.start(title="Hồ sơ thường")
+
+    def found(query: str) -> list[int]:
+        response = api.get(f"/api/v1/dossiers?{urlencode({'q': query})}", "vanphong")
+        assert response.status_code == 200, (query, response.json)
+        return _ids(response.json)
+
+    for query in ('"dac', 'biet"', "NEAR(a", "OR -x", '"dac biet" near(a', "*"):
+        assert found(query) == [odd], query
+    for query in ('a"b', '"near', "and", 'biet""'):
+        assert found(query) == [], query
