@@ -2,10 +2,10 @@
 
 The migration 0014_search_index builds the index: on SQLite an FTS5 table `dossier_fts` with
 the trigram tokenizer over `dossier.search_text` (kept in step by triggers), on PostgreSQL a
-GIN `gin_trgm_ops` index on the column itself. Both answer `LIKE '%word%'` from the index when
-the word has at least three characters; a shorter word (or one holding a LIKE wildcard, which
-SQLite's FTS5 cannot take with an ESCAPE) is matched on the column, which reads every row the
-other conditions leave.
+GIN `gin_trgm_ops` index on the column itself. Both find a word of at least three characters
+from the index (PostgreSQL answering `LIKE '%word%'`, SQLite an FTS5 phrase); a shorter word, or
+one holding a LIKE wildcard, is matched on the column, which reads every row the other
+conditions leave.
 
 On SQLite every indexed word of a search goes into one FTS5 query (`"nguyen" AND "hang"`):
 FTS5 intersects the words' trigram lists itself, where one subquery per word checked the text
