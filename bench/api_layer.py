@@ -224,8 +224,9 @@ class ApiLayer:
         path = f"/api/v1/work-items?per_page={per_page}"
         return len(self.request("GET", path, username, name=name))
 
-    def list_dossiers(self, username: str, name: str, q: str | None = None) -> int:
-        """GET /dossiers page 1, 50 per page (timed as `name`); returns the total."""
+    def list_dossiers(self, username: str, name: str, q: str | None = None) -> tuple[int, bool]:
+        """GET /dossiers page 1, 50 per page (timed as `name`); returns the total and whether
+        counting stopped there (more match)."""
         query = "page=1&per_page=50" + (f"&q={q.replace(' ', '+')}" if q else "")
         page = self.request("GET", f"/api/v1/dossiers?{query}", username, name=name)
-        return int(page["total"])
+        return int(page["total"]), bool(page["total_is_lower_bound"])

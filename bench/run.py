@@ -187,10 +187,18 @@ def _lists(layer: ServiceLayer | ApiLayer, name: str, counts: dict[str, int]) ->
     counts[f"{name}.inbox_{INBOX_OTHER}"] = layer.my_work_items(
         INBOX_OTHER, f"{name}.list_my_work_items_{INBOX_OTHER}"
     )
-    counts[f"{name}.list_total"] = layer.list_dossiers(INBOX_HEADLINE, f"{name}.list_dossiers")
-    counts[f"{name}.search_total"] = layer.list_dossiers(
-        INBOX_HEADLINE, f"{name}.search_dossiers", q=SEARCH_QUERY
-    )
+    for kind, q in (("list", None), ("search", SEARCH_QUERY)):
+        total, more = layer.list_dossiers(INBOX_HEADLINE, f"{name}.{kind}_dossiers", q=q)
+        counts[f"{name}.{kind}_total"] = total
+        counts[f"{name}.{kind}_total_is_lower_bound"] = int(more)
+
+
+def _total(counts: dict[str, int], kind: str) -> str:
+    """The API's total of the list or the search, "more than N" where counting stopped."""
+    total = counts.get(f"api.{kind}_total")
+    if total is None:
+        return "?"
+    return f"more than {total}" if counts.get(f"api.{kind}_total_is_lower_bound") else str(total)
 
 
 def _profile_api(bench: BenchApp, calls: int) -> dict[str, str]:
@@ -361,12 +369,11 @@ def _targets(
             f"{counts.get(f'api.inbox_{INBOX_HEADLINE}_all', '?')} items)"
         ),
         "api.list_dossiers": (
-            "listing dossiers through the API (a page of 50 of "
-            f"{counts.get('api.list_total', '?')})"
+            f"listing dossiers through the API (a page of 50 of {_total(counts, 'list')})"
         ),
         "api.search_dossiers": (
             f"searching dossiers through the API ('{SEARCH_QUERY}' finds "
-            f"{counts.get('api.search_total', '?')})"
+            f"{_total(counts, 'search')})"
         ),
     }
     medians = {
@@ -462,8 +469,7 @@ def report_backend(
     print(
         f"  inbox sizes: {INBOX_HEADLINE} {counts.get(f'api.inbox_{INBOX_HEADLINE}')} items, "
         f"{INBOX_OTHER} {counts.get(f'api.inbox_{INBOX_OTHER}')} items; list total "
-        f"{counts.get('api.list_total')}; search '{SEARCH_QUERY}' finds "
-        f"{counts.get('api.search_total')}"
+        f"{_total(counts, 'list')}; search '{SEARCH_QUERY}' finds {_total(counts, 'search')}"
     )
     _print_table("figures (median and 95th percentile of n calls):", summaries)
     _print_by_step(result, engine)

@@ -101,15 +101,16 @@ class ServiceLayer:
                 session.close()
         return count
 
-    def list_dossiers(self, username: str, name: str, q: str | None = None) -> int:
-        """Page 1 of the dossier list, 50 per page (timed as `name`); returns the total."""
+    def list_dossiers(self, username: str, name: str, q: str | None = None) -> tuple[int, bool]:
+        """Page 1 of the dossier list, 50 per page (timed as `name`); returns the total and
+        whether counting stopped there (more match)."""
         with self.samples.timed(name):
             session = self.db.session()
             try:
                 page = dossiers.list_dossiers(
                     session, self.actors[username], q=q, page=1, per_page=50
                 )
-                total = page.total
+                total = (page.total, page.total_is_lower_bound)
             finally:
                 session.close()
         return total
