@@ -366,6 +366,20 @@ function start(root) {
   saveButton.addEventListener('click', save);
   // The deploy button opens the confirmation (Bootstrap's dialog); its button deploys.
   $('modeler-deploy-confirm').addEventListener('click', deploy);
+  // Bootstrap ignores the confirm's dismiss while the dialog is still fading in (a quick
+  // click): the deploy goes on, so close the dialog once it is shown.
+  const deployDialog = $('modeler-deploy-dialog');
+  deployDialog.addEventListener('show.bs.modal', () => {
+    deployDialog.dataset.confirmed = '';
+  });
+  $('modeler-deploy-confirm').addEventListener('click', () => {
+    deployDialog.dataset.confirmed = 'true';
+  });
+  deployDialog.addEventListener('shown.bs.modal', () => {
+    if (deployDialog.dataset.confirmed === 'true') {
+      window.bootstrap.Modal.getOrCreateInstance(deployDialog).hide();
+    }
+  });
   document.addEventListener('keydown', (event) => {
     if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 's') {
       event.preventDefault();

@@ -428,7 +428,15 @@ def test_the_administrator_adds_a_deputy_review_step_and_deploys_it(
     dialog = page.locator("#modeler-deploy-dialog")
     expect(dialog.locator(".modal-title")).to_have_text("Áp dụng phiên bản 2?")
     expect(dialog).to_contain_text("Phiên bản 1")
-    dialog.locator("#modeler-deploy-confirm").click()
+    dialog.get_by_role("button", name="Hủy").click()
+    expect(dialog).to_be_hidden()
+    # Confirmed at once, while the dialog is still fading in (Bootstrap ignores its dismiss
+    # then): the deploy goes on and the dialog still closes, not left over the page.
+    page.evaluate(
+        "document.getElementById('modeler-deploy').click();"
+        " document.getElementById('modeler-deploy-confirm').click()"
+    )
+    expect(dialog).to_be_hidden()
     expect(page.locator("#modeler-status")).to_have_attribute("data-status", "deployed")
     expect(page.locator("#modeler-deploy")).to_be_disabled()
     shot(page, "modeler_deployed")
