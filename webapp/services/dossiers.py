@@ -438,10 +438,10 @@ def list_dossiers(
         driving = filter_conditions(actor, filters, now, text=folded_text_driving)
         first = read_search_first(session, select(Dossier.id, *keys).where(*driving))
         found = list(session.execute(first.limit(bound + 1)))
-        counted = (bound, True) if len(found) > bound else (len(found), False)
         # So many match that the page is met early along the list's own order, each row's
         # text checked as it comes, where the index would find every match first.
         dense = len(found) > bound
+        counted = (bound, True) if dense else (len(found), False)
         text = scanned_text_contains if dense else folded_text_contains
     conditions = filter_conditions(actor, filters, now, text=text)
     if dense:
