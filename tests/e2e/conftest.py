@@ -11,9 +11,10 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from flask import Flask
@@ -25,6 +26,9 @@ from webapp import create_app
 from webapp.cli import upgrade_database
 from webapp.request_db import database
 from webapp.services import seeding
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM_CANDIDATES = ["/usr/lib/chromium/chromium", "/usr/bin/chromium"]
@@ -50,10 +54,31 @@ def fresh_app(folder: Path) -> Flask:
     return app
 
 
+def responses_closed_before_sending(app: WSGIApplication) -> WSGIApplication:
+    """`app` with each response read into memory and closed before the server sends it.
+
+    Werkzeug's development server closes a response only after draining the client's socket;
+    when the browser resets the connection first (a tab closed mid-load), that read raises and
+    the response, holding an open static file, is never closed. The app's responses are finite
+    (nothing streams), so reading them whole here costs nothing and leaks nothing.
+    """
+
+    def wrapped(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    return wrapped
+
+
 @contextmanager
 def serving(app: Flask) -> Iterator[str]:
     """Serve `app` on a free loopback port in a thread; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, responses_closed_before_sending(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

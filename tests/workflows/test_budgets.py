@@ -236,19 +236,19 @@ def test_a_budget_error_caught_inside_the_turn_still_fails_it():
     assert evaluate("1 + 1", {}) == 2  # a new turn starts afresh
 
 
-def _three_scripts(script: str) -> bytes:
+def _scripts_in_a_row(script: str, count: int) -> bytes:
     tasks = "".join(
         f'<bpmn:scriptTask id="s{i}"><bpmn:script>{script}</bpmn:script></bpmn:scriptTask>'
         f'<bpmn:sequenceFlow id="f{i}" sourceRef="{"start" if i == 0 else f"s{i - 1}"}" '
         f'targetRef="s{i}"/>'
-        for i in range(3)
+        for i in range(count)
     )
     return (
         HEAD
         + '<bpmn:process id="p" isExecutable="true"><bpmn:startEvent id="start"/>'
         + tasks
-        + '<bpmn:sequenceFlow id="f_end" sourceRef="s2" targetRef="end"/><bpmn:endEvent id="end"/>'
-        + "</bpmn:process></bpmn:definitions>"
+        + f'<bpmn:sequenceFlow id="f_end" sourceRef="s{count - 1}" targetRef="end"/>'
+        + '<bpmn:endEvent id="end"/></bpmn:process></bpmn:definitions>'
     ).encode()
 
 
@@ -264,16 +264,21 @@ def _cpu_time_of(script: str) -> float:
 def test_the_cpu_budget_is_shared_by_every_script_of_a_turn():
     script = "x = 0\nfor i in range(100000):\n    x += i"
     one = min(_cpu_time_of(script) for _ in range(3))  # the first run also warms caches
-    definition = load_definition(_three_scripts(script))
-    # Each script alone is well within its own limit; the three together are not.
+    definition = load_definition(_scripts_in_a_row(script, 6))
+    # Six scripts of `one` each against a turn of 2.5 * one: the first alone stays within it
+    # unless this machine slows 2.5 times mid-test, the six together exceed it unless it
+    # speeds up 2.4 times. Which later script breaks it follows the machine's speed, so the
+    # test asserts only what shows sharing: the turn failed, and not on its first script.
     turn_budget.configure(
         turn_budget.TurnLimits(cpu_seconds=2.5 * one, call_seconds=10 * one, wall_seconds=60)
     )
     with pytest.raises(BudgetExceededError) as caught:
         RunningProcess.start(definition, {})
     assert caught.value.budget == "time"
-    assert caught.value.element_id == "s2"
-    turn_budget.configure(turn_budget.TurnLimits(cpu_seconds=10 * one, wall_seconds=60))
+    assert caught.value.element_id in {"s1", "s2", "s3", "s4", "s5"}
+    turn_budget.configure(
+        turn_budget.TurnLimits(cpu_seconds=20 * one, call_seconds=10 * one, wall_seconds=60)
+    )
     process, _ = RunningProcess.start(definition, {})
     assert process.status().completed
 
