@@ -68,27 +68,43 @@ def actor_for_user(
 ) -> Actor:
     """The Actor for `user`, with every role assignment expanded to the units below it.
 
-    `assignments` are the user's (role, unit) rows when the caller read them already (the
-    token's lookup reads them in its own query); otherwise they are read here.
+    `assignments` are the user's (role, unit) rows when the caller read them already;
+    otherwise they are read here.
     """
-    children = unit_children(session)
-    scopes: dict[str, set[int]] = defaultdict(set)
-    grants: dict[str, set[int]] = defaultdict(set)
     if assignments is None:
         assignments = session.execute(
             select(RoleAssignment.role, RoleAssignment.unit_id).where(
                 RoleAssignment.user_id == user.id
             )
         ).all()
-    for role, unit_id in assignments:
-        grants[role].add(unit_id)
-        scopes[role] |= descendants(children, unit_id)
+    return actor_of(
+        session, user.id, user.username, user.full_name, user.unit_id, user.is_admin, assignments
+    )
+
+
+def actor_of(
+    session: Session,
+    user_id: int,
+    username: str,
+    full_name: str,
+    unit_id: int,
+    is_admin: bool,
+    assignments: Iterable[tuple[str, int]],
+) -> Actor:
+    """The Actor of a user given by its columns and its (role, unit) assignments, each
+    expanded to the units below it (the token's lookup reads them all in one query)."""
+    children = unit_children(session)
+    scopes: dict[str, set[int]] = defaultdict(set)
+    grants: dict[str, set[int]] = defaultdict(set)
+    for role, assigned in assignments:
+        grants[role].add(assigned)
+        scopes[role] |= descendants(children, assigned)
     return Actor(
-        user_id=user.id,
-        username=user.username,
-        full_name=user.full_name,
-        unit_id=user.unit_id,
-        is_admin=user.is_admin,
+        user_id=user_id,
+        username=username,
+        full_name=full_name,
+        unit_id=unit_id,
+        is_admin=is_admin,
         scopes={role: frozenset(units) for role, units in scopes.items()},
         grants={role: frozenset(units) for role, units in grants.items()},
     )

@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -16,7 +16,7 @@ from webapp.db import utcnow
 from webapp.models import ApiToken, RoleAssignment, User
 from webapp.permissions import Actor
 from webapp.services import audit
-from webapp.services.actors import actor_for_user
+from webapp.services.actors import actor_of
 from webapp.services.errors import NotAuthenticatedError
 from webapp.services.settings import settings_of
 
@@ -108,25 +108,40 @@ def issue_token(session: Session, user: User) -> IssuedToken:
     return IssuedToken(token, expires)
 
 
+# The token, its user and the user's role assignments in one query (a row per assignment):
+# every API request pays for it, so the statement is built once and reads plain columns (no
+# entity is made for the token or the user).
+_TOKEN_ACTOR = (
+    select(
+        ApiToken.revoked_at,
+        ApiToken.expires_at,
+        User.id,
+        User.username,
+        User.full_name,
+        User.unit_id,
+        User.is_admin,
+        User.active,
+        RoleAssignment.role,
+        RoleAssignment.unit_id,
+    )
+    .join(User, User.id == ApiToken.user_id)
+    .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
+
+
 def actor_for_token(session: Session, token: str | None) -> Actor:
     """The actor a bearer token belongs to; NotAuthenticatedError if it is missing or dead."""
     if not token:
         raise NotAuthenticatedError("a bearer token is required", code="token_required")
-    # The token, its user and the user's role assignments in one query (a row per assignment):
-    # every API request pays for it.
-    rows = session.execute(
-        select(ApiToken, User, RoleAssignment.role, RoleAssignment.unit_id)
-        .join(User, User.id == ApiToken.user_id)
-        .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
-        .where(ApiToken.token_hash == _digest(token))
-    ).all()
+    rows = session.execute(_TOKEN_ACTOR, {"token_hash": _digest(token)}).all()
     if not rows:
         raise NotAuthenticatedError("the token is not valid", code="token_invalid")
-    api_token, user = rows[0][0], rows[0][1]
-    if api_token.revoked_at is not None or api_token.expires_at <= utcnow() or not user.active:
+    revoked_at, expires_at, user_id, username, full_name, unit_id, is_admin, active = rows[0][:8]
+    if revoked_at is not None or expires_at <= utcnow() or not active:
         raise NotAuthenticatedError("the token has expired or was revoked", code="token_invalid")
-    assignments = [(role, unit_id) for _t, _u, role, unit_id in rows if role is not None]
-    return actor_for_user(session, user, assignments)
+    assignments = [(row[8], row[9]) for row in rows if row[8] is not None]
+    return actor_of(session, user_id, username, full_name, unit_id, is_admin, assignments)
 
 
 def revoke_token(session: Session, token: str) -> None:
