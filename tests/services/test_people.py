@@ -564,3 +564,23 @@ def test_a_value_taken_at_the_same_moment_is_a_field_error_not_a_crash(org):
     org.commit()
     assert org.get(Role, "office").name == "Văn phòng Sở"
     assert org.get(Role, "deputy_director") is not None
+
+
+def test_a_tokens_actor_reaches_what_the_pages_actor_reaches(org):
+    """The API reads an actor's units in SQL (the token's query), the pages from the whole
+    tree in Python: both give every demo user, and a role granted on a department, the same
+    reach, down to a unit two levels below."""
+    division = new_unit(org, "T_DIV")
+    team = new_unit(org, "T_TEAM", parent="T_DIV")
+    user = new_user(org, "t_reach")
+    people.add_assignment(org, admin(org), user.id, role="office", unit_id=unit_id(org, "BN"))
+    people.add_assignment(org, admin(org), user.id, role="unit_head", unit_id=division.id)
+    org.commit()
+    for someone in org.scalars(select(User).where(User.active.is_(True))):
+        token = auth.issue_token(org, someone).token
+        assert auth.actor_for_token(org, token) == actor_for_user(org, someone), someone.username
+    token = auth.issue_token(org, user).token
+    reach = auth.actor_for_token(org, token)
+    assert {division.id, team.id, unit_id(org, "BN")} <= reach.scopes["office"]
+    assert reach.scopes["unit_head"] == {division.id, team.id}
+    assert reach.grants == {"office": {unit_id(org, "BN")}, "unit_head": {division.id}}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import Select, select
+from sqlalchemy import CTE, Select, select
 from sqlalchemy.orm import Session, aliased
 
 from webapp.models import OrgUnit, RoleAssignment, User
@@ -77,28 +77,41 @@ def actor_for_user(
                 RoleAssignment.user_id == user.id
             )
         ).all()
-    return actor_of(
-        session, user.id, user.username, user.full_name, user.unit_id, user.is_admin, assignments
+    children = unit_children(session)
+    reach = [
+        (role, granted, unit)
+        for role, granted in assignments
+        for unit in descendants(children, granted)
+    ]
+    return actor_of(user.id, user.username, user.full_name, user.unit_id, user.is_admin, reach)
+
+
+def assignments_reach(seed: Select[str, int, int]) -> CTE:
+    """(role, granted, unit_id) of each assignment `seed` selects (role, unit as granted, the
+    same unit) and of every unit below it, in SQL: a request reads its actor's own units
+    rather than the whole organisation tree (UNION stops at a unit already reached)."""
+    reach = seed.cte("reach", recursive=True)
+    below = select(reach.c.role, reach.c.granted, OrgUnit.id).where(
+        OrgUnit.parent_id == reach.c.unit_id
     )
+    return reach.union(below)
 
 
 def actor_of(
-    session: Session,
     user_id: int,
     username: str,
     full_name: str,
     unit_id: int,
     is_admin: bool,
-    assignments: Iterable[tuple[str, int]],
+    reach: Iterable[tuple[str, int, int]],
 ) -> Actor:
-    """The Actor of a user given by its columns and its (role, unit) assignments, each
-    expanded to the units below it (the token's lookup reads them all in one query)."""
-    children = unit_children(session)
+    """The Actor of a user given by its columns and its reach: (role, unit where it was
+    granted, a unit at or below that one) for every unit each role reaches."""
     scopes: dict[str, set[int]] = defaultdict(set)
     grants: dict[str, set[int]] = defaultdict(set)
-    for role, assigned in assignments:
-        grants[role].add(assigned)
-        scopes[role] |= descendants(children, assigned)
+    for role, granted, unit in reach:
+        grants[role].add(granted)
+        scopes[role].add(unit)
     return Actor(
         user_id=user_id,
         username=username,

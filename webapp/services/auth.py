@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select, true, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -16,7 +16,7 @@ from webapp.db import utcnow
 from webapp.models import ApiToken, RoleAssignment, User
 from webapp.permissions import Actor
 from webapp.services import audit
-from webapp.services.actors import actor_of
+from webapp.services.actors import actor_of, assignments_reach
 from webapp.services.errors import NotAuthenticatedError
 from webapp.services.settings import settings_of
 
@@ -108,9 +108,14 @@ def issue_token(session: Session, user: User) -> IssuedToken:
     return IssuedToken(token, expires)
 
 
-# The token, its user and the user's role assignments in one query (a row per assignment):
-# every API request pays for it, so the statement is built once and reads plain columns (no
-# entity is made for the token or the user).
+# The token, its user and the units each of the user's roles reaches, in one query (a row per
+# role and unit): every API request pays for it, so the statement is built once and reads plain
+# columns (no entity is made for the token or the user, nor the organisation tree read).
+_REACH = assignments_reach(
+    select(RoleAssignment.role, RoleAssignment.unit_id.label("granted"), RoleAssignment.unit_id)
+    .join(ApiToken, ApiToken.user_id == RoleAssignment.user_id)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
 _TOKEN_ACTOR = (
     select(
         ApiToken.revoked_at,
@@ -121,11 +126,12 @@ _TOKEN_ACTOR = (
         User.unit_id,
         User.is_admin,
         User.active,
-        RoleAssignment.role,
-        RoleAssignment.unit_id,
+        _REACH.c.role,
+        _REACH.c.granted,
+        _REACH.c.unit_id,
     )
     .join(User, User.id == ApiToken.user_id)
-    .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
+    .outerjoin(_REACH, true())
     .where(ApiToken.token_hash == bindparam("token_hash"))
 )
 
@@ -140,8 +146,8 @@ def actor_for_token(session: Session, token: str | None) -> Actor:
     revoked_at, expires_at, user_id, username, full_name, unit_id, is_admin, active = rows[0][:8]
     if revoked_at is not None or expires_at <= utcnow() or not active:
         raise NotAuthenticatedError("the token has expired or was revoked", code="token_invalid")
-    assignments = [(row[8], row[9]) for row in rows if row[8] is not None]
-    return actor_of(session, user_id, username, full_name, unit_id, is_admin, assignments)
+    reach = [(row[8], row[9], row[10]) for row in rows if row[8] is not None]
+    return actor_of(user_id, username, full_name, unit_id, is_admin, reach)
 
 
 def revoke_token(session: Session, token: str) -> None:
