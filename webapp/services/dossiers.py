@@ -229,10 +229,11 @@ def get_visible_dossier(session: Session, actor: Actor, dossier_id: int) -> Doss
 def dossier_detail(session: Session, actor: Actor, dossier_id: int) -> DossierDetail:
     """A dossier with its open work items, history and process version."""
     dossier = get_visible_dossier(session, actor, dossier_id)
-    instance = session.scalar(
-        select(ProcessInstance).where(ProcessInstance.dossier_id == dossier.id)
+    # Only the version is shown: the instance's engine state is not read.
+    version_id = session.scalar(
+        select(ProcessInstance.version_id).where(ProcessInstance.dossier_id == dossier.id)
     )
-    version = session.get_one(ProcessVersion, instance.version_id) if instance else None
+    version = session.get_one(ProcessVersion, version_id) if version_id is not None else None
     if version is None:
         raise NotFoundError(f"dossier {dossier_id} has no process")
     return detail_of(session, dossier, version)
