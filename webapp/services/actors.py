@@ -63,20 +63,11 @@ def ancestors(session: Session, unit_id: int) -> list[int]:
     return chain
 
 
-def actor_for_user(
-    session: Session, user: User, assignments: Iterable[tuple[str, int]] | None = None
-) -> Actor:
-    """The Actor for `user`, with every role assignment expanded to the units below it.
-
-    `assignments` are the user's (role, unit) rows when the caller read them already;
-    otherwise they are read here.
-    """
-    if assignments is None:
-        assignments = session.execute(
-            select(RoleAssignment.role, RoleAssignment.unit_id).where(
-                RoleAssignment.user_id == user.id
-            )
-        ).all()
+def actor_for_user(session: Session, user: User) -> Actor:
+    """The Actor for `user`, with every role assignment expanded to the units below it."""
+    assignments = session.execute(
+        select(RoleAssignment.role, RoleAssignment.unit_id).where(RoleAssignment.user_id == user.id)
+    ).all()
     children = unit_children(session)
     reach = [
         (role, granted, unit)
