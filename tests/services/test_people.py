@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import _empty_tables, actor_named
 from webapp.models import ApiToken, Dossier, Event, OrgUnit, Role, RoleAssignment, User, WorkItem
+from webapp.permissions import Actor
 from webapp.request_db import database
 from webapp.services import auth, dossiers, people, process_versions, seeding, work_items
-from webapp.services.actors import actor_for_user
+from webapp.services.actors import actor_for_user, actor_of, descendants, unit_children
 from webapp.services.errors import (
     ConflictError,
     InvalidDataError,
@@ -566,10 +567,25 @@ def test_a_value_taken_at_the_same_moment_is_a_field_error_not_a_crash(org):
     assert org.get(Role, "deputy_director") is not None
 
 
-def test_a_tokens_actor_reaches_what_the_pages_actor_reaches(org):
-    """The API reads an actor's units in SQL (the token's query), the pages from the whole
-    tree in Python: both give every demo user, and a role granted on a department, the same
-    reach, down to a unit two levels below."""
+def reach_from_the_tree(session: Session, user: User) -> Actor:
+    """The actor of `user` with each role expanded over the whole organisation tree in Python:
+    what the SQL reach of the token's and the page's actor must equal."""
+    children = unit_children(session)
+    assignments = session.execute(
+        select(RoleAssignment.role, RoleAssignment.unit_id).where(RoleAssignment.user_id == user.id)
+    ).all()
+    reach = [
+        (role, granted, unit)
+        for role, granted in assignments
+        for unit in descendants(children, granted)
+    ]
+    return actor_of(user.id, user.username, user.full_name, user.unit_id, user.is_admin, reach)
+
+
+def test_the_token_and_the_page_reach_what_the_tree_reaches(org):
+    """The API and the pages read an actor's units in SQL (a recursive query over the user's
+    own assignments): both give every demo user, and a role granted on a department, the reach
+    the whole tree gives, down to a unit two levels below."""
     division = new_unit(org, "T_DIV")
     team = new_unit(org, "T_TEAM", parent="T_DIV")
     user = new_user(org, "t_reach")
@@ -578,7 +594,9 @@ def test_a_tokens_actor_reaches_what_the_pages_actor_reaches(org):
     org.commit()
     for someone in org.scalars(select(User).where(User.active.is_(True))):
         token = auth.issue_token(org, someone).token
-        assert auth.actor_for_token(org, token) == actor_for_user(org, someone), someone.username
+        expected = reach_from_the_tree(org, someone)
+        assert auth.actor_for_token(org, token) == expected, someone.username
+        assert actor_for_user(org, someone) == expected, someone.username
     token = auth.issue_token(org, user).token
     reach = auth.actor_for_token(org, token)
     assert {division.id, team.id, unit_id(org, "BN")} <= reach.scopes["office"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import CTE, Select, select
+from sqlalchemy import CTE, Select, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from webapp.models import OrgUnit, RoleAssignment, User
@@ -65,15 +65,7 @@ def ancestors(session: Session, unit_id: int) -> list[int]:
 
 def actor_for_user(session: Session, user: User) -> Actor:
     """The Actor for `user`, with every role assignment expanded to the units below it."""
-    assignments = session.execute(
-        select(RoleAssignment.role, RoleAssignment.unit_id).where(RoleAssignment.user_id == user.id)
-    ).all()
-    children = unit_children(session)
-    reach = [
-        (role, granted, unit)
-        for role, granted in assignments
-        for unit in descendants(children, granted)
-    ]
+    reach = session.execute(_USER_REACH, {"user_id": user.id}).all()
     return actor_of(user.id, user.username, user.full_name, user.unit_id, user.is_admin, reach)
 
 
@@ -86,6 +78,15 @@ def assignments_reach(seed: Select[str, int, int]) -> CTE:
         OrgUnit.parent_id == reach.c.unit_id
     )
     return reach.union(below)
+
+
+# A user's reach, built once: each page request reads its actor through it.
+_USER_REACH_CTE = assignments_reach(
+    select(
+        RoleAssignment.role, RoleAssignment.unit_id.label("granted"), RoleAssignment.unit_id
+    ).where(RoleAssignment.user_id == bindparam("user_id"))
+)
+_USER_REACH = select(_USER_REACH_CTE.c.role, _USER_REACH_CTE.c.granted, _USER_REACH_CTE.c.unit_id)
 
 
 def actor_of(
