@@ -207,6 +207,24 @@ def serve(url: URL, work: Path, workers: int) -> Gunicorn:
     return Gunicorn(env, work / "gunicorn.log", workers=workers, options=("-c", "gunicorn.conf.py"))
 
 
+def server_errors(log: Path, limit: int = 20) -> list[str]:
+    """The server's errors as its log wrote them, each with its traceback: a request counted
+    as an error is explained there, and the log goes with the work folder."""
+    blocks: list[list[str]] = []
+    in_error = False
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        if " [ERROR] " in line or "] ERROR in " in line or line.startswith("Traceback"):
+            if not (in_error and line.startswith("Traceback")):
+                blocks.append([])
+            blocks[-1].append(line)
+            in_error = True
+        elif line.startswith(("[", "{")):
+            in_error = False  # gunicorn's next line, or a request's JSON line
+        elif in_error:
+            blocks[-1].append(line)
+    return ["\n".join(block).strip() for block in blocks[:limit]]
+
+
 # ----- the runs ---------------------------------------------------------------------------------
 
 
@@ -414,6 +432,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 )
             finally:
                 gunicorn.close()
+            document["server_errors"] = server_errors(gunicorn.log)
+            for block in document["server_errors"][:3]:
+                print(f"\nserver log:\n{block}")
             document["think"] = think
             document["saturation"] = saturation
             document["consistency"] = check_consistency(app)

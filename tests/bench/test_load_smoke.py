@@ -54,13 +54,15 @@ def test_a_small_load_run_makes_every_request_without_error_and_leaves_dossiers_
     assert document["prefill"]["events"] == 4000
     for name in ("think", "saturation"):
         run = document[name]
-        assert run["errors"] == 0, run["error_examples"]
+        assert run["errors"] == 0, (run["error_examples"], document["server_errors"])
         assert run["logins"]["errors"] == 0, run["logins"]["examples"]
         assert run["logins"]["count"] == 5
         made = {kind for kind, row in run["kinds"].items() if row["count"]}
         assert made == set(KINDS), f"{name}: none of {set(KINDS) - made}"
         # Steps were completed, not only tried.
         assert run["kinds"]["complete"]["count"] > run["kinds"]["complete"]["conflicts"]
+    # Nothing went wrong on the server's side either, counted or not.
+    assert document["server_errors"] == []
     assert document["consistency"]["checked"] == 200
     assert document["consistency"]["inconsistent"] == 0, document["consistency"]["examples"]
     # The throw-away database is gone.

@@ -6,10 +6,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from sqlalchemy import CTE, Select, bindparam, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from webapp.models import OrgUnit, RoleAssignment, User
 from webapp.permissions import Actor
+from webapp.services.shared_aliases import shared_alias
 
 
 def unit_parents(session: Session) -> dict[int, int | None]:
@@ -41,7 +42,7 @@ def descendants(children: dict[int | None, list[int]], unit_id: int) -> set[int]
     return found
 
 
-CHILD_UNIT = aliased(OrgUnit, name="child_unit")
+CHILD_UNIT = shared_alias(OrgUnit, "child_unit")
 
 
 def units_below(unit_id: int) -> Select[tuple[int]]:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, case, exists, func, literal, literal_column, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from webapp.db import utcnow
 from webapp.models import (
@@ -61,6 +61,7 @@ from webapp.services.keyset import (
 from webapp.services.nominee_details import check_dossier_details
 from webapp.services.process_versions import definition_of, deployed_version
 from webapp.services.settings import settings_of
+from webapp.services.shared_aliases import shared_alias
 from webapp.services.status_sentence import Outcome, outcome_of
 from webapp.services.text_search import fold, search_terms
 from webapp.services.work_item_sync import sync_work_items
@@ -339,7 +340,7 @@ def sort_values(sort: str, dossier: Dossier) -> list[Any]:
 
 # An alias: the clauses stay correct in a query that selects work items itself. Built once (an
 # alias made per call rebuilds its column expressions on every request).
-OPEN_ITEM = aliased(WorkItem, name="open_item")
+OPEN_ITEM = shared_alias(WorkItem, "open_item")
 
 
 def visibility(actor: Actor, unit_column: Any = Dossier.unit_id) -> list[Any]:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from webapp.db import utcnow
@@ -166,11 +166,12 @@ def _streamed(session: Session, query: Any, *, searched: bool) -> Iterator[Seque
         result.close()
 
 
-def _open_steps(session: Session, ids: list[int]) -> dict[int, list[OpenStep]]:
-    """The open steps of these dossiers, with who holds them (one query)."""
-    roles = role_names(session)
+def open_steps_query(
+    ids: list[int],
+) -> Select[int, str, str | None, datetime, datetime | None, str, str]:
+    """The open steps of these dossiers with the names of who claimed or was assigned each."""
     claimer, assignee = CLAIMER, ASSIGNEE
-    rows = session.connection().execute(
+    return (
         select(
             WorkItem.dossier_id,
             WorkItem.title,
@@ -185,6 +186,12 @@ def _open_steps(session: Session, ids: list[int]) -> dict[int, list[OpenStep]]:
         .where(WorkItem.status == "open", WorkItem.dossier_id.in_(ids))
         .order_by(WorkItem.dossier_id, WorkItem.id)
     )
+
+
+def _open_steps(session: Session, ids: list[int]) -> dict[int, list[OpenStep]]:
+    """The open steps of these dossiers, with who holds them (one query)."""
+    roles = role_names(session)
+    rows = session.connection().execute(open_steps_query(ids))
     steps: dict[int, list[OpenStep]] = {}
     for dossier_id, title, role, since, due, claimed_by, assigned_to in rows:
         role_name = roles.get(role or "", role or "") or None

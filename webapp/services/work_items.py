@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Integer, and_, bindparam, case, false, func, or_, select, union_all
-from sqlalchemy.orm import Session, aliased, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from webapp.db import utcnow
 from webapp.models import Dossier, Event, ProcessInstance, ProcessVersion, User, WorkItem
@@ -44,6 +44,7 @@ from webapp.services.keyset import Key, after, decode_cursor, encode_cursor
 from webapp.services.nominees_in_play import nominee_ids_in_play, nominee_ids_out_of_play
 from webapp.services.process_versions import definition_of, form_schema
 from webapp.services.round_inbox import RoundStepRow, my_round_steps
+from webapp.services.shared_aliases import shared_alias
 from workflows import ProcessRuntimeError, TaskNotReadyError
 from workflows.operations import sealed_counts
 
@@ -82,8 +83,8 @@ class WorkItemDetail:
 
 
 # Built once: an alias made per call rebuilds its column expressions on every request.
-CLAIMER = aliased(User, name="claimer")
-ASSIGNEE = aliased(User, name="assignee")
+CLAIMER = shared_alias(User, "claimer")
+ASSIGNEE = shared_alias(User, "assignee")
 
 
 def _owner(actor: Actor) -> tuple[int, tuple[tuple[str, tuple[int, ...]], ...]]:
