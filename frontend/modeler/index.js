@@ -365,7 +365,6 @@ function start(root) {
   });
   saveButton.addEventListener('click', save);
   // The deploy button opens the confirmation (Bootstrap's dialog); its button deploys.
-  $('modeler-deploy-confirm').addEventListener('click', deploy);
   // Bootstrap ignores the confirm's dismiss while the dialog is still fading in (a quick
   // click): the deploy goes on, so close the dialog once it is shown.
   const deployDialog = $('modeler-deploy-dialog');
@@ -374,6 +373,7 @@ function start(root) {
   });
   $('modeler-deploy-confirm').addEventListener('click', () => {
     deployDialog.dataset.confirmed = 'true';
+    deploy();
   });
   deployDialog.addEventListener('shown.bs.modal', () => {
     if (deployDialog.dataset.confirmed === 'true') {
