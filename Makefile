@@ -51,8 +51,16 @@ lint: env
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# The suite on every core (pytest-xdist), then the tests marked `alone` by themselves (those
+# that time themselves or load the machine: tests/conftest.py). Both parts run even when the
+# first fails; exit status 5 means PYTEST_ARGS selected nothing of that part.
+TEST_WORKERS ?= auto
+
 test: env assets translations browser office lint
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	status=0; \
+	$(BIN)/pytest -q -n $(TEST_WORKERS) -m "not alone" $(PYTEST_ARGS) || [ $$? -eq 5 ] || status=1; \
+	$(BIN)/pytest -q -m alone $(PYTEST_ARGS) || [ $$? -eq 5 ] || status=1; \
+	exit $$status
 
 # Every script runs even when one misses a target (exit status 1); `make bench` fails at the end
 # if any did. BENCH_ARGS go to bench.run, e.g. BENCH_ARGS="--backends postgresql --dossiers 100000".

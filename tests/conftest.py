@@ -67,6 +67,36 @@ PER_TEST_TABLES = [
 ]
 
 
+# Tests that time themselves against the wall clock or load the machine on purpose (hostile
+# uploads watched by a 0.5 s health probe, faults, the load run, CPU and time budgets): `make
+# test` runs them after the others, alone, so that tests running beside them on the other core
+# neither slow them past their bounds nor are slowed by them.
+ALONE = (
+    "tests/hostile/",
+    "tests/faults/",
+    "tests/bench/",
+    "tests/workflows/test_budgets.py",
+    "tests/workflows/test_bounds.py",
+    "tests/workflows/test_xml_safety.py",
+    "tests/web/test_api_budgets.py",
+    "tests/web/test_api_bounds.py",
+    "tests/web/test_api_processes.py",
+    "tests/services/test_form_schemas.py",
+    "tests/services/test_version_templates.py",
+    "tests/services/test_documents.py",
+    "tests/services/test_jobs_workers.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark `alone` the tests of ALONE (`-m alone` selects them, `-m "not alone"` the rest)."""
+    root = Path(str(config.rootpath))
+    for item in items:
+        where = Path(str(item.path)).relative_to(root).as_posix()
+        if where.startswith(ALONE):
+            item.add_marker(pytest.mark.alone)
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

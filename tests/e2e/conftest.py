@@ -7,6 +7,7 @@ which `.ci/run` (or `make browser`) installs from Debian's packages.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
@@ -99,11 +100,24 @@ def base_url(e2e_app: Flask) -> Iterator[str]:
         yield url
 
 
+def fresh_artifacts() -> None:
+    """Empty what an earlier run left in the artifacts folder, once per run: under pytest-xdist
+    the first worker to start a browser does it, the others (same run id) keep its files."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"process-{os.getpid()}"
+    with (ARTIFACTS.parent / ".artifacts.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        mark = ARTIFACTS / ".run"
+        if mark.exists() and mark.read_text(encoding="ascii") == run:
+            return
+        if ARTIFACTS.exists():
+            shutil.rmtree(ARTIFACTS)
+        ARTIFACTS.mkdir(parents=True)
+        mark.write_text(run, encoding="ascii")
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    if ARTIFACTS.exists():
-        shutil.rmtree(ARTIFACTS)
-    ARTIFACTS.mkdir(parents=True)
+    fresh_artifacts()
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=chromium_path(),
