@@ -1,9 +1,10 @@
 """Gunicorn settings for `make run` and production: `gunicorn -c gunicorn.conf.py wsgi:app`.
 
 Read from the environment: BIND (default 127.0.0.1:5000, or 127.0.0.1:$PORT), WEB_WORKERS
-(processes, default 1), WEB_THREADS (threads per process, default 8), WEB_TIMEOUT (seconds a
-request may take before its worker is restarted, default 60). Gunicorn's access log is off: the
-app writes one JSON line per request itself (logger `webapp.requests`, see the README).
+(processes, default 1), WEB_THREADS (threads per process, default 8 with one process, 2 with
+several), WEB_TIMEOUT (seconds a request may take before its worker is restarted, default 60).
+Gunicorn's access log is off: the app writes one JSON line per request itself (logger
+`webapp.requests`, see the README).
 
 The job queue's consumer starts in each worker process (the hooks of
 webapp/jobs/gunicorn_hooks.py) unless JOBS_EMBEDDED=0, e.g. when `flask jobs-worker` runs as
@@ -20,7 +21,11 @@ from webapp.memory_release import release_free_memory
 
 bind = [os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '5000')}"]
 workers = int(os.environ.get("WEB_WORKERS", "1"))
-threads = int(os.environ.get("WEB_THREADS", "8"))
+# Threads per worker: 8 for a single worker (make run: a slow request must not hold the rest);
+# 2 with several. Under load on two cores a worker's threads queue for its interpreter lock, so
+# short requests wait behind long ones: 4 workers of 2 threads answered the load test's p95
+# 2-5 times faster than 4 of 8 (README, "Load test").
+threads = int(os.environ.get("WEB_THREADS") or (8 if workers == 1 else 2))
 timeout = int(os.environ.get("WEB_TIMEOUT", "60"))
 graceful_timeout = 30
 keepalive = 5

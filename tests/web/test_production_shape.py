@@ -143,9 +143,16 @@ def test_gunicorn_conf_keeps_the_job_queue_hooks_and_reads_the_environment(monke
     root = Path(__file__).resolve().parents[2]
     monkeypatch.setenv("BIND", "0.0.0.0:8123")
     monkeypatch.setenv("WEB_WORKERS", "3")
+    monkeypatch.delenv("WEB_THREADS", raising=False)
     settings = runpy.run_path(str(root / "gunicorn.conf.py"))
     assert settings["bind"] == ["0.0.0.0:8123"]
     assert settings["workers"] == 3
+    # Several workers: 2 threads each; one worker alone (make run) keeps 8; a set value wins.
+    assert settings["threads"] == 2
+    monkeypatch.setenv("WEB_WORKERS", "1")
+    assert runpy.run_path(str(root / "gunicorn.conf.py"))["threads"] == 8
+    monkeypatch.setenv("WEB_THREADS", "4")
+    assert runpy.run_path(str(root / "gunicorn.conf.py"))["threads"] == 4
     assert settings["accesslog"] is None  # the app's JSON line instead
     from webapp.jobs import gunicorn_hooks
 
