@@ -338,8 +338,7 @@ def sort_values(sort: str, dossier: Dossier) -> list[Any]:
     return [_ranked(dossier.award_form, tuple(AWARD_FORMS)), *tail]
 
 
-# An alias: the clauses stay correct in a query that selects work items itself. Built once (an
-# alias made per call rebuilds its column expressions on every request).
+# An alias: the clauses stay correct in a query that selects work items itself.
 OPEN_ITEM = shared_alias(WorkItem, "open_item")
 
 

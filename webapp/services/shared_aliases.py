@@ -1,10 +1,11 @@
 """Entity aliases built once and shared by every request's statements, safe across threads.
 
-SQLAlchemy fills an alias's column collection on its first use. When two threads do that at
-once (the first requests of a gunicorn worker serving several threads), each can build its own
-columns, and a statement made of the other thread's fails to compile ("Can't determine which
-FROM clause to join from"): a 500 under load. Filled before the alias is shared, as
-SQLAlchemy's own joined loader does with the aliases it pools, there is nothing to race.
+SQLAlchemy makes an alias's column collection, and each of its adapted column attributes, on
+first use. When two threads do that at once (the first requests of a gunicorn worker serving
+several threads), each can build its own, and a statement made of the other thread's fails to
+compile ("Can't determine which FROM clause to join from"): a 500 under load. Made before the
+alias is shared (SQLAlchemy's own joined loader fills the collection of the aliases it pools),
+there is nothing left to race.
 """
 
 from __future__ import annotations
@@ -22,4 +23,7 @@ def shared_alias(entity: type[Entity], name: str) -> type[Entity]:
     sees it (an alias made per call would rebuild its column expressions every request)."""
     alias = aliased(entity, name=name)
     inspect(alias).selectable.c  # noqa: B018 - filling the collection is the point
+    # Each column's adapted attribute and expression too, made lazily on first use as well.
+    for column in inspect(entity).column_attrs:
+        getattr(alias, column.key).__clause_element__()
     return alias

@@ -82,7 +82,7 @@ class WorkItemDetail:
     ui_form: dict[str, Any] | None
 
 
-# Built once: an alias made per call rebuilds its column expressions on every request.
+# Who claimed and who was assigned an item, in the inbox's and the export's statements.
 CLAIMER = shared_alias(User, "claimer")
 ASSIGNEE = shared_alias(User, "assignee")
 
