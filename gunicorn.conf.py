@@ -1,14 +1,14 @@
 """Gunicorn settings for `make run` and production: `gunicorn -c gunicorn.conf.py wsgi:app`.
 
 Read from the environment: BIND (default 127.0.0.1:5000, or 127.0.0.1:$PORT), WEB_WORKERS
-(processes, default 1), WEB_THREADS (threads per process, default 8 with one process, 2 with
+(processes, default 1), WEB_THREADS (threads per process, default 8 with one process, 1 with
 several), WEB_TIMEOUT (seconds a request may take before its worker is restarted, default 60).
 Gunicorn's access log is off: the app writes one JSON line per request itself (logger
 `webapp.requests`, see the README).
 
-The job queue's consumer starts in each worker process (the hooks of
-webapp/jobs/gunicorn_hooks.py) unless JOBS_EMBEDDED=0, e.g. when `flask jobs-worker` runs as
-its own service (deploy/awards-worker.service).
+Each worker process warms up before its first request (webapp/warm_up.py), then starts the
+job queue's consumer (the hooks of webapp/jobs/gunicorn_hooks.py) unless JOBS_EMBEDDED=0, e.g.
+when `flask jobs-worker` runs as its own service (deploy/awards-worker.service).
 """
 
 from __future__ import annotations
@@ -16,16 +16,21 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from webapp.jobs.gunicorn_hooks import post_worker_init, worker_exit
+from webapp.jobs import gunicorn_hooks
+from webapp.jobs.gunicorn_hooks import worker_exit
 from webapp.memory_release import release_free_memory
+from webapp.warm_up import warm_up
 
 bind = [os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '5000')}"]
 workers = int(os.environ.get("WEB_WORKERS", "1"))
 # Threads per worker: 8 for a single worker (make run: a slow request must not hold the rest);
-# 2 with several. Under load on two cores a worker's threads queue for its interpreter lock, so
-# short requests wait behind long ones: 4 workers of 2 threads answered the load test's p95
-# 2-5 times faster than 4 of 8 (README, "Load test").
-threads = int(os.environ.get("WEB_THREADS") or (8 if workers == 1 else 2))
+# 1 with several, which is gunicorn's sync worker: it takes a connection only when free. The
+# threaded worker keeps each kept-alive connection and takes new ones while its threads are
+# busy, so a request waited behind a slow one in its worker while others sat idle: 4 sync
+# workers answered the load test's think-time p95 2-5 times faster than 4 of 2 threads (README,
+# "Load test"). A slow client then holds a whole worker: production puts nginx in front, which
+# buffers requests and answers.
+threads = int(os.environ.get("WEB_THREADS") or (8 if workers == 1 else 1))
 timeout = int(os.environ.get("WEB_TIMEOUT", "60"))
 graceful_timeout = 30
 keepalive = 5
@@ -34,6 +39,13 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 # A client's X-Forwarded-* are trusted only from the proxy in front (TRUSTED_PROXIES in the app).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker: Any) -> None:
+    """Before the worker's first request: warm it up (webapp/warm_up.py), then start its
+    job-queue consumer."""
+    worker.log.info("worker %s warmed up (ms): %s", os.getpid(), warm_up(worker.wsgi))
+    gunicorn_hooks.post_worker_init(worker)
 
 
 def post_request(_worker: Any, _req: Any, _environ: Any, _resp: Any) -> None:

@@ -147,8 +147,9 @@ def test_gunicorn_conf_keeps_the_job_queue_hooks_and_reads_the_environment(monke
     settings = runpy.run_path(str(root / "gunicorn.conf.py"))
     assert settings["bind"] == ["0.0.0.0:8123"]
     assert settings["workers"] == 3
-    # Several workers: 2 threads each; one worker alone (make run) keeps 8; a set value wins.
-    assert settings["threads"] == 2
+    # Several workers: 1 thread each (the sync worker); one worker alone (make run) keeps 8; a
+    # set value wins.
+    assert settings["threads"] == 1
     monkeypatch.setenv("WEB_WORKERS", "1")
     assert runpy.run_path(str(root / "gunicorn.conf.py"))["threads"] == 8
     monkeypatch.setenv("WEB_THREADS", "4")
@@ -156,5 +157,5 @@ def test_gunicorn_conf_keeps_the_job_queue_hooks_and_reads_the_environment(monke
     assert settings["accesslog"] is None  # the app's JSON line instead
     from webapp.jobs import gunicorn_hooks
 
-    assert settings["post_worker_init"] is gunicorn_hooks.post_worker_init
+    # post_worker_init warms the worker up, then starts the job queue (tests/web/test_warm_up.py).
     assert settings["worker_exit"] is gunicorn_hooks.worker_exit

@@ -358,6 +358,17 @@ def runnable(version: ProcessVersion) -> RunnableVersion:
     return loaded
 
 
+def parse_deployed(session: Session) -> int:
+    """Parse every deployed version into this process's cache (a web worker's warm-up before
+    its first request); returns how many. Other versions are parsed when first used."""
+    versions = session.scalars(select(ProcessVersion).where(ProcessVersion.status == "deployed"))
+    count = 0
+    for version in versions:
+        runnable(version)
+        count += 1
+    return count
+
+
 def definition_of(version: ProcessVersion) -> ProcessDefinition:
     """The runnable definition of a stored version."""
     return runnable(version).definition
