@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.server
 import io
+import os
 import struct
 import subprocess
 import threading
@@ -352,3 +353,53 @@ def test_libreoffice_fetches_nothing_a_document_links_to():
         server.shutdown()
         server.server_close()
     assert hits == []
+
+
+def _descendants_niceness(root: int) -> list[int]:
+    """The niceness of every process below `root` (read from /proc)."""
+    parents: dict[int, int] = {}
+    nice: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        nice[int(entry.name)] = int(fields[16])
+    found = []
+    for pid in nice:
+        up = parents.get(pid)
+        while up and up != root:
+            up = parents.get(up)
+        if up == root:
+            found.append(nice[pid])
+    return found
+
+
+@pytest.mark.parametrize(("background", "expected"), [(True, pdf.BACKGROUND_NICENESS), (False, 0)])
+def test_a_background_conversion_yields_the_processor(background, expected):
+    """The job queue's conversions (background) run LibreOffice at a lower priority than the
+    requests people wait for; a conversion asked for in a request does not."""
+    document = Document()
+    document.add_paragraph("Tờ trình")
+    out = io.BytesIO()
+    document.save(out)
+    seen: list[int] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            seen.extend(_descendants_niceness(os.getpid()))
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        assert pdf.docx_to_pdf(out.getvalue(), background=background).startswith(b"%PDF-")
+    finally:
+        done.set()
+        watcher.join()
+    assert seen  # LibreOffice was caught running
+    assert set(seen) == {expected}

@@ -3,7 +3,8 @@
 Each conversion runs in a subprocess with a timeout, its own throw-away profile directory (two
 conversions never share or lock a profile), without network (its own network namespace where
 the machine allows it; never the web process's environment), and a bound on the size of what
-it writes.
+it writes. A background conversion (the job queue's) runs at a lower CPU priority, so that the
+requests people wait for keep the processor.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from webapp.services.errors import ConflictError
 TIMEOUT_SECONDS = 90
 MAX_PDF_BYTES = 30 * 1024 * 1024
 PDF_MIME = "application/pdf"
+# A background conversion's niceness: on a busy machine it gets about a tenth of a core.
+BACKGROUND_NICENESS = 10
 # Only what LibreOffice needs to start; the web process's own variables (secrets, proxies) stay out.
 _KEPT_ENV = ("PATH", "LANG", "LC_ALL", "TZ")
 
@@ -45,6 +48,13 @@ def _offline_prefix() -> tuple[str, ...]:
     return (program, "-rn") if done.returncode == 0 else ()
 
 
+@lru_cache(maxsize=1)
+def _background_prefix() -> tuple[str, ...]:
+    """`nice -n 10` when the machine has `nice` (coreutils)."""
+    program = shutil.which("nice")
+    return (program, "-n", str(BACKGROUND_NICENESS)) if program else ()
+
+
 def converter() -> str | None:
     """The LibreOffice program to call, or None when it is not installed."""
     return shutil.which("soffice") or shutil.which("libreoffice")
@@ -55,9 +65,12 @@ def available() -> bool:
     return converter() is not None
 
 
-def docx_to_pdf(docx: bytes, *, timeout: float = TIMEOUT_SECONDS) -> bytes:
+def docx_to_pdf(
+    docx: bytes, *, timeout: float = TIMEOUT_SECONDS, background: bool = False
+) -> bytes:
     """The PDF of a DOCX; ConflictError (code "no_pdf") when LibreOffice is missing, fails,
-    runs past the timeout or writes a PDF that is too large."""
+    runs past the timeout or writes a PDF that is too large. `background`: nobody waits for
+    it, so it runs at a lower priority than the web requests."""
     program = converter()
     if program is None:
         raise ConflictError("LibreOffice is not installed", code="no_pdf")
@@ -69,6 +82,7 @@ def docx_to_pdf(docx: bytes, *, timeout: float = TIMEOUT_SECONDS) -> bytes:
         env = {k: v for k, v in os.environ.items() if k in _KEPT_ENV}
         env["HOME"] = str(base)
         command = [
+            *(_background_prefix() if background else ()),
             *_offline_prefix(),
             program,
             f"-env:UserInstallation={profile.as_uri()}",

@@ -127,7 +127,7 @@ def make_kept_pdfs(session: Session, now: datetime) -> int:
         try:
             data = stored_bytes(session, session.get_one(GeneratedDocument, docx_id))
             session.commit()  # no transaction held while LibreOffice works
-            converted = pdf.docx_to_pdf(data)
+            converted = pdf.docx_to_pdf(data, background=True)
         except ConflictError as exc:
             log.warning("no PDF for kept paper %s: %s", docx_id, exc.message)
             continue
