@@ -24,16 +24,20 @@ from webapp.warm_up import warm_up
 bind = [os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '5000')}"]
 workers = int(os.environ.get("WEB_WORKERS", "1"))
 # Threads per worker: 8 for a single worker (make run: a slow request must not hold the rest);
-# 1 with several, which is gunicorn's sync worker: it takes a connection only when free. The
-# threaded worker keeps each kept-alive connection and takes new ones while its threads are
-# busy, so a request waited behind a slow one in its worker while others sat idle: 4 sync
-# workers answered the load test's think-time p95 2-5 times faster than 4 of 2 threads (README,
-# "Load test"). A slow client then holds a whole worker: production puts nginx in front, which
-# buffers requests and answers.
+# 1 with several. Several workers also take a connection only when a thread of theirs is free
+# (worker_connections = threads, no keep-alive): by default gunicorn's threaded worker keeps
+# each kept-alive connection and takes new ones while its threads are busy, so a request
+# waited behind a slow one in its worker while others sat idle. So set, 4 workers answered the
+# load test's think-time p95 2-6 times faster than 4 of 2 threads (README, "Load test"). The
+# threaded worker, not the sync one: a sync worker is killed when one request outlasts
+# WEB_TIMEOUT (a whole-list XLSX of 100,000 dossiers takes a minute). A slow client holds a
+# worker's thread either way: production puts nginx in front, which buffers them.
 threads = int(os.environ.get("WEB_THREADS") or (8 if workers == 1 else 1))
+worker_class = "gthread"
+worker_connections = 1000 if workers == 1 else threads
+keepalive = 5 if workers == 1 else 0
 timeout = int(os.environ.get("WEB_TIMEOUT", "60"))
 graceful_timeout = 30
-keepalive = 5
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")

@@ -81,6 +81,7 @@ ALONE = (
     "tests/web/test_api_budgets.py",
     "tests/web/test_api_bounds.py",
     "tests/web/test_api_processes.py",
+    "tests/web/test_gunicorn_workers.py",
     "tests/services/test_form_schemas.py",
     "tests/services/test_version_templates.py",
     "tests/services/test_documents.py",
