@@ -355,8 +355,9 @@ def test_libreoffice_fetches_nothing_a_document_links_to():
     assert hits == []
 
 
-def _descendants_niceness(root: int) -> list[int]:
-    """The niceness of every process below `root` (read from /proc)."""
+def _libreoffice_niceness(root: int) -> list[int]:
+    """The niceness of every LibreOffice process below `root` (read from /proc). Only
+    LibreOffice's own: a child between fork and exec, or `unshare`'s first probe, is not it."""
     parents: dict[int, int] = {}
     nice: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
@@ -364,10 +365,12 @@ def _descendants_niceness(root: int) -> list[int]:
             continue
         try:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            program = (entry / "comm").read_text().strip()
         except OSError:
             continue
         parents[int(entry.name)] = int(fields[1])
-        nice[int(entry.name)] = int(fields[16])
+        if program.startswith(("soffice", "oosplash")):
+            nice[int(entry.name)] = int(fields[16])
     found = []
     for pid in nice:
         up = parents.get(pid)
@@ -391,7 +394,7 @@ def test_a_background_conversion_yields_the_processor(background, expected):
 
     def watch() -> None:
         while not done.is_set():
-            seen.extend(_descendants_niceness(os.getpid()))
+            seen.extend(_libreoffice_niceness(os.getpid()))
             time.sleep(0.02)
 
     watcher = threading.Thread(target=watch)
