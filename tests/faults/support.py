@@ -131,17 +131,22 @@ def inconsistent_dossiers(app: Flask) -> list[Inconsistency]:
         return find_inconsistent_dossiers(session)
 
 
+def server_env(url: str, uploads: Path) -> dict[str, str]:
+    """The environment of a gunicorn serving the test configuration on `url`."""
+    return {
+        "APP_ENV": "testing",
+        "DATABASE_URL": url,
+        "UPLOAD_DIR": str(uploads),
+        # Every worker signs and checks with the same key.
+        "SECRET_KEY": secrets.token_hex(32),
+    }
+
+
 class Gunicorn(server.Gunicorn):
     """`gunicorn wsgi:app` with `workers` processes on a free loopback port, test configuration."""
 
     def __init__(self, url: str, uploads: Path, log: Path, *, workers: int) -> None:
-        env = {
-            "APP_ENV": "testing",
-            "DATABASE_URL": url,
-            "UPLOAD_DIR": str(uploads),
-            # Every worker signs and checks with the same key.
-            "SECRET_KEY": secrets.token_hex(32),
-        }
+        env = server_env(url, uploads)
         options = ("--threads", "4", "--timeout", "30", "--log-level", "warning")
         super().__init__(env, log, workers=workers, options=options)
 

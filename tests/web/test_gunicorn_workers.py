@@ -4,7 +4,6 @@ than WEB_TIMEOUT finishes instead of its worker being killed."""
 
 from __future__ import annotations
 
-import secrets
 import socket
 import threading
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench.server import Gunicorn
-from tests.faults.support import prepared_app
+from tests.faults.support import prepared_app, server_env
 from webapp.request_db import database
 
 HOLD_S = 8.0  # how long the slow client keeps its worker
@@ -29,10 +28,7 @@ def server(tmp_path: Path) -> Iterator[Gunicorn]:
     app = prepared_app(url, tmp_path / "uploads")
     database(app).dispose()
     env = {
-        "APP_ENV": "testing",
-        "DATABASE_URL": url,
-        "UPLOAD_DIR": str(tmp_path / "uploads"),
-        "SECRET_KEY": secrets.token_hex(32),
+        **server_env(url, tmp_path / "uploads"),
         "WEB_WORKERS": "2",
         "WEB_TIMEOUT": str(TIMEOUT_S),
         "JOBS_EMBEDDED": "0",

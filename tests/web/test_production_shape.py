@@ -147,8 +147,8 @@ def test_gunicorn_conf_keeps_the_job_queue_hooks_and_reads_the_environment(monke
     settings = runpy.run_path(str(root / "gunicorn.conf.py"))
     assert settings["bind"] == ["0.0.0.0:8123"]
     assert settings["workers"] == 3
-    # Several workers: 1 thread each (the sync worker); one worker alone (make run) keeps 8; a
-    # set value wins.
+    # Several workers: 1 thread each (a connection taken only when it is free); one worker alone
+    # (make run) keeps 8; a set value wins.
     assert settings["threads"] == 1
     monkeypatch.setenv("WEB_WORKERS", "1")
     assert runpy.run_path(str(root / "gunicorn.conf.py"))["threads"] == 8

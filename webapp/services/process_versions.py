@@ -361,12 +361,12 @@ def runnable(version: ProcessVersion) -> RunnableVersion:
 def parse_deployed(session: Session) -> int:
     """Parse every deployed version into this process's cache (a web worker's warm-up before
     its first request); returns how many. Other versions are parsed when first used."""
-    versions = session.scalars(select(ProcessVersion).where(ProcessVersion.status == "deployed"))
-    count = 0
+    versions = session.scalars(
+        select(ProcessVersion).where(ProcessVersion.status == "deployed")
+    ).all()
     for version in versions:
         runnable(version)
-        count += 1
-    return count
+    return len(versions)
 
 
 def definition_of(version: ProcessVersion) -> ProcessDefinition:
