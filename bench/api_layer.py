@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -23,6 +22,7 @@ from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from bench.path import Action
+from bench.server import free_port, get_status
 from bench.stats import Samples
 
 
@@ -42,9 +42,7 @@ class GunicornServer:
     """`gunicorn wsgi:app` on a free loopback port, as `make run` starts it."""
 
     def __init__(self, app: Flask) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = free_port()
         env = dict(os.environ)
         env.update(
             {
@@ -75,14 +73,10 @@ class GunicornServer:
         )
         deadline = time.monotonic() + 30
         while True:
-            try:
-                probe_conn = HTTPConnection("127.0.0.1", self.port, timeout=2)
-                probe_conn.request("GET", "/healthz")
-                if probe_conn.getresponse().status == 200:
-                    probe_conn.close()
-                    break
-            except OSError:
-                pass
+            # get_status closes its connection on every path: a probe left open while the
+            # worker warms up surfaced as a ResourceWarning (an error under pytest).
+            if get_status(self.port, "/healthz") == 200:
+                break
             if time.monotonic() > deadline or self.process.poll() is not None:
                 self.close()
                 raise RuntimeError("gunicorn did not start")
