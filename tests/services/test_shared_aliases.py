@@ -38,6 +38,7 @@ print(json.dumps(shared))
 THREADS_AT_ONCE = """
 import sys, threading
 from sqlalchemy.dialects import postgresql
+from webapp.models import WorkItem
 from webapp.services import tracking_export
 
 sys.setswitchinterval(1e-6)  # switch threads as often as possible: the race shows at once
@@ -47,7 +48,8 @@ failures = []
 def build_and_compile():
     barrier.wait()
     try:
-        tracking_export.open_steps_query([1, 2, 3]).compile(dialect=postgresql.dialect())
+        query = tracking_export.open_steps_query(WorkItem.dossier_id.in_([1, 2, 3]))
+        query.compile(dialect=postgresql.dialect())
     except Exception as exc:
         failures.append(repr(exc))
 

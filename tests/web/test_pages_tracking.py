@@ -6,6 +6,7 @@ import csv
 import io
 import re
 from datetime import datetime, timedelta
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -36,6 +37,11 @@ def page(client, url: str) -> str:
 def row_of(html: str, code: str) -> str:
     start = html.index(f'<tr data-dossier="{code}"')
     return html[start : html.index("</tr>", start)]
+
+
+def html_text(html: str) -> str:
+    """The text of an HTML fragment, tags removed and entities read."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
 def to_check(api, dossier):
@@ -272,6 +278,38 @@ def test_csv_follows_the_sort_and_stays_vietnamese_in_english_mode(api, client):
     assert {r[8] for r in rows[1:]} == {"Đang xử lý"}
     assert {r[9][:9] for r in rows[1:]} == {"Đang chờ "}
     assert "sort=code" in page(client, "/dossiers?sort=code").split('id="export-csv"')[1][:200]
+
+
+def test_each_row_of_the_csv_names_its_own_deadline(api, client, app):
+    """Rows in the same situation share their words; another deadline day is another sentence
+    (an export puts each distinct sentence into words once)."""
+    zone = ZoneInfo("Asia/Ho_Chi_Minh")
+    # Weeks late whatever the holidays: each row says how many working days and since when.
+    morning = datetime.now(zone).replace(hour=9, minute=0, second=0, microsecond=0)
+    dues = [morning - timedelta(days=20), morning - timedelta(days=20, hours=-5)]
+    dues.append(morning - timedelta(days=41))
+    dossiers = [api.start(title=f"Hồ sơ {i}") for i in range(3)]
+    for dossier, due in zip(dossiers, dues, strict=True):
+        to_check(api, dossier)
+        with database(app).transaction() as session:
+            session.execute(
+                update(WorkItem)
+                .where(WorkItem.dossier_id == dossier["id"], WorkItem.status == "open")
+                .values(due_at=due)
+            )
+    login(client, "vanphong")
+    rows = read_csv(client.get("/dossiers.csv?step=check_dossier&sort=code").data)[1:]
+    assert [row[0] for row in rows] == [d["code"] for d in dossiers]
+    for row, due in zip(rows, dues, strict=True):
+        assert row[7] == due.strftime("%d/%m/%Y")
+        assert row[9].startswith("Đang chờ Văn phòng Sở: Kiểm tra hồ sơ — ")
+        assert re.search(rf"đã quá hạn \d+ ngày làm việc \(hạn {row[7]}\)$", row[9])
+    assert rows[0][9] == rows[1][9]  # the same day, another hour: the same words
+    assert rows[2][9] != rows[0][9]
+    # The same sentences as each dossier's row on the tracking page.
+    html = page(client, "/dossiers?step=check_dossier&sort=code")
+    for row in rows:
+        assert row[9] in html_text(row_of(html, row[0]))
 
 
 @pytest.mark.parametrize("url", ["/dossiers", "/dossiers.csv"])
