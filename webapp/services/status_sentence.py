@@ -54,7 +54,7 @@ NO_OUTCOME = Outcome()
 
 def outcome_of(nominees: Iterable[Any]) -> Outcome:
     """The outcome of nominees already loaded (objects with `result`, `decision_number` and
-    `decision_date`): the lists compute the same in SQL (see dossiers.outcomes_of)."""
+    `decision_date`): the export counts the same in SQL (tracking_export._outcomes)."""
     listed = list(nominees)
     awarded = [n for n in listed if n.result == "awarded"]
     numbers = sorted(n.decision_number for n in awarded if n.decision_number)
