@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, case, exists, func, literal, literal_column, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from webapp.db import utcnow
 from webapp.models import (
@@ -246,6 +246,9 @@ def detail_of(session: Session, dossier: Dossier, version: ProcessVersion) -> Do
         session.scalars(
             select(WorkItem)
             .where(WorkItem.dossier_id == dossier.id, WorkItem.status == "open")
+            # Who holds each step is shown with it: in the same read, not one query per
+            # council member's ballot.
+            .options(joinedload(WorkItem.assignee), joinedload(WorkItem.claimed_by))
             .order_by(WorkItem.id)
         )
     )
