@@ -40,6 +40,9 @@ class Config:
     JOBS_URL = f"sqlite:///{BASE_DIR / 'instance' / 'jobs.sqlite'}"
     # Timers fired per transaction of a pass.
     JOBS_TIMER_BATCH = 20
+    # A tracking list longer than this is exported to Excel by the job queue (a whole-list
+    # workbook of 100,000 dossiers takes a minute, longer than a reverse proxy waits).
+    EXPORT_DIRECT_ROWS = 10_000
     # Failed logins (page and API share the counters); "memory://" is one process's memory,
     # several workers need a shared store such as "redis://127.0.0.1:6379".
     RATELIMIT_STORAGE_URI = "memory://"
@@ -186,6 +189,8 @@ def from_env(environ: dict[str, str] | None = None) -> Config:
         config.MAIL_PORT = _positive_int(env, "MAIL_PORT")
     if env.get("MAIL_USE_TLS"):
         config.MAIL_USE_TLS = env["MAIL_USE_TLS"].strip().lower() in ("1", "true", "yes", "on")
+    if env.get("EXPORT_DIRECT_ROWS"):
+        config.EXPORT_DIRECT_ROWS = _positive_int(env, "EXPORT_DIRECT_ROWS")
     if env.get("TRUSTED_PROXIES"):
         config.TRUSTED_PROXIES = _positive_int(env, "TRUSTED_PROXIES")
     if env.get("REMEMBER_DAYS"):

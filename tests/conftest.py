@@ -34,6 +34,7 @@ from webapp.services.actors import actor_for_user
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_POSTGRES_URL") else [])
 # Emptied after every test; the organisation, users, tokens and process versions stay.
 PER_TEST_TABLES = [
+    "export_file",
     "process_map_visit",
     "process_map_refresh",
     "process_version_template",

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import io
 
+from flask import Flask
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import log_in, shot
 from tests.e2e.test_dossier_walk import create_dossier
+from webapp.db import utcnow
+from webapp.jobs.passes import run_pass
+from webapp.request_db import database
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -76,3 +80,37 @@ def test_the_export_buttons_make_whole_files(page: Page, base_url: str, tmp_path
     text = waiting.value.path().read_text(encoding="utf-8-sig")
     assert "Nguyễn Thị Hằng" in text
     both_widths(page, "finding08-export")
+
+
+def test_a_list_too_long_to_wait_for_is_prepared_then_downloaded(
+    page: Page, base_url: str, e2e_app: Flask, tmp_path
+):
+    """Past EXPORT_DIRECT_ROWS the Excel button leads to the page that has the file prepared by
+    the job queue; the user's list of files then offers it for download."""
+    code = create_dossier(page, base_url, "Hồ sơ trong tệp chuẩn bị sẵn", tmp_path)
+    limit = e2e_app.config.get("EXPORT_DIRECT_ROWS")
+    e2e_app.config["EXPORT_DIRECT_ROWS"] = 0
+    try:
+        page.goto(f"{base_url}/dossiers")
+        page.locator("#export-xlsx").click()
+        expect(page.locator("h1")).to_have_text("Chuẩn bị tệp Excel")
+        page.locator("#export-request").click()
+        expect(page.locator("h1")).to_have_text("Tệp Excel danh sách hồ sơ")
+        expect(page.locator("#exports tbody tr").first).to_contain_text("Đang chờ")
+        with e2e_app.app_context():
+            run_pass(database(e2e_app), utcnow())
+        page.reload()
+        row = page.locator("#exports tbody tr").first
+        expect(row).to_contain_text("Sẵn sàng")
+        expect(row.locator("a.export-download")).to_contain_text(" KB)")
+        both_widths(page, "exports-ready")
+        with page.expect_download() as waiting:
+            row.locator("a.export-download").click()
+    finally:
+        e2e_app.config["EXPORT_DIRECT_ROWS"] = limit
+    download = waiting.value
+    assert download.suggested_filename.endswith(".xlsx")
+    book = load_workbook(io.BytesIO(download.path().read_bytes()), read_only=True)
+    codes = [row[0] for row in book["Hồ sơ"].iter_rows(min_row=2, values_only=True)]
+    book.close()
+    assert code in codes

@@ -342,6 +342,12 @@ DOORS: dict[tuple[str, str], Door] = {
     ("dossiers.tracking", "GET"): Door(page_for_all(200)),
     ("dossiers.tracking_csv", "GET"): Door(page_for_all(200)),
     ("dossiers.tracking_xlsx", "GET"): Door(page_for_all(200)),
+    # Workbooks prepared by the job queue: each user's own; the POST meets the CSRF refusal,
+    # and a file nobody of them asked for is not found.
+    ("dossiers.new_export", "GET"): Door(page_for_all(200)),
+    ("dossiers.request_export", "POST"): Door(page_for_all(400)),
+    ("dossiers.exports", "GET"): Door(page_for_all(200)),
+    ("dossiers.export_file", "GET"): Door(page_for_all(404), lambda w: {"export_id": 1}),
     ("dossiers.show", "GET"): Door(dossier_page(200), lambda w: {"dossier_id": w.dossier}),
     ("dossiers.diagram", "GET"): Door(dossier_page(200), lambda w: {"dossier_id": w.dossier}),
     ("dossiers.package", "GET"): Door(

@@ -26,14 +26,13 @@ from sqlalchemy.orm import Session
 from webapp.db import utcnow
 from webapp.dossier_view import (
     AWARD_FORM_LABELS,
-    KIND_LABELS,
     LABELS,
-    NOMINEE_RESULT_LABELS,
     STATUS_LABELS,
     dossier_context,
 )
 from webapp.dossiers.blueprint import bp
 from webapp.dossiers.close_vote_form import CloseVoteForm
+from webapp.export_labels import FILE_LOCALE, export_labels
 from webapp.forms import query_text
 from webapp.i18n import local, total_label
 from webapp.movement_select import MovementChoice, page_movement
@@ -42,6 +41,7 @@ from webapp.request_db import db_session
 from webapp.round_history_text import LEVEL_LABELS, ROUND_LABELS, with_round_lines
 from webapp.services import (
     attachments,
+    background_exports,
     council_closing,
     council_session,
     dossier_trail,
@@ -51,7 +51,7 @@ from webapp.services import (
 from webapp.services.errors import InvalidDataError
 from webapp.services.rounds.dossier_round_history import dossier_round_history
 from webapp.services.rounds.lifecycle import round_of_dossier
-from webapp.status_text import dossier_status, status_text
+from webapp.status_text import dossier_status
 from webapp.url_converters import query_int, query_page
 from webapp.web_edge import page_actor
 
@@ -276,20 +276,9 @@ def tracking() -> ResponseReturnValue:
     ), status
 
 
-def _export_labels() -> tracking_export.ExportLabels:
-    """Codes in Vietnamese words (the caller holds the "vi" locale while the file is written)."""
-    return tracking_export.ExportLabels(
-        statuses={code: str(label) for code, label in STATUS_LABELS.items()},
-        award_forms={code: str(label) for code, label in AWARD_FORM_LABELS.items()},
-        results={code: str(label) for code, label in NOMINEE_RESULT_LABELS.items()},
-        kinds={code: str(label) for code, label in KIND_LABELS.items()},
-        sentence=status_text,
-    )
-
-
 def _in_vietnamese(chunks: Iterator[bytes]) -> Iterator[bytes]:
     # The file is Vietnamese whatever language the user reads the site in.
-    with force_locale("vi"):
+    with force_locale(FILE_LOCALE):
         yield from chunks
 
 
@@ -332,8 +321,7 @@ def tracking_csv() -> ResponseReturnValue:
     if query.movement and query.movement.error:
         return _refused_export(query.movement.error)
     level = request.args.get("level")
-    with force_locale("vi"):
-        labels = _export_labels()
+    labels = export_labels()
     chunks = tracking_export.stream_csv(
         db_session(),
         page_actor(),
@@ -350,6 +338,11 @@ def tracking_csv() -> ResponseReturnValue:
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def export_direct_rows() -> int:
+    """Past this many dossiers a workbook is made by the job queue (EXPORT_DIRECT_ROWS)."""
+    return int(current_app.config.get("EXPORT_DIRECT_ROWS", background_exports.DIRECT_ROWS))
+
+
 def _refused_export(message: str) -> ResponseReturnValue:
     """No file for a filter that names no movement: the reason, naming the field."""
     return Response(message, status=422, mimetype="text/plain")
@@ -364,8 +357,13 @@ def tracking_xlsx() -> ResponseReturnValue:
     query = _read_query(steps, units)
     if query.movement and query.movement.error:
         return _refused_export(query.movement.error)
-    with force_locale("vi"):
-        labels = _export_labels()
+    _count, too_long = background_exports.count_up_to(
+        db_session(), page_actor(), query.filters(), export_direct_rows(), utcnow()
+    )
+    if too_long:
+        # Longer to build than a proxy waits: the job queue makes it (webapp/dossiers/exports.py).
+        return redirect(url_for("dossiers.new_export", **query.args(page=None)), code=303)
+    labels = export_labels()
     chunks = tracking_export.stream_xlsx(
         db_session(), page_actor(), query.filters(), labels, sort=query.sort, now=utcnow()
     )

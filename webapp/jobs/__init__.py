@@ -53,7 +53,9 @@ def _add_tasks(huey: Huey, app: Flask) -> None:
     @huey.periodic_task(crontab(minute="*"), name=PASS_TASK)
     def every_minute() -> None:
         db = database(app)
-        report = run_pass(db, utcnow(), int(app.config["JOBS_TIMER_BATCH"]))
+        # Jobs that write files with the application's words need its context (tracking_exports).
+        with app.app_context():
+            report = run_pass(db, utcnow(), int(app.config["JOBS_TIMER_BATCH"]))
         db.optimize()  # SQLite's planner statistics stay fresh (PostgreSQL: autovacuum)
         if report.timers_fired or report.intakes_closed or report.jobs or report.failed:
             log.info(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from webapp import notification_jobs
+from webapp import export_jobs, notification_jobs
 from webapp.jobs import registry
 from webapp.services import process_map_summary
 from webapp.services.documents import step_papers
@@ -27,6 +27,8 @@ def register_jobs() -> None:
     registry.register("daily_notices", notification_jobs.daily_notices, every=timedelta(hours=1))
     # The PDFs of the papers steps kept as DOCX (LibreOffice, a few per pass).
     registry.register("kept_paper_pdfs", step_papers.make_kept_pdfs)
+    # The tracking list's workbooks too long to make while the user waits (and their expiry).
+    registry.register("tracking_exports", export_jobs.build_exports)
     # The process map's median times: its summary of recent visits, rebuilt every few minutes.
     registry.register(
         "process_map_summary",

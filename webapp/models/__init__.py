@@ -5,6 +5,7 @@ from webapp.models.ballots import BallotBox, BallotCount, CouncilSession
 from webapp.models.calendar_days import CalendarException
 from webapp.models.documents import GeneratedDocument
 from webapp.models.dossier import Attachment, Dossier, Movement, Nominee
+from webapp.models.exports import ExportFile
 from webapp.models.jobs import JobSchedule
 from webapp.models.letterhead import Letterhead
 from webapp.models.moves import InstanceMove
@@ -44,6 +45,7 @@ __all__ = [
     "DocumentRequirement",
     "Dossier",
     "Event",
+    "ExportFile",
     "GeneratedDocument",
     "InstanceMove",
     "IssuedNumber",

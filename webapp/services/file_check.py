@@ -1,5 +1,6 @@
 """`flask verify-files`: every file the database refers to (dossiers' attachments, generated
-papers) read back from the store and hashed; the missing and altered ones, with who owns them."""
+papers, prepared Excel exports) read back from the store and hashed; the missing and altered
+ones, with who owns them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from webapp.models import Attachment, Dossier, GeneratedDocument, Round
+from webapp.models import Attachment, Dossier, ExportFile, GeneratedDocument, Round, User
 from webapp.services.file_store import file_state, file_store_of
 
 
@@ -68,6 +69,14 @@ def _owners(session: Session) -> dict[str, list[str]]:
         else:
             subject = f"round #{subject_id} '{round_names.get(subject_id, '')}'"
         owners[digest].append(f"document {document_id} '{name}' of {subject}")
+    exports = session.execute(
+        select(ExportFile.id, ExportFile.content_hash, User.username)
+        .join(User, User.id == ExportFile.user_id)
+        .where(ExportFile.content_hash.is_not(None))
+        .order_by(ExportFile.id)
+    )
+    for export_id, export_hash, username in exports:
+        owners[str(export_hash)].append(f"Excel export {export_id} of {username}")
     return owners
 
 

@@ -423,14 +423,16 @@ def write_xlsx(
     *,
     sort: str = DEFAULT_SORT,
     now: datetime | None = None,
-) -> None:
+) -> int:
     """Both levels as an XLSX workbook written to `target`: sheet "Hồ sơ" (one row per
     dossier) and sheet "Người được đề nghị" (one row per nominee, with result and decision).
+    Returns how many dossiers it holds.
 
     A write-only workbook keeps each sheet in a temporary file, not in memory.
     """
     export = _prepare(session, actor, filters, labels, sort, now)
     book = Workbook(write_only=True)
+    written = {}
     for title, headers, rows in (
         (SHEET_DOSSIERS, HEADERS, dossier_rows(export)),
         (SHEET_NOMINEES, NOMINEE_HEADERS, nominee_rows(export)),
@@ -438,9 +440,12 @@ def write_xlsx(
         sheet = book.create_sheet(title)
         sheet.freeze_panes = "A2"
         sheet.append(list(headers))
-        for row in rows:
+        count = 0
+        for count, row in enumerate(rows, start=1):  # noqa: B007 - the count is kept
             sheet.append([_xlsx_cell(cell) for cell in row])
+        written[title] = count
     book.save(target)
+    return written[SHEET_DOSSIERS]
 
 
 def stream_xlsx(

@@ -50,6 +50,8 @@
       var parts = [];
       fetch(link.href, { credentials: 'same-origin' }).then(function (response) {
         if (!response.ok) { throw new Error(String(response.status)); }
+        // A list too long to build at once is sent to the page that has it prepared instead.
+        if (response.redirected) { window.location.assign(response.url); return null; }
         var reader = response.body.getReader();
         function pump() {
           return reader.read().then(function (step) {
@@ -62,6 +64,7 @@
         }
         return pump();
       }).then(function (response) {
+        if (!response) { return; }
         var blob = new Blob(parts, { type: response.headers.get('Content-Type') || '' });
         var anchor = document.createElement('a');
         anchor.href = URL.createObjectURL(blob);

@@ -35,6 +35,9 @@ SENTENCES: dict[str, str] = {
         "Overdue and not yet taken: the step “%(step)s” of dossier %(code)s (%(title)s) was due on "
         "%(due)s."
     ),
+    "export_ready": N_(
+        "The Excel file of the dossier list you asked for (%(rows)s dossiers) is ready."
+    ),
 }
 SUBJECTS: dict[str, str] = {
     "new_step": N_("New step for you: %(step)s, dossier %(code)s"),
@@ -44,6 +47,7 @@ SUBJECTS: dict[str, str] = {
     "overdue": N_("Overdue: %(step)s, dossier %(code)s"),
     "overdue_summary": N_("Overdue steps today: %(count)s"),
     "overdue_escalation": N_("Overdue, for your attention: %(step)s, dossier %(code)s"),
+    "export_ready": N_("Excel file ready: %(rows)s dossiers"),
     "digest": N_("Your notifications of %(day)s"),
 }
 # A dossier's outcome, as the decision sentence names it.
