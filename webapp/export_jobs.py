@@ -25,8 +25,9 @@ from webapp.services.actors import actor_for_user
 from webapp.services.file_store import FileRef, file_store_of
 
 log = logging.getLogger(__name__)
-# Workbooks one pass builds: each may take a minute at national scale.
-PER_PASS = 2
+# Workbooks one pass builds: each may take a minute at national scale, and the pass's next
+# run (due timers) waits for it. Several workers build several at once.
+PER_PASS = 1
 
 
 class ExportRefusedError(Exception):
