@@ -14,10 +14,10 @@ from webapp.db import utcnow
 from webapp.dossiers.blueprint import bp
 from webapp.dossiers.views import (
     XLSX,
-    _read_query,
-    _refused_export,
-    _tracking_choices,
     export_direct_rows,
+    read_query,
+    refused_export,
+    tracking_choices,
 )
 from webapp.forms import ActionForm
 from webapp.i18n import local, total_label
@@ -35,10 +35,10 @@ CHUNK = 64 * 1024
 @login_required
 def new_export() -> ResponseReturnValue:
     """What asking for a prepared workbook means, with the button that asks for it."""
-    steps, units = _tracking_choices()
-    query = _read_query(steps, units)
+    steps, units = tracking_choices()
+    query = read_query(steps, units)
     if query.movement and query.movement.error:
-        return _refused_export(query.movement.error)
+        return refused_export(query.movement.error)
     count, over = background_exports.count_up_to(
         db_session(), page_actor(), query.filters(), export_direct_rows(), utcnow()
     )
@@ -57,10 +57,10 @@ def request_export() -> ResponseReturnValue:
     """Queue a workbook of the list the query string describes (POST with the CSRF token)."""
     if not ActionForm(request.form).validate():
         abort(400)
-    steps, units = _tracking_choices()
-    query = _read_query(steps, units)
+    steps, units = tracking_choices()
+    query = read_query(steps, units)
     if query.movement and query.movement.error:
-        return _refused_export(query.movement.error)
+        return refused_export(query.movement.error)
     session = db_session()
     try:
         background_exports.request_export(

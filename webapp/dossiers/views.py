@@ -127,7 +127,8 @@ class TrackingQuery:
         )
 
 
-def _read_query(steps: dict[str, str], units: dict[int, str]) -> TrackingQuery:
+def read_query(steps: dict[str, str], units: dict[int, str]) -> TrackingQuery:
+    """The list's query string as the page reads it (the steps and units it offers)."""
     args = request.args
     sort = args.get("sort", "")
     unit_id = args.get("unit_id", type=query_int)
@@ -149,7 +150,8 @@ def _offered(value: str | None, choices: Any) -> str | None:
     return value if value and value in choices else None
 
 
-def _tracking_choices() -> tuple[dict[str, str], dict[int, str]]:
+def tracking_choices() -> tuple[dict[str, str], dict[int, str]]:
+    """The steps and the units the list's filters offer the current user."""
     session = db_session()
     steps = dict(dossiers.tracking_steps(session))
     units = {unit.id: unit.name for unit in dossiers.visible_units(session, page_actor())}
@@ -197,8 +199,8 @@ def tracking() -> ResponseReturnValue:
     """Theo dõi hồ sơ: the visible dossiers, filtered, searched, sorted and paged."""
     actor = page_actor()
     session = db_session()
-    steps, units = _tracking_choices()
-    query = _read_query(steps, units)
+    steps, units = tracking_choices()
+    query = read_query(steps, units)
     now = utcnow()
     filters = query.filters()
 
@@ -316,10 +318,10 @@ def name_ext(mimetype: str) -> str:
 def tracking_csv() -> ResponseReturnValue:
     """Every row of the filtered tracking list as CSV, streamed: one row per dossier, or one
     per nominee with ?level=nominees."""
-    steps, units = _tracking_choices()
-    query = _read_query(steps, units)
+    steps, units = tracking_choices()
+    query = read_query(steps, units)
     if query.movement and query.movement.error:
-        return _refused_export(query.movement.error)
+        return refused_export(query.movement.error)
     level = request.args.get("level")
     labels = export_labels()
     chunks = tracking_export.stream_csv(
@@ -343,7 +345,7 @@ def export_direct_rows() -> int:
     return int(current_app.config.get("EXPORT_DIRECT_ROWS", background_exports.DIRECT_ROWS))
 
 
-def _refused_export(message: str) -> ResponseReturnValue:
+def refused_export(message: str) -> ResponseReturnValue:
     """No file for a filter that names no movement: the reason, naming the field."""
     return Response(message, status=422, mimetype="text/plain")
 
@@ -353,10 +355,10 @@ def _refused_export(message: str) -> ResponseReturnValue:
 def tracking_xlsx() -> ResponseReturnValue:
     """Every row of the filtered tracking list as an Excel workbook: a sheet of dossiers and a
     sheet of nominees with their results and decisions."""
-    steps, units = _tracking_choices()
-    query = _read_query(steps, units)
+    steps, units = tracking_choices()
+    query = read_query(steps, units)
     if query.movement and query.movement.error:
-        return _refused_export(query.movement.error)
+        return refused_export(query.movement.error)
     _count, too_long = background_exports.count_up_to(
         db_session(), page_actor(), query.filters(), export_direct_rows(), utcnow()
     )
