@@ -63,7 +63,8 @@ def test_a_long_list_is_prepared_by_the_job_queue_and_downloaded_by_its_owner(
     three_dossiers, api, client, app
 ):
     login(client, "vanphong")
-    listed = ask_for_export(client)
+    listed = ask_for_export(client, "?sort=code")
+    assert "Toàn bộ danh sách" in listed  # sorted, not filtered
     assert 'data-status="queued"' in listed
     assert "Đang chờ" in listed
     assert '<meta http-equiv="refresh"' in listed  # refreshes itself until the file is ready
@@ -86,7 +87,7 @@ def test_a_long_list_is_prepared_by_the_job_queue_and_downloaded_by_its_owner(
 
     # The same workbook the page would have sent at once with a higher limit.
     app.config["EXPORT_DIRECT_ROWS"] = 100
-    direct = client.get("/dossiers.xlsx")
+    direct = client.get("/dossiers.xlsx?sort=code")
     assert direct.status_code == 200
     assert prepared == sheet_rows(direct.data)
     assert sorted(row[0] for row in prepared[1:]) == sorted(d["code"] for d in three_dossiers)
@@ -112,6 +113,7 @@ def test_the_filters_and_the_visibility_are_those_of_the_request(three_dossiers,
     run_jobs(app)
     [export] = exports_in_db(app)
     assert export.query == {"q": "xuat excel", "sort": "code"}
+    assert "Tìm: xuat excel" in client.get("/dossiers/exports").get_data(as_text=True)
     rows = sheet_rows(client.get(f"/dossiers/exports/{export.id}/file").data)
     assert [row[0] for row in rows[1:]] == sorted(d["code"] for d in three_dossiers)
 
