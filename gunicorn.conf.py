@@ -30,7 +30,7 @@ workers = int(os.environ.get("WEB_WORKERS", "1"))
 # waited behind a slow one in its worker while others sat idle. So set, 4 workers answered the
 # load test's think-time p95 2-6 times faster than 4 of 2 threads (README, "Load test"). The
 # threaded worker, not the sync one: a sync worker is killed when one request outlasts
-# WEB_TIMEOUT (a whole-list XLSX of 100,000 dossiers takes a minute). A slow client holds a
+# WEB_TIMEOUT (a CSV of 100,000 dossiers streams for about ten seconds). A slow client holds a
 # worker's thread either way: production puts nginx in front, which buffers them.
 threads = int(os.environ.get("WEB_THREADS") or (8 if workers == 1 else 1))
 worker_class = "gthread"

@@ -78,5 +78,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime_vn"] = format_datetime
     app.jinja_env.filters["due_date"] = format_due_date
     app.jinja_env.filters["file_size"] = format_file_size
+    app.jinja_env.filters["number"] = format_decimal  # 12.345 in Vietnamese
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["get_locale"] = get_locale

@@ -3,8 +3,6 @@ by the job queue (webapp/export_jobs.py), then downloaded from the user's list o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -14,21 +12,18 @@ from webapp.db import utcnow
 from webapp.dossiers.blueprint import bp
 from webapp.dossiers.views import (
     XLSX,
+    download_headers,
     export_direct_rows,
     read_query,
     refused_export,
     tracking_choices,
 )
 from webapp.forms import ActionForm
-from webapp.i18n import local, total_label
+from webapp.i18n import total_label
 from webapp.request_db import db_session
-from webapp.services import background_exports
+from webapp.services import background_exports, tracking_export
 from webapp.services.errors import ConflictError
-from webapp.services.file_store import file_store_of
 from webapp.web_edge import page_actor
-
-# Bytes of a stored workbook sent at a time.
-CHUNK = 64 * 1024
 
 
 @bp.get("/dossiers/exports/new")
@@ -104,25 +99,12 @@ def exports() -> ResponseReturnValue:
 @login_required
 def export_file(export_id: int) -> ResponseReturnValue:
     """Download a ready workbook (its owner only: anyone else gets 404)."""
-    session = db_session()
-    export = background_exports.ready_export(session, page_actor(), export_id, utcnow())
-    try:
-        handle = file_store_of(session).open(str(export.content_hash))
-    except FileNotFoundError:  # removed from the store behind the application's back
-        abort(404)
-
-    def chunks() -> Iterator[bytes]:
-        with handle:
-            while chunk := handle.read(CHUNK):
-                yield chunk
-
-    stamp = (local(export.created_at) or export.created_at).strftime("%Y%m%d-%H%M")
+    export, stream = background_exports.open_ready(db_session(), page_actor(), export_id, utcnow())
     return Response(
-        chunks(),
+        tracking_export.chunks_of(stream),
         mimetype=XLSX,
         headers={
-            "Content-Disposition": f'attachment; filename="theo-doi-ho-so-{stamp}.xlsx"',
+            **download_headers("theo-doi-ho-so", export.created_at, XLSX),
             "Content-Length": str(export.size),
-            "Cache-Control": "no-store",
         },
     )

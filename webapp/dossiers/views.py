@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -297,15 +298,21 @@ def _closing_session(chunks: Iterator[bytes], session: Session) -> Iterator[byte
 
 
 def _file_response(chunks: Iterator[bytes], mimetype: str, name: str) -> Response:
-    stamp = (local(utcnow()) or utcnow()).strftime("%Y%m%d-%H%M")
     return Response(
         stream_with_context(_closing_session(_in_vietnamese(chunks), db_session())),
         mimetype=mimetype,
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}-{stamp}.{name_ext(mimetype)}"',
-            "Cache-Control": "no-store",
-        },
+        headers=download_headers(name, utcnow(), mimetype),
     )
+
+
+def download_headers(name: str, moment: datetime, mimetype: str) -> dict[str, str]:
+    """An exported file's headers: downloaded under `name` and the local time it stands for,
+    never cached."""
+    stamp = (local(moment) or moment).strftime("%Y%m%d-%H%M")
+    return {
+        "Content-Disposition": f'attachment; filename="{name}-{stamp}.{name_ext(mimetype)}"',
+        "Cache-Control": "no-store",
+    }
 
 
 def name_ext(mimetype: str) -> str:

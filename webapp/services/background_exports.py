@@ -14,8 +14,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, BinaryIO
 
+from babel.numbers import format_decimal
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -23,8 +24,9 @@ from webapp.models import Attachment, ExportFile, GeneratedDocument, User
 from webapp.permissions import Actor
 from webapp.services.dossiers import SORTS, DossierFilters, bounded_count, filter_conditions
 from webapp.services.errors import ConflictError, InvalidDataError, NotFoundError
-from webapp.services.file_store import FileRef
+from webapp.services.file_store import FileRef, file_store_of
 from webapp.services.notifications.fanout import notify
+from webapp.services.notifications.wording import MAIL_LANGUAGE
 
 QUEUED, RUNNING, READY, FAILED = "queued", "running", "ready", "failed"
 PENDING = (QUEUED, RUNNING)
@@ -127,7 +129,8 @@ def finish(session: Session, export_id: int, ref: FileRef, rows: int, now: datet
         session,
         select(User.id.label("user_id")).where(User.id == export.user_id),
         NOTICE,
-        {"rows": f"{rows:,}".replace(",", ".")},
+        # Written into the notification as text, as its mail is: Vietnamese digit grouping.
+        {"rows": format_decimal(rows, locale=MAIL_LANGUAGE)},
         "/dossiers/exports",
         now,
     )
@@ -152,8 +155,11 @@ def exports_of(session: Session, actor: Actor, now: datetime) -> list[ExportFile
     )
 
 
-def ready_export(session: Session, actor: Actor, export_id: int, now: datetime) -> ExportFile:
-    """The actor's own ready, still kept export (NotFoundError for anyone else's)."""
+def open_ready(
+    session: Session, actor: Actor, export_id: int, now: datetime
+) -> tuple[ExportFile, BinaryIO]:
+    """The actor's own ready, still kept export and its bytes as a stream (the caller closes
+    it); NotFoundError for anyone else's, and when the store no longer has the file."""
     export = session.get(ExportFile, export_id)
     if (
         export is None
@@ -163,7 +169,10 @@ def ready_export(session: Session, actor: Actor, export_id: int, now: datetime) 
         or export.created_at < now - KEEP_FOR
     ):
         raise NotFoundError(f"export {export_id} not found")
-    return export
+    try:
+        return export, file_store_of(session).open(export.content_hash)
+    except (FileNotFoundError, ValueError):
+        raise NotFoundError(f"the file of export {export_id} is missing") from None
 
 
 def expire(session: Session, now: datetime) -> list[str]:

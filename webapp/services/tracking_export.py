@@ -467,7 +467,14 @@ def stream_xlsx(
         with tempfile.TemporaryFile() as file:
             write_xlsx(session, actor, filters, labels, file, sort=sort, now=now)
             file.seek(0)
-            while chunk := file.read(CHUNK):
-                yield chunk
+            yield from chunks_of(file)
 
     return chunks()
+
+
+def chunks_of(file: IO[bytes]) -> Iterator[bytes]:
+    """A file's bytes, CHUNK at a time from where it stands; closed once read to the end (or
+    when the reader stops)."""
+    with file:
+        while chunk := file.read(CHUNK):
+            yield chunk
