@@ -44,6 +44,9 @@ class ProcessMapRefresh(Base):
     refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     visits: Mapped[int]
     since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A new random value at every rebuild: what was computed from the visits stays true while
+    # it is unchanged (the map keeps its medians by it; webapp/services/summary_figures.py).
+    generation: Mapped[str | None] = mapped_column(String(32))
 
 
 # Indexes of work_item that serve the map (declared here, beside the summary they go with):

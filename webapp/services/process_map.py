@@ -6,9 +6,10 @@ queries (GROUP BY step) over open work items, answered from an index of open ite
 (ix_work_item_open_step), so a step just completed shows at once. The medians come from the
 summary of recent completed visits (webapp/services/process_map_summary.py), rebuilt by the job
 queue every few minutes: the map never reads the history of work items, and it says when its
-medians were computed. Only dossiers the actor may see count, and the unit and award-form
-filters mean what they mean on the tracking list, so a number on the map and the tracking list
-it links to agree.
+medians were computed. Since they change only with a rebuild, each worker keeps the medians it
+computed for a scope and filters until the next one (step_medians). Only dossiers the actor
+may see count, and the unit and award-form filters mean what they mean on the tracking list, so
+a number on the map and the tracking list it links to agree.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from webapp.services.errors import InvalidDataError, NotFoundError
 from webapp.services.process_map_summary import NEVER, Freshness, freshness
 from webapp.services.process_versions import definition_of, deployed_version
 from webapp.services.settings import settings_of
+from webapp.services.summary_figures import SummaryFigures
 
 # The median of a step is taken over its most recent visits only: at most MEDIAN_SAMPLE of the
 # summary's visits (themselves from the newest completed work items), recent enough to describe
@@ -44,6 +46,8 @@ HEAT_LEVELS = 4
 # HEAT_FLOOR dossiers: a step where one or two dossiers wait is not painted as a hot spot just
 # because every other step is empty. With 8, the darkest colour needs at least 7 waiting.
 HEAT_FLOOR = 8
+# The medians each worker computed from the summary, by its generation, scope and filters.
+_MEDIANS = SummaryFigures()
 
 
 @dataclass(frozen=True)
@@ -307,6 +311,27 @@ def step_durations(
     return found
 
 
+def step_medians(
+    session: Session,
+    actor: Actor,
+    steps: Iterable[str],
+    filters: MapFilters = NO_FILTERS,
+    *,
+    generation: str | None = None,
+) -> dict[str, tuple[float | None, int]]:
+    """step -> (median seconds or None, how many visits it was taken from), as `step_durations`
+    gives them. With the summary's `generation` the result is kept: the same scope and filters
+    read it again without reading a visit until the summary is rebuilt."""
+    wanted = tuple(steps)
+    scope = None if actor.is_admin else actor.visible_units
+
+    def compute() -> dict[str, tuple[float | None, int]]:
+        found = step_durations(session, actor, wanted, filters)
+        return {step: (median_seconds(seconds), len(seconds)) for step, seconds in found.items()}
+
+    return _MEDIANS.get(generation, (scope, filters, wanted), compute)
+
+
 def _waiting_counts(
     session: Session, actor: Actor, filters: MapFilters, now: datetime, version_id: int
 ) -> dict[str, tuple[int, int, int]]:
@@ -378,10 +403,14 @@ def process_map(
     busiest = max((c[0] for c in counts.values()), default=0)
 
     retired_ids = sorted(step for step in counts if step not in deployed)
-    durations = step_durations(session, actor, [*deployed, *retired_ids], filters)
+    fresh = freshness(session, version.process_key)
+    medians = step_medians(
+        session, actor, [*deployed, *retired_ids], filters, generation=fresh.generation
+    )
 
     def load(step: str, name: str, in_diagram: bool) -> StepLoad:
         waiting, overdue, older = counts.get(step, (0, 0, 0))
+        median, sample_size = medians[step]
         return StepLoad(
             step=step,
             name=name,
@@ -389,8 +418,8 @@ def process_map(
             waiting=waiting,
             overdue=overdue,
             older_versions=older,
-            median_seconds=median_seconds(durations[step]),
-            sample_size=len(durations[step]),
+            median_seconds=median,
+            sample_size=sample_size,
             heat=heat_level(waiting, busiest),
         )
 
@@ -408,7 +437,7 @@ def process_map(
         now,
         busiest=busiest,
         heat_scale=heat_scale(busiest),
-        durations=freshness(session, version.process_key),
+        durations=fresh,
     )
 
 

@@ -16,6 +16,7 @@ items, so a step the user has just completed shows at once.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,11 +38,13 @@ _LOCK_KEY = 0x70726F63  # "proc"
 
 @dataclass(frozen=True)
 class Freshness:
-    """When a process's summary was rebuilt, from how many visits, completed since when."""
+    """When a process's summary was rebuilt, from how many visits, completed since when, and
+    the rebuild's generation (None before the first rebuild that gave one)."""
 
     refreshed_at: datetime | None
     visits: int = 0
     since: datetime | None = None
+    generation: str | None = None
 
 
 NEVER = Freshness(None)
@@ -134,7 +137,9 @@ def refresh(session: Session, now: datetime, *, items: int = SUMMARY_ITEMS) -> d
     for (key, _step, _dossier, _created), visit in visits.items():
         counted[key] = counted.get(key, 0) + 1
         oldest[key] = min(oldest.get(key, visit.ended_at), visit.ended_at)
-    # Every process gets its stamp, with visits or not: "no figures yet" is news too.
+    # Every process gets its stamp, with visits or not: "no figures yet" is news too. One
+    # generation for all: every process's visits were replaced.
+    generation = uuid.uuid4().hex
     keys = set(session.scalars(select(ProcessVersion.process_key).distinct())) | set(counted)
     for key in sorted(keys):
         stamp = session.get(ProcessMapRefresh, key)
@@ -144,6 +149,7 @@ def refresh(session: Session, now: datetime, *, items: int = SUMMARY_ITEMS) -> d
         stamp.refreshed_at = now
         stamp.visits = counted.get(key, 0)
         stamp.since = oldest.get(key)
+        stamp.generation = generation
     session.flush()
     return counted
 
@@ -153,4 +159,4 @@ def freshness(session: Session, process_key: str) -> Freshness:
     stamp = session.get(ProcessMapRefresh, process_key)
     if stamp is None:
         return NEVER
-    return Freshness(stamp.refreshed_at, stamp.visits, stamp.since)
+    return Freshness(stamp.refreshed_at, stamp.visits, stamp.since, stamp.generation)
