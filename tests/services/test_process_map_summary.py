@@ -5,12 +5,10 @@ history gives; the waiting counts stay live; the summary respects what a user ma
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import func, select, update
 
 from tests.conftest import actor_named
 from tests.services.test_process_map import (
@@ -24,6 +22,7 @@ from tests.services.test_process_map import (
     start,
     the_map,
 )
+from tests.sql_statements import statements
 from webapp.db import utcnow
 from webapp.jobs import catalogue, registry
 from webapp.jobs.passes import run_pass
@@ -177,48 +176,36 @@ def test_counts_stay_live_while_the_medians_wait_for_the_next_rebuild(db):
     assert by_step(the_map(db))["check_dossier"].sample_size == 1
 
 
-@contextmanager
-def summary_reads(db) -> Iterator[list[str]]:
-    """The statements that read the summary's visits while the block runs."""
-    sent: list[str] = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        if "process_map_visit" in statement:
-            sent.append(statement)
-
-    engine = db.get_bind().engine
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
+def summary_reads(sent: list[str]) -> list[str]:
+    """The statements of `sent` that read the summary's visits."""
+    return [statement for statement in sent if "process_map_visit" in statement]
 
 
 def test_a_worker_reads_the_summary_once_per_rebuild_scope_and_filters(db):
     made, _council, _movement = _varied_history(db)
     rebuild(db)
-    with summary_reads(db) as sent:
+    with statements(db.get_bind().engine) as sent:
         first = by_step(the_map(db))
-    assert len(sent) == 1
-    with summary_reads(db) as sent:
+    assert len(summary_reads(sent)) == 1
+    with statements(db.get_bind().engine) as sent:
         again = by_step(the_map(db))
-    assert sent == []  # the same summary, the same scope: the medians kept
+    assert summary_reads(sent) == []  # the same summary, the same scope: the medians kept
     assert again == first
     # Another scope or other filters are their own figures, read once each.
-    with summary_reads(db) as sent:
+    with statements(db.get_bind().engine) as sent:
         own = by_step(the_map(db, "truongphong_ns"))
         by_unit = by_step(the_map(db, unit_id=made[2].unit_id))
         the_map(db, "truongphong_ns")
-    assert len(sent) == 2
+    assert len(summary_reads(sent)) == 2
     assert first["approve_at_unit"].sample_size == 6
     assert own["approve_at_unit"].sample_size == 3
     assert by_unit["approve_at_unit"].sample_size == 3  # two dossiers and the council's
     # A rebuild is a new generation: the summary is read again and its new visits counted.
     complete(db, "vanphong", made[0], "check_dossier", {"decision": "approve"})
     rebuild(db)
-    with summary_reads(db) as sent:
+    with statements(db.get_bind().engine) as sent:
         after = by_step(the_map(db))
-    assert len(sent) == 1
+    assert len(summary_reads(sent)) == 1
     assert after["check_dossier"].sample_size == first["check_dossier"].sample_size + 1
 
 

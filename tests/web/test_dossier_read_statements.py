@@ -3,33 +3,13 @@ council vote's five ballots are read with the people who hold them, not one quer
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
+from tests.sql_statements import statements
 from tests.web.council import MEMBERS, at_vote, vote
 from webapp.request_db import database
 
 
-@contextmanager
-def statements(app) -> Iterator[list[str]]:
-    """Every SQL statement the app sends while the block runs."""
-    sent: list[str] = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):
-        sent.append(statement)
-
-    engine = database(app).engine
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
-
-
 def _read(api, app, dossier_id: int) -> tuple[dict, list[str]]:
-    with statements(app) as sent:
+    with statements(database(app).engine) as sent:
         response = api.get(f"/api/v1/dossiers/{dossier_id}", "vanphong")
     assert response.status_code == 200, response.json
     return response.json, sent

@@ -95,10 +95,16 @@ def sync_work_items(
             item.step, item.title, item.lane = task.element_id, task.name, task.lane
             item.role, item.form = task.role, task.form
     assignees = _assignee_ids(session, ready)
+    # The tasks of one step (a council's ballots) are due together: read the step's past once,
+    # and the new rows go to the database in one statement.
+    due_by_step: dict[tuple[str, int | None], datetime | None] = {}
     created = []
     for task in ready:
         if task.task_id in open_items:
             continue
+        step_key = (task.element_id, task.time_limit_days)
+        if step_key not in due_by_step:
+            due_by_step[step_key] = step_due_at(session, calendar, instance, task, now)
         item = WorkItem(
             dossier_id=dossier.id,
             instance_id=instance.id,
@@ -113,7 +119,7 @@ def sync_work_items(
             assignee_id=assignees.get(task.assignee) if task.assignee else None,
             status="open",
             created_at=now,
-            due_at=step_due_at(session, calendar, instance, task, now),
+            due_at=due_by_step[step_key],
         )
         session.add(item)
         created.append(item)
