@@ -73,10 +73,13 @@ def test_a_small_load_run_makes_every_request_without_error_and_leaves_dossiers_
                 text("SELECT count(*) FROM pg_database WHERE datname = :name"),
                 {"name": document["database"]},
             )
+            autovacuum = conn.scalar(text("SHOW autovacuum"))
     finally:
         admin.dispose()
     assert document["database"].startswith("awards_load_")
     assert left == 0
+    # Without the server's autovacuum the runs read what it would have cleaned: vacuumed first.
+    assert document["vacuum"]["vacuumed"] == (autovacuum == "off")
 
 
 def test_a_kept_database_is_run_again_without_filling_it(
