@@ -212,6 +212,45 @@ def postgres_app(
             database(app).dispose()
 
 
+@contextmanager
+def kept_database(server: URL, name: str) -> Iterator[URL]:
+    """A database an earlier run kept (`bench.load --keep`), used again as it is and never
+    dropped; SystemExit when the server has none of that name."""
+    admin = create_engine(server)
+    try:
+        with admin.connect() as conn:
+            found = conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+    finally:
+        admin.dispose()
+    if not found:
+        raise SystemExit(f"no database {name} on {server.host}:{server.port}")
+    yield server.set(database=name)
+
+
+def reused_app(url: URL, upload_dir: Path) -> Flask:
+    """The app on a kept database: migrated to the code's schema, its rows left as they are."""
+    settings = config.TestingConfig()
+    settings.DATABASE_URL = url.render_as_string(hide_password=False)
+    settings.UPLOAD_DIR = upload_dir
+    app = create_app(settings)
+    upgrade_database(app)
+    return app
+
+
+@contextmanager
+def kept_postgres_app(server_url: str, name: str, work_dir: Path) -> Iterator[BenchApp]:
+    """The app on the kept database `name` of the server of `server_url` (`--database`)."""
+    server = make_url(server_url).set(drivername="postgresql+psycopg")
+    with kept_database(server, name) as url:
+        app = reused_app(url, work_dir / "uploads-pg")
+        try:
+            yield BenchApp("postgresql", app, None)
+        finally:
+            database(app).dispose()
+
+
 # ----- the --backends and --reuse-database options ------------------------------------------------
 
 
@@ -259,7 +298,9 @@ def check_backends(args: argparse.Namespace) -> None:
     """Print which PostgreSQL database the run will use, or refuse before any work (SystemExit
     with the reason) when the one BENCH_POSTGRES_URL names holds tables and --reuse-database
     was not given."""
-    if args.postgres_url:
+    if args.postgres_url and getattr(args, "database", None):
+        print(f"PostgreSQL: the kept database {args.database}, used as it is and kept")
+    elif args.postgres_url:
         try:
             plan = plan_postgres(args.postgres_url, reuse_database=args.reuse_database)
         except DatabaseInUseError as refused:
@@ -274,7 +315,10 @@ def check_backends(args: argparse.Namespace) -> None:
 def open_backend(
     name: str, work_dir: Path, args: argparse.Namespace
 ) -> AbstractContextManager[BenchApp]:
-    """The app on backend `name` (one of args.backends)."""
+    """The app on backend `name` (one of args.backends); with `args.database` (bench.run's
+    --database), on that kept PostgreSQL database."""
     if name == "sqlite":
         return sqlite_app(work_dir)
+    if getattr(args, "database", None):
+        return kept_postgres_app(args.postgres_url, args.database, work_dir)
     return postgres_app(args.postgres_url, work_dir, reuse_database=args.reuse_database)

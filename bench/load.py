@@ -41,15 +41,12 @@ from flask import Flask
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import URL, make_url
 
-import config
-from bench.environment import build_app
+from bench.environment import build_app, kept_database, reused_app
 from bench.load_users import KINDS, RunResult, run_users
 from bench.prefill import STATES, prefill
 from bench.server import Gunicorn
 from bench.service_layer import ServiceLayer
 from bench.stats import Samples
-from webapp import create_app
-from webapp.cli import upgrade_database
 from webapp.jobs.passes import run_pass
 from webapp.models import Dossier, Event
 from webapp.request_db import database
@@ -90,32 +87,6 @@ def throw_away_database(server: URL, keep: bool) -> Iterator[URL]:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
-
-
-@contextmanager
-def kept_database(server: URL, name: str) -> Iterator[URL]:
-    """A database an earlier run kept (--keep), used again as it is and never dropped."""
-    admin = create_engine(server)
-    try:
-        with admin.connect() as conn:
-            found = conn.scalar(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
-            )
-    finally:
-        admin.dispose()
-    if not found:
-        raise SystemExit(f"no database {name} on {server.host}:{server.port}")
-    yield server.set(database=name)
-
-
-def reused_app(url: URL, upload_dir: Path) -> Flask:
-    """The app on a kept database: migrated to the code's schema, its rows left as they are."""
-    settings = config.TestingConfig()
-    settings.DATABASE_URL = url.render_as_string(hide_password=False)
-    settings.UPLOAD_DIR = upload_dir
-    app = create_app(settings)
-    upgrade_database(app)
-    return app
 
 
 def fill(app: Flask, dossiers: int, events: int) -> dict[str, Any]:

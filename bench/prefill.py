@@ -175,6 +175,8 @@ class PrefillReport:
     mix: dict[str, int] = field(default_factory=dict)
     clones_by_state: dict[str, list[int]] = field(default_factory=dict)
     verified: int = 0
+    # The kept database a run used instead of prefilling (bench.run --database).
+    kept: str | None = None
 
 
 # ----- templates through the real services ------------------------------------------------------

@@ -30,12 +30,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 import config
 from bench.api_layer import ApiLayer
 from bench.engine_layer import EngineLayer
 from bench.environment import (
+    POSTGRES_ENV,
     BenchApp,
     add_backend_options,
     check_backends,
@@ -46,6 +47,8 @@ from bench.path import SEARCH_QUERY, awarded_path, start_payload
 from bench.prefill import STATES, PrefillReport, prefill, verify_clones
 from bench.service_layer import ServiceLayer
 from bench.stats import Samples, Summary, missed
+from webapp.db import Database
+from webapp.models import Dossier
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 TARGET_MS = 15.0
@@ -256,12 +259,18 @@ def run_backend(
     began = time.perf_counter()
     samples = Samples()
     with opened as bench:
-        print(f"\n[{bench.backend}] migrated and seeded; prefilling {args.dossiers:,} dossiers…")
-        prefill_services = ServiceLayer(bench.db, samples, prefix="prefill")
-        report = prefill(bench.db, prefill_services, args.dossiers)
-        report.verified = verify_clones(
-            bench.db, prefill_services, report.clones_by_state, random.Random(7)
-        )
+        if args.database is not None:
+            report = kept_report(bench.db, args.database)
+            print(f"\n[{bench.backend}] the kept database {args.database}, not prefilled")
+        else:
+            print(
+                f"\n[{bench.backend}] migrated and seeded; prefilling {args.dossiers:,} dossiers…"
+            )
+            prefill_services = ServiceLayer(bench.db, samples, prefix="prefill")
+            report = prefill(bench.db, prefill_services, args.dossiers)
+            report.verified = verify_clones(
+                bench.db, prefill_services, report.clones_by_state, random.Random(7)
+            )
         # A running installation refreshes the planner's statistics every minute (run-timers).
         bench.db.optimize()
         size = measure_size(bench, report.dossiers)
@@ -314,6 +323,13 @@ def run_backend(
             result.profiles = _profile_api(bench, args.profile)
     result.seconds = time.perf_counter() - began
     return result
+
+
+def kept_report(db: Database, name: str) -> PrefillReport:
+    """The prefill's report for a kept database (`--database`): its dossiers, nothing done."""
+    with db.engine.connect() as conn:
+        dossiers = conn.scalar(select(func.count()).select_from(Dossier)) or 0
+    return PrefillReport(dossiers, 0, 0.0, 0, 0.0, 0.0, kept=name)
 
 
 # ----- reporting -------------------------------------------------------------------------------
@@ -436,6 +452,23 @@ def _print_breakdown(summaries: dict[str, Summary]) -> None:
         )
 
 
+def _print_prefill(p: PrefillReport) -> None:
+    ops = p.template_operations
+    print(
+        f"prefill: {p.templates} template dossiers through the services in "
+        f"{p.template_seconds:.1f} s ({ops} operations); driving all {p.dossiers:,} one by one "
+        f"would take at least {p.extrapolated_service_seconds / 60:.0f} min (measured on an "
+        "empty database); clones inserted in "
+        f"{p.clone_seconds:.1f} s"
+    )
+    print("  rows inserted: " + ", ".join(f"{k} {v:,}" for k, v in p.rows.items()))
+    print("  states: " + ", ".join(f"{k} {v}" for k, v in p.mix.items()))
+    print(
+        f"  verified: {p.verified} clones (one per state) loaded by the engine, their work "
+        "items matched its ready tasks, driven to their end through the services, rolled back"
+    )
+
+
 def report_backend(
     result: BackendResult, engine: EngineLayer, target_ms: float = TARGET_MS
 ) -> dict[str, Any]:
@@ -452,20 +485,10 @@ def report_backend(
     p, size, counts = result.prefill, result.size, result.counts
 
     print(f"\n=== {result.backend}: {p.dossiers:,} dossiers ===")
-    ops = p.template_operations
-    print(
-        f"prefill: {p.templates} template dossiers through the services in "
-        f"{p.template_seconds:.1f} s ({ops} operations); driving all {p.dossiers:,} one by one "
-        f"would take at least {p.extrapolated_service_seconds / 60:.0f} min (measured on an "
-        "empty database); clones inserted in "
-        f"{p.clone_seconds:.1f} s"
-    )
-    print("  rows inserted: " + ", ".join(f"{k} {v:,}" for k, v in p.rows.items()))
-    print("  states: " + ", ".join(f"{k} {v}" for k, v in p.mix.items()))
-    print(
-        f"  verified: {p.verified} clones (one per state) loaded by the engine, their work "
-        "items matched its ready tasks, driven to their end through the services, rolled back"
-    )
+    if p.kept:
+        print(f"prefill: none, the kept database {p.kept} (--database)")
+    else:
+        _print_prefill(p)
     print(
         f"  inbox sizes: {INBOX_HEADLINE} {counts.get(f'api.inbox_{INBOX_HEADLINE}')} items, "
         f"{INBOX_OTHER} {counts.get(f'api.inbox_{INBOX_OTHER}')} items; list total "
@@ -546,6 +569,7 @@ def report_backend(
             "rows": p.rows,
             "states": p.mix,
             "verified_clones": p.verified,
+            "kept_database": p.kept,
         },
         "seconds": round(result.seconds, 1),
     }
@@ -573,8 +597,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"the median every operation with a target must stay under (default {TARGET_MS:g})",
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
+    parser.add_argument(
+        "--database",
+        metavar="NAME",
+        help="run on PostgreSQL only, in the database NAME that `python -m bench.load --keep` "
+        f"kept on the server of {POSTGRES_ENV}, without prefilling it (its dossiers stand for "
+        "--dossiers; the timed paths add theirs)",
+    )
     add_backend_options(parser)
     args = parser.parse_args(argv)
+    if args.database is not None:
+        if args.backends not in (None, "postgresql"):
+            parser.error("--database runs on PostgreSQL only: leave out --backends")
+        if args.reuse_database:
+            parser.error("--database uses the kept database as it is: leave out --reuse-database")
+        args.backends = "postgresql"
     if args.dossiers < MIN_DOSSIERS:
         parser.error(f"--dossiers must be at least {MIN_DOSSIERS} (two of each state)")
     if args.paths < 1 or args.lists < 1:

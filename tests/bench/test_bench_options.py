@@ -107,6 +107,20 @@ def test_run_options(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         run.parse_args(["--lists", "0"])
 
 
+def test_a_kept_database_runs_on_postgresql_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    args = run.parse_args(["--database", "awards_load_kept"])
+    assert (args.database, args.backends) == ("awards_load_kept", ["postgresql"])
+    for clash in (["--backends", "sqlite"], ["--backends", "sqlite,postgresql"]):
+        with pytest.raises(SystemExit):
+            run.parse_args(["--database", "awards_load_kept", *clash])
+    with pytest.raises(SystemExit):
+        run.parse_args(["--database", "awards_load_kept", "--reuse-database"])
+    monkeypatch.delenv("BENCH_POSTGRES_URL")
+    with pytest.raises(SystemExit):
+        run.parse_args(["--database", "awards_load_kept"])
+
+
 def test_pages_options(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("BENCH_POSTGRES_URL", raising=False)
     args = pages.parse_args([])

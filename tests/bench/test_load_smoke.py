@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench import load
+from bench import load, run
 from bench.load_users import KINDS
 from tests.faults.support import PrivatePostgres
 
@@ -113,6 +113,19 @@ def test_a_kept_database_is_run_again_without_filling_it(
             )
         with pytest.raises(SystemExit, match="no database awards_load_missing"):
             load.run(load.parse_args(["--database", "awards_load_missing", *short]))
+        # bench.run times its paths and lists on the same kept database, not filling it.
+        figures = tmp_path / "run.json"
+        run.main(["--database", name, "--paths", "1", "--lists", "2", "--output", str(figures)])
+        timed = json.loads(figures.read_text())
+        assert timed["backend"] == "postgresql"
+        assert (timed["dossiers"], timed["prefill"]["kept_database"]) == (40, name)
+        assert timed["prefill"]["templates"] == 0
+        assert timed["n"]["api.search_dossiers"] == 2
+        assert timed["n"]["api.complete_work_item"] > 0
+        with admin.connect() as conn:
+            assert conn.scalar(
+                text("SELECT count(*) FROM pg_database WHERE datname = :name"), {"name": name}
+            )
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
