@@ -42,9 +42,8 @@ from webapp.services.folded_search import (
     folded_text_contains,
     folded_text_driving,
     is_indexed_search,
+    past_bound_text,
     read_search_first,
-    scanned_text_contains,
-    search_stops_early,
     searched_column,
 )
 from webapp.services.form_validation import validate_form
@@ -71,10 +70,9 @@ MAX_PER_PAGE = 200
 # Totals stop counting past this many dossiers: "more than 10,000" costs a bounded index read,
 # an exact count of every visible dossier grows with the table.
 TOTAL_BOUND = 10_000
-# On SQLite a search's total stops counting past this many dossiers ("hơn 200"): counting
-# every match grows with the table (a common name is in one dossier of 150 however many there
-# are), and past it the first page is met within a few thousand rows of the list's own order.
-# (PostgreSQL's trigram index finds every match at once: there the list's bound holds.)
+# A search's total stops counting past this many dossiers ("hơn 200"): counting every match
+# grows with the table (a common name is in one dossier of 150 however many there are), and
+# past it the first page is met within a few thousand rows of the list's own order.
 SEARCH_TOTAL_BOUND = 200
 STATUSES = ("in_progress", "returned", "awarded", "refused", "partly_awarded", "withdrawn")
 # Sorting by status groups open dossiers first, then the outcomes from best to worst.
@@ -418,8 +416,7 @@ def list_dossiers(
     list stays fast with many dossiers. `sort` is one of SORTS ("-created" by default).
     `cursor` (a page's `next_cursor`) starts the page after that page's last dossier, by its
     sort values rather than an OFFSET: `page` is then only the number the page is shown as.
-    The total stops counting at `total_bound`; a search's, where its index stops early
-    (SQLite), at `search_bound` if lower.
+    The total stops counting at `total_bound`; a search's at `search_bound` if lower.
     """
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
         raise InvalidDataError(
@@ -432,12 +429,12 @@ def list_dossiers(
     found: list[Any] | None = None
     counted: tuple[int, bool] | None = None
     dense = False
-    text = folded_text_contains
+    text: Callable[[Sequence[str]], list[Any]] = folded_text_contains
     if is_indexed_search(search_terms(q)):
         # A search reads the index first, up to its bound: what it finds gives the total and,
         # when that is every match, the page too (sorted here, where a count and an ordered
         # read each searched the index again).
-        bound = min(total_bound, search_bound) if search_stops_early(session) else total_bound
+        bound = min(total_bound, search_bound)
         keys = [key.expr for key in sort_keys(sort)]
         driving = filter_conditions(actor, filters, now, text=folded_text_driving)
         first = read_search_first(session, select(Dossier.id, *keys).where(*driving))
@@ -446,11 +443,12 @@ def list_dossiers(
         # text checked as it comes, where the index would find every match first.
         dense = len(found) > bound
         counted = (bound, True) if dense else (len(found), False)
-        text = scanned_text_contains if dense else folded_text_contains
+        text = past_bound_text(session) if dense else folded_text_contains
     conditions = filter_conditions(actor, filters, now, text=text)
     if dense:
-        # The page's ids along the order, each dossier's text checked in the index that holds
-        # it with the date (0026_search_date_index), a row read only when it matches.
+        # The page's ids along the order, each dossier's text checked as it comes (on SQLite
+        # in the index that holds it with the date, 0026_search_date_index), or as
+        # PostgreSQL's planner weighs the trigram index against that order.
         ids = select(Dossier.id)
         page_ids = _ordered(session, ids, conditions, sort, offset, per_page, cursor)
         rows = _rows_of(session, actor, page_ids, order, 0, per_page)

@@ -21,11 +21,13 @@ A search reads its rows in one of three ways (`filter_conditions` takes one):
 - `scanned_text_contains`: each row's own text checked as another index (the list's order)
   reads it, for a search matching so many dossiers that its first page is met within a few
   thousand rows of that order (migration 0026 puts the text in the date index on SQLite).
+  PostgreSQL's page of such a search keeps `folded_text_contains` (`past_bound_text`): its
+  planner weighs the trigram index against the list's order from its statistics of the text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -117,6 +119,18 @@ def scanned_text_contains(terms: Sequence[str]) -> list[Any]:
     return [Dossier.search_text.contains(term, autoescape=True) for term in terms]
 
 
+def past_bound_text(session: Session) -> Callable[[Sequence[str]], list[Any]]:
+    """How the page of a search matching past its total's bound checks the words.
+
+    SQLite reads the list's order with each row's text checked in the index (its planner
+    cannot weigh the FTS5 table against another index). PostgreSQL plans it from its
+    statistics of the text: along the list's order for words in many dossiers, from the
+    trigram index and sorted for rarer ones, where forcing the order read 44,000 rows of a
+    unit for a name in 2,300 of 1,000,000 dossiers (115 ms against 11 ms).
+    """
+    return scanned_text_contains if search_stops_early(session) else folded_text_contains
+
+
 def _with_index(kind: type[FoldedTextContains], terms: Sequence[str]) -> list[Any]:
     clauses: list[Any] = [
         Dossier.search_text.contains(term, autoescape=True) for term in terms if not indexed(term)
@@ -128,10 +142,10 @@ def _with_index(kind: type[FoldedTextContains], terms: Sequence[str]) -> list[An
 
 
 def search_stops_early(session: Session) -> bool:
-    """Whether reading the search index first stops at a LIMIT: SQLite's FTS5 reads its
-    matches one by one; PostgreSQL's GIN index builds its whole bitmap of candidates first
-    (4.5 ms for a common name at 100,000 dossiers whatever the LIMIT), so there one read of
-    every match (then sorted) costs less than a bounded read followed by an ordered one."""
+    """Whether the search index must lead the read for a LIMIT to stop it: SQLite's FTS5
+    table, joined first, gives its matches one by one; PostgreSQL plans the read itself (its
+    GIN index builds a bitmap of every candidate, or, for words in many dossiers, a scan
+    checks each row and stops at the LIMIT)."""
     return session.get_bind().dialect.name == "sqlite"
 
 
