@@ -12,11 +12,15 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from tests.conftest import actor_named
 from tests.web.pages import login
 from webapp.models import Dossier
 from webapp.request_db import database
+from webapp.services import dossiers
 
 HANG = [{"kind": "individual", "name": "Nguyễn Thị Hằng"}]
 DONG = [{"kind": "individual", "name": "Trần Văn Đông"}]
@@ -132,3 +136,29 @@ def test_wildcards_in_a_search_past_its_bound_are_characters(api, monkeypatch):
         page = api.get(f"/api/v1/dossiers?{query}", "vanphong").json
         assert (page["total"], page["total_is_lower_bound"]) == (1, True), word
         assert _ids(page) == titled[title][::-1], word
+
+
+def test_a_search_is_planned_for_its_own_words_however_often_it_runs(api):
+    """psycopg prepares a statement run five times on a connection, after which PostgreSQL may
+    plan every later run once for any words, guessing how many dossiers hold them: a search's
+    statements are planned for the words each time (whether to read the trigram index or the
+    list's order depends on them)."""
+    engine = database(api.client.application).engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the plan cache is PostgreSQL's")
+    for _ in range(3):
+        api.start(nominees=HANG)
+    with engine.connect() as conn:
+        # Prepared at the 5th run; from its 6th execution PostgreSQL may choose a generic plan.
+        for _ in range(12):
+            with Session(bind=conn) as session:
+                found = dossiers.list_dossiers(session, actor_named(session, "vanphong"), q="hang")
+                assert found.total == 3
+                session.commit()
+        plans = conn.exec_driver_sql(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE '%%search_text LIKE%%'"
+        ).all()
+    # (The connection may hold other tests' searches too.)
+    assert max(custom for _generic, custom in plans) >= 6, plans
+    assert all(generic == 0 for generic, _custom in plans), plans

@@ -43,6 +43,7 @@ from webapp.services.folded_search import (
     folded_text_driving,
     is_indexed_search,
     past_bound_text,
+    plan_for_the_words,
     read_search_first,
     searched_column,
 )
@@ -435,6 +436,7 @@ def list_dossiers(
         # when that is every match, the page too (sorted here, where a count and an ordered
         # read each searched the index again).
         bound = min(total_bound, search_bound)
+        plan_for_the_words(session)
         keys = [key.expr for key in sort_keys(sort)]
         driving = filter_conditions(actor, filters, now, text=folded_text_driving)
         first = read_search_first(session, select(Dossier.id, *keys).where(*driving))
