@@ -344,9 +344,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="run on a database an earlier run kept (--keep), without prefilling it; the "
         "steps completed by earlier runs stay completed",
     )
+    parser.add_argument(
+        "--fill-only",
+        action="store_true",
+        help="with --keep: prefill the database and stop, for `python -m bench.run --database` "
+        "(a national-scale fill once, timed as often as needed)",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
     parser.add_argument("--seed", type=int, default=2026, help="the users' random choices")
     args = parser.parse_args(argv)
+    if args.fill_only and not (args.keep and args.database is None):
+        parser.error("--fill-only needs --keep (and no --database): the filled database is kept")
     if args.dossiers < len(STATES) * 2:
         parser.error(f"--dossiers must be at least {len(STATES) * 2}")
     if args.saturation_seconds is None:
@@ -393,6 +401,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             document["catch_up"] = catch_up(app)
             database(app).dispose()
             document["vacuum"] = vacuum_when_autovacuum_is_off(url)
+            if args.fill_only:
+                return _filled_only(document, args)
             gunicorn = serve(url, work, args.workers)
             try:
                 base = f"http://127.0.0.1:{gunicorn.port}"
@@ -451,6 +461,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     for line in missed:
         print(f"MISSED: {line}")
     print(f"wrote {args.output} in {document['seconds']:.0f} s in all")
+    return document
+
+
+def _filled_only(document: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    """The document of a --fill-only run, written: the database is filled and kept, no load."""
+    document["targets"] = {"missed": [], "met": True, "fill_only": True}
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    print(f"filled and kept (--fill-only); wrote {args.output}")
     return document
 
 

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench import pages, run
+from bench import load, pages, run
 from bench.environment import (
     DatabaseInUseError,
     check_backends,
@@ -119,6 +119,13 @@ def test_a_kept_database_runs_on_postgresql_alone(monkeypatch: pytest.MonkeyPatc
     monkeypatch.delenv("BENCH_POSTGRES_URL")
     with pytest.raises(SystemExit):
         run.parse_args(["--database", "awards_load_kept"])
+
+
+def test_a_fill_only_load_keeps_its_database() -> None:
+    assert load.parse_args(["--keep", "--fill-only"]).fill_only
+    for argv in (["--fill-only"], ["--keep", "--fill-only", "--database", "awards_load_x"]):
+        with pytest.raises(SystemExit):
+            load.parse_args(argv)
 
 
 def test_pages_options(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -91,10 +91,16 @@ def test_a_kept_database_is_run_again_without_filling_it(
     first = tmp_path / "first.json"
     load.run(
         load.parse_args(
-            ["--dossiers", "40", "--events", "800", "--keep", "--output", str(first), *short]
+            ["--dossiers", "40", "--events", "800", "--keep", "--fill-only",
+             "--output", str(first), *short]
         )
-    )
-    name = json.loads(first.read_text())["database"]
+    )  # fmt: skip
+    filled = json.loads(first.read_text())
+    name = filled["database"]
+    # Filled and kept, no user let in.
+    assert (filled["prefill"]["dossiers"], filled["targets"]["fill_only"]) == (40, True)
+    assert "think" not in filled
+    assert "consistency" not in filled
     admin = create_engine(make_url(server_url), isolation_level="AUTOCOMMIT")
     try:
         again = tmp_path / "again.json"
