@@ -298,8 +298,9 @@ def test_an_inbox_of_many_scopes_pages_as_one_ordered_read(api, client):
 
 
 def test_an_inbox_of_many_scopes_counts_its_overdue_items_past_the_bound(api, client):
-    """Past the bound the overdue items are counted on their own, scope by scope: the count is
-    the actor's overdue items (not someone else's), itself stopping at the bound."""
+    """Past the bound the overdue items are still counted, scope by scope (on PostgreSQL in
+    the same read, by due date; on SQLite apart): the count is the actor's overdue items (not
+    someone else's), itself stopping at the bound."""
     dossiers = [api.start(title=f"Hồ sơ {i}")["id"] for i in range(10)]
     now = utcnow()
     _spread_over_office_scopes(
@@ -316,6 +317,8 @@ def test_an_inbox_of_many_scopes_counts_its_overdue_items_past_the_bound(api, cl
         assert count_my_work_items(session, office, now) == (9, 6, False, False)
         # Over the bound: the total stops there; the overdue are counted apart, up to the bound.
         assert count_my_work_items(session, office, now, bound=8) == (8, 6, True, False)
+        assert count_my_work_items(session, office, now, bound=7) == (7, 6, True, False)
+        assert count_my_work_items(session, office, now, bound=6) == (6, 6, True, False)
         assert count_my_work_items(session, office, now, bound=5) == (5, 5, True, True)
         # The statement is kept per actor and bound; the time is the one given at each call.
         assert count_my_work_items(session, office, now - timedelta(days=2)) == (9, 0, False, False)
