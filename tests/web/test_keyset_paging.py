@@ -332,6 +332,32 @@ def test_an_inbox_of_many_scopes_counts_its_overdue_items_past_the_bound(api, cl
         assert count_my_work_items(session, narrower, now).total == len(only_role) < 9
 
 
+def test_a_one_scope_inbox_counts_its_overdue_items_past_the_bound(api, client):
+    """One (role, unit) scope: past the bound its overdue items are counted all the same,
+    whichever were created first (the read goes by due date, undated items last)."""
+    dossiers = [api.start(title=f"Hồ sơ {i}")["id"] for i in range(6)]
+    now = utcnow()
+    days = [1, None, -1, 2, -2, -3]  # in the order of creation
+    with database(client.application).transaction() as session:
+        office = actor_named(session, "vanphong")
+        role = sorted(office.scopes)[0]
+        unit = sorted(office.scopes[role])[0]
+        for dossier_id, day in zip(dossiers, days, strict=True):
+            due = None if day is None else now + timedelta(days=day)
+            session.execute(
+                update(WorkItem)
+                .where(WorkItem.dossier_id == dossier_id)
+                .values(role=role, unit_id=unit, due_at=due)
+            )
+    with database(client.application).transaction() as session:
+        office = actor_named(session, "vanphong")
+        one = dataclasses.replace(office, scopes={role: type(office.scopes[role])([unit])})
+        assert count_my_work_items(session, one, now) == (6, 3, False, False)
+        assert count_my_work_items(session, one, now, bound=4) == (4, 3, True, False)
+        assert count_my_work_items(session, one, now, bound=3) == (3, 3, True, False)
+        assert count_my_work_items(session, one, now, bound=2) == (2, 2, True, True)
+
+
 def test_an_item_added_between_inbox_pages_does_not_shift_the_others(api):
     ids = [api.start(title=f"Hồ sơ {i}")["id"] for i in range(4)]
     first = api.get("/api/v1/work-items?per_page=2", "canbo_ns")

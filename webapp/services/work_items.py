@@ -145,10 +145,15 @@ def _not_others(actor: Actor, movement_id: int | None) -> list[Any]:
 MAX_MERGED_SCOPES = 64
 
 
+def _every_scope(actor: Actor) -> list[tuple[str, int]]:
+    """The actor's (role, unit) scopes, in order."""
+    return sorted((role, unit) for role, units in actor.scopes.items() for unit in units)
+
+
 def _scopes(actor: Actor) -> list[tuple[str, int]] | None:
     """The actor's (role, unit) scopes when they are read one by one and merged: None for one
     scope (a plain read is that scope's index range already) or for too many."""
-    scopes = sorted((role, unit) for role, units in actor.scopes.items() for unit in units)
+    scopes = _every_scope(actor)
     return scopes if 1 < len(scopes) <= MAX_MERGED_SCOPES else None
 
 
@@ -163,7 +168,8 @@ def _reads_due_first(session: Session, actor: Actor) -> bool:
     (undated items last) and stops at the bound; SQLite's index puts the undated items first.
     Past the bound that one read counts the overdue items too, where a second read of them
     took as long again (the Office at 1,000,000 dossiers: 10,000 entries, 8 ms)."""
-    return _scopes(actor) is not None and session.get_bind().dialect.name == "postgresql"
+    scopes = len(_every_scope(actor))
+    return 0 < scopes <= MAX_MERGED_SCOPES and session.get_bind().dialect.name == "postgresql"
 
 
 def _due_dates_by_scope(actor: Actor, movement_id: int | None, *also: Any) -> Any:
@@ -188,17 +194,17 @@ def _earliest_due_by_scope(actor: Actor, movement_id: int | None) -> Any:
     (one ORDER BY over the scopes' union sorted every item of them: 28 ms for the Office at
     1,000,000 dossiers)."""
     common = _not_others(actor, movement_id)
-    parts = [
-        select(
-            select(WorkItem.due_at)
-            .where(*_in_scope(role, unit), *common)
-            .order_by(WorkItem.due_at)
-            .limit(WANTED)
-            .subquery()
-        )
-        for role, unit in _scopes(actor) or []
+    earliest = [
+        select(WorkItem.due_at)
+        .where(*_in_scope(role, unit), *common)
+        .order_by(WorkItem.due_at)
+        .limit(WANTED)
+        for role, unit in _every_scope(actor)
     ]
-    merged = union_all(*parts).subquery()
+    if len(earliest) == 1:
+        return earliest[0]
+    # Each member keeps its ORDER BY and LIMIT inside its own subquery.
+    merged = union_all(*(select(part.subquery()) for part in earliest)).subquery()
     return select(merged.c.due_at).order_by(merged.c.due_at).limit(WANTED)
 
 
