@@ -383,8 +383,9 @@ def count_my_work_items(
     def build() -> Any:
         # One bounded read counts both: COUNT of a CASE without ELSE skips the items not
         # overdue. The time and the bound are given at each execution.
-        dates = _earliest_due_by_scope(actor, movement_id) if due_first else None
-        if dates is None:
+        if due_first:
+            dates = _earliest_due_by_scope(actor, movement_id)
+        else:
             dates = _due_dates_by_scope(actor, movement_id).limit(WANTED)
         mine = dates.subquery()
         late = mine.c.due_at < bindparam("now", type_=WorkItem.due_at.type)
