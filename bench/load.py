@@ -452,8 +452,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "met": not missed,
     }
     document["seconds"] = round(time.perf_counter() - began, 1)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    _write(document, args.output)
     print(
         f"\nsaturation throughput {saturation['per_second']} requests/s "
         f"(target >= {SATURATION_RPS:.0f}); think-time p95 target < {THINK_P95_MS:.0f} ms"
@@ -467,10 +466,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def _filled_only(document: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     """The document of a --fill-only run, written: the database is filled and kept, no load."""
     document["targets"] = {"missed": [], "met": True, "fill_only": True}
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    _write(document, args.output)
     print(f"filled and kept (--fill-only); wrote {args.output}")
     return document
+
+
+def _write(document: dict[str, Any], output: Path) -> None:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

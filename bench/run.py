@@ -329,7 +329,15 @@ def kept_report(db: Database, name: str) -> PrefillReport:
     """The prefill's report for a kept database (`--database`): its dossiers, nothing done."""
     with db.engine.connect() as conn:
         dossiers = conn.scalar(select(func.count()).select_from(Dossier)) or 0
-    return PrefillReport(dossiers, 0, 0.0, 0, 0.0, 0.0, kept=name)
+    return PrefillReport(
+        dossiers=dossiers,
+        templates=0,
+        template_seconds=0.0,
+        template_operations=0,
+        extrapolated_service_seconds=0.0,
+        clone_seconds=0.0,
+        kept=name,
+    )
 
 
 # ----- reporting -------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -194,18 +194,35 @@ def _earliest_due_by_scope(actor: Actor, movement_id: int | None) -> Any:
     (one ORDER BY over the scopes' union sorted every item of them: 28 ms for the Office at
     1,000,000 dossiers)."""
     common = _not_others(actor, movement_id)
-    earliest = [
-        select(WorkItem.due_at)
-        .where(*_in_scope(role, unit), *common)
-        .order_by(WorkItem.due_at)
-        .limit(WANTED)
-        for role, unit in _every_scope(actor)
+    return _merged_by_scope(
+        _every_scope(actor), common, ["due_at"], lambda rows: [rows.due_at], shown="due_at"
+    )
+
+
+def _merged_by_scope(
+    scopes: Sequence[tuple[str, int]],
+    common: list[Any],
+    columns: Sequence[str],
+    order: Callable[[Any], list[Any]],
+    *,
+    shown: str,
+) -> Any:
+    """The `shown` column of the first `wanted` (WANTED) of the open items of `scopes` (meeting
+    `common`) in `order`: each scope's first `wanted` read from its own index range, then
+    merged. `order` gives the ORDER BY for the table or for the merged rows (same names)."""
+    parts = [
+        select(
+            select(*(getattr(WorkItem, name) for name in columns))
+            .where(*_in_scope(role, unit), *common)
+            .order_by(*order(WorkItem))
+            .limit(WANTED)
+            # SQLite takes ORDER BY and LIMIT in a compound's member only inside a subquery.
+            .subquery()
+        )
+        for role, unit in scopes
     ]
-    if len(earliest) == 1:
-        return earliest[0]
-    # Each member keeps its ORDER BY and LIMIT inside its own subquery.
-    merged = union_all(*(select(part.subquery()) for part in earliest)).subquery()
-    return select(merged.c.due_at).order_by(merged.c.due_at).limit(WANTED)
+    merged = union_all(*parts).subquery()
+    return select(merged.c[shown]).order_by(*order(merged.c)).limit(WANTED)
 
 
 # The number of items a kept read stops at, given at each execution: a page number chosen by
@@ -235,20 +252,12 @@ def _build_newest(actor: Actor, movement_id: int | None, resume: Any) -> Any:
     common = _not_others(actor, movement_id)
     if resume is not None:
         common.append(after(ORDER_KEYS["newest"], resume, descending=True, nulls_low=False))
-    parts = [
-        select(
-            select(WorkItem.id, WorkItem.created_at)
-            .where(*_in_scope(role, unit), *common)
-            .order_by(WorkItem.created_at.desc(), WorkItem.id.desc())
-            .limit(WANTED)
-            # SQLite takes ORDER BY and LIMIT in a compound's member only inside a subquery.
-            .subquery()
-        )
-        for role, unit in scopes
-    ]
-    merged = union_all(*parts).subquery()
-    return (
-        select(merged.c.id).order_by(merged.c.created_at.desc(), merged.c.id.desc()).limit(WANTED)
+    return _merged_by_scope(
+        scopes,
+        common,
+        ["id", "created_at"],
+        lambda rows: [rows.created_at.desc(), rows.id.desc()],
+        shown="id",
     )
 
 
