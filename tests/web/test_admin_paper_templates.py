@@ -9,10 +9,10 @@ import os
 import re
 
 import pytest
-from docx import Document
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
+from tests.docx_support import docx_of, docx_text
 from tests.web.pages import csrf_token, login
 from webapp.services.documents import pdf, render
 
@@ -20,21 +20,7 @@ KEY = "award_nomination"
 BASE = f"/admin/processes/{KEY}/versions"
 
 
-def _docx(*paragraphs: str) -> bytes:
-    document = Document()
-    for text in paragraphs:
-        document.add_paragraph(text)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
-
-
-def _text(data: bytes) -> str:
-    document = Document(io.BytesIO(data))
-    return " ".join(p.text for p in document.paragraphs)
-
-
-OWN = _docx("MẪU RIÊNG: TỜ TRÌNH {{ number }}", "Kính gửi: {{ recipient }}")
+OWN = docx_of("MẪU RIÊNG: TỜ TRÌNH {{ number }}", "Kính gửi: {{ recipient }}")
 
 
 @pytest.fixture
@@ -111,10 +97,10 @@ def test_a_draft_takes_an_uploaded_template_and_goes_back_to_the_shipped_one(adm
 @pytest.mark.parametrize(
     ("data", "named"),
     [
-        (_docx("{{ salary }}"), "salary"),
-        (_docx("{{ ''.__class__ }}"), "__class__"),
-        (_docx("{{ number "), "{{ number"),
-        (_docx("Số: {{ number + }}"), "{{ number + }}"),
+        (docx_of("{{ salary }}"), "salary"),
+        (docx_of("{{ ''.__class__ }}"), "__class__"),
+        (docx_of("{{ number "), "{{ number"),
+        (docx_of("Số: {{ number + }}"), "{{ number + }}"),
         (os.urandom(2 * 1024 * 1024 + 1), "2 MB"),
         (b"not a zip at all", "DOCX"),
     ],
@@ -148,7 +134,7 @@ def test_the_preview_fills_the_drafts_template_with_a_dossiers_data(admin, draft
     assert response.status_code == 200
     assert response.headers["Content-Type"] == render.DOCX_MIME
     assert "attachment" in response.headers["Content-Disposition"]
-    assert "MẪU RIÊNG: TỜ TRÌNH" in _text(response.data)
+    assert "MẪU RIÊNG: TỜ TRÌNH" in docx_text(response.data)
     if pdf.available():
         response = admin.get(
             url,
@@ -175,10 +161,10 @@ def test_the_preview_fills_the_drafts_template_with_a_dossiers_data(admin, draft
 def test_the_page_reads_in_vietnamese(admin, draft):
     from tests.web.test_i18n import english_on
 
-    _upload(admin, draft, "minutes", _docx("{{ salary }}"))
+    _upload(admin, draft, "minutes", docx_of("{{ salary }}"))
     for html in (
         admin.get(f"{BASE}/1/templates").get_data(as_text=True),
-        _upload(admin, draft, "notice", _docx("{{ salary }}")).get_data(as_text=True),
+        _upload(admin, draft, "notice", docx_of("{{ salary }}")).get_data(as_text=True),
     ):
         assert "Mẫu văn bản của phiên bản" in html
         assert "Các trường mẫu được dùng" in html
