@@ -6,7 +6,8 @@ million history events (bench/prefill.py); one pass of the job queue catches up 
 bulk load left its periodic jobs (as on a site that has been running), then, when the server's
 autovacuum is off, VACUUM ANALYZE does what it would have done. gunicorn serves it with
 4 workers on a free loopback port, configured as in production (gunicorn.conf.py,
-APP_ENV=production). Then two bounded runs of virtual users (bench/load_users.py: inbox, open an
+APP_ENV=production), with the job queue's `flask jobs-worker` beside it (JOBS_EMBEDDED=0, as
+production sets). Then two bounded runs of virtual users (bench/load_users.py: inbox, open an
 item, complete it, search, open dossiers, the process map, export):
 
 1. `--users` users (50) thinking `--think` seconds (1) between requests, for `--seconds`;
@@ -34,6 +35,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +46,7 @@ from sqlalchemy.engine import URL, make_url
 from bench.environment import build_app, kept_database, reused_app
 from bench.load_users import KINDS, RunResult, run_users
 from bench.prefill import STATES, prefill
-from bench.server import Gunicorn
+from bench.server import Gunicorn, JobsWorker
 from bench.service_layer import ServiceLayer
 from bench.stats import Samples
 from webapp.jobs.passes import run_pass
@@ -176,8 +178,29 @@ def check_consistency(app: Flask) -> dict[str, Any]:
 # ----- the server -------------------------------------------------------------------------------
 
 
-def serve(url: URL, work: Path, workers: int) -> Gunicorn:
-    """gunicorn as production runs it (gunicorn.conf.py, APP_ENV=production) on loopback.
+@dataclass
+class Site:
+    """The web server and the job queue's worker, as production runs them on one host."""
+
+    web: Gunicorn
+    jobs: JobsWorker
+
+    @property
+    def logs(self) -> list[Path]:
+        """Both processes' output."""
+        return [self.web.log, self.jobs.log]
+
+    def close(self) -> None:
+        """Stop both."""
+        try:
+            self.web.close()
+        finally:
+            self.jobs.close()
+
+
+def serve(url: URL, work: Path, workers: int) -> Site:
+    """gunicorn as production runs it (gunicorn.conf.py, APP_ENV=production) on loopback, and
+    `flask jobs-worker` beside it (JOBS_EMBEDDED=0, as deploy/awards.env.example sets).
 
     Differences, each for a reason: cookies are not Secure (plain HTTP on loopback); the login
     limits per address and per account are raised (every virtual user comes from 127.0.0.1 and
@@ -194,8 +217,10 @@ def serve(url: URL, work: Path, workers: int) -> Gunicorn:
         "LOGIN_LIMIT_PER_ACCOUNT": "100000 per minute",
         "WEB_WORKERS": str(workers),
         "LOG_LEVEL": "warning",
+        "JOBS_EMBEDDED": "0",
     }
-    return Gunicorn(env, work / "gunicorn.log", workers=workers, options=("-c", "gunicorn.conf.py"))
+    web = Gunicorn(env, work / "gunicorn.log", workers=workers, options=("-c", "gunicorn.conf.py"))
+    return Site(web, JobsWorker(env, work / "jobs-worker.log"))
 
 
 def server_errors(log: Path, limit: int = 20) -> list[str]:
@@ -214,6 +239,13 @@ def server_errors(log: Path, limit: int = 20) -> list[str]:
         elif in_error:
             blocks[-1].append(line)
     return ["\n".join(block).strip() for block in blocks[:limit]]
+
+
+def job_passes(log: Path) -> int:
+    """How many passes of the job queue the worker beside the server finished (its log has a
+    line for each)."""
+    text = log.read_text(encoding="utf-8", errors="replace")
+    return sum(1 for line in text.splitlines() if " pass: " in line)
 
 
 # ----- the runs ---------------------------------------------------------------------------------
@@ -403,10 +435,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             document["vacuum"] = vacuum_when_autovacuum_is_off(url)
             if args.fill_only:
                 return _filled_only(document, args)
-            gunicorn = serve(url, work, args.workers)
+            site = serve(url, work, args.workers)
             try:
-                base = f"http://127.0.0.1:{gunicorn.port}"
-                print(f"gunicorn: {args.workers} workers on {base}", flush=True)
+                base = f"http://127.0.0.1:{site.web.port}"
+                print(
+                    f"gunicorn: {args.workers} workers on {base}; flask jobs-worker beside it",
+                    flush=True,
+                )
                 think = run_figures(
                     asyncio.run(
                         run_users(base, args.users, args.think, args.seconds, args.seed, "think")
@@ -433,8 +468,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     saturation,
                 )
             finally:
-                gunicorn.close()
-            document["server_errors"] = server_errors(gunicorn.log)
+                site.close()
+            document["server_errors"] = [e for log in site.logs for e in server_errors(log)]
+            document["job_passes"] = job_passes(site.jobs.log)
+            print(f"\nthe job queue's worker beside the server ran {document['job_passes']} passes")
             for block in document["server_errors"][:3]:
                 print(f"\nserver log:\n{block}")
             document["think"] = think

@@ -278,8 +278,10 @@ class User:
             await asyncio.sleep(self.rng.uniform(0, self.think))
         names = [name for name, _w in self.activities]
         weights = [w for _n, w in self.activities]
-        # A user first looks at everything its role offers once, then works as it pleases.
-        first_round = list(names)
+        # A user first looks at everything its role offers once, in an order of its own (fifty
+        # users in one order opened the process map and the export within the same two
+        # seconds, five times their rate afterwards), then works as it pleases.
+        first_round = self.rng.sample(names, k=len(names))
         while time.perf_counter() < until:
             activity = first_round.pop(0) if first_round else self.rng.choices(names, weights)[0]
             await getattr(self, f"_{activity}")(until)

@@ -1,7 +1,9 @@
-"""gunicorn serving the app on a free loopback port, for the load test and the fault tests.
+"""gunicorn serving the app on a free loopback port, for the load test and the fault tests,
+and the job queue's worker beside it.
 
-The load test starts it in production shape (`-c gunicorn.conf.py`, APP_ENV=production); the
-fault tests start it with the test configuration. Either way it binds 127.0.0.1 only.
+The load test starts it in production shape (`-c gunicorn.conf.py`, APP_ENV=production, the
+job queue in its own `flask jobs-worker` process); the fault tests start it with the test
+configuration. Either way it binds 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -99,6 +101,34 @@ class Gunicorn:
         self.process.send_signal(signal.SIGTERM)
         try:
             self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class JobsWorker:
+    """`flask jobs-worker` in its own process, as production runs it beside the web server
+    (deploy/awards-worker.service): the job queue's passes are not run by threads of the web
+    workers, where each pass held a worker's interpreter lock while its requests waited.
+    `env` is added to this process's environment; the output goes to `log`."""
+
+    def __init__(self, env: Mapping[str, str], log: Path) -> None:
+        self.log = log
+        environment = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
+        with log.open("wb") as output:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "flask", "--app", "wsgi", "jobs-worker"],
+                cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+
+    def close(self) -> None:
+        """Stop it as its service does (SIGINT: a pass under way finishes), for good after
+        30 s."""
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()

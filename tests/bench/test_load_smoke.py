@@ -63,6 +63,8 @@ def test_a_small_load_run_makes_every_request_without_error_and_leaves_dossiers_
         assert run["kinds"]["complete"]["count"] > run["kinds"]["complete"]["conflicts"]
     # Nothing went wrong on the server's side either, counted or not.
     assert document["server_errors"] == []
+    # The job queue ran beside the server, in its own process, as in production.
+    assert document["job_passes"] >= 1
     assert document["consistency"]["checked"] == 200
     assert document["consistency"]["inconsistent"] == 0, document["consistency"]["examples"]
     # The throw-away database is gone.
