@@ -73,9 +73,11 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         raw: bool = False,
         defer_init: bool = False,
     ) -> Any:
-        """The compiled code of `source` (docxtpl's from_string comes here)."""
+        """The compiled code of `source` (docxtpl's from_string comes here). Kept only for the
+        sandboxes `environment()` makes: escaping on (the code escapes where it was compiled to)."""
         plain = name is None and filename is None and not (raw or defer_init)
-        if plain and isinstance(source, str) and len(source) <= KEPT_PART_CHARS:
+        short = isinstance(source, str) and len(source) <= KEPT_PART_CHARS
+        if plain and short and self.autoescape is True:
             return _compiled(self.undefined is StrictUndefined, source)
         return super().compile(source, name, filename, raw, defer_init)  # type: ignore[call-overload]
 
