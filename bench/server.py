@@ -42,6 +42,30 @@ def get_status(port: int, path: str) -> int | None:
     return response.status
 
 
+def started(module: tuple[str, ...], env: Mapping[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """`python -m <module…>` of this interpreter in the project's folder, with `env` added to
+    this process's environment and its output in `log`."""
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
+    with log.open("wb") as output:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-m", *module],
+            cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+
+def stopped(process: subprocess.Popen[bytes], sent: signal.Signals, grace: float) -> None:
+    """Stop `process` with `sent`, for good (SIGKILL) when it is still running after `grace`
+    seconds; nothing when it has ended already."""
+    if process.poll() is not None:
+        return
+    process.send_signal(sent)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class Gunicorn:
     """`gunicorn wsgi:app` with `workers` processes on a free loopback port.
 
@@ -61,15 +85,14 @@ class Gunicorn:
     ) -> None:
         self.port = free_port()
         self.log = log
-        environment = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
-        with log.open("wb") as output:  # the child keeps its own copy of the descriptor
-            self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                [
-                    sys.executable, "-m", "gunicorn", *options,
-                    "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), "wsgi:app",
-                ],
-                cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+        self.process = started(
+            (
+                "gunicorn", *options,
+                "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), "wsgi:app",
+            ),
+            env,
+            log,
+        )  # fmt: skip
         try:
             self.wait_ready(workers, timeout=ready_timeout)
         except RuntimeError:
@@ -96,14 +119,7 @@ class Gunicorn:
 
     def close(self) -> None:
         """Stop gunicorn (gracefully, then for good after 15 s)."""
-        if self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stopped(self.process, signal.SIGTERM, 15)
 
 
 class JobsWorker:
@@ -114,21 +130,9 @@ class JobsWorker:
 
     def __init__(self, env: Mapping[str, str], log: Path) -> None:
         self.log = log
-        environment = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
-        with log.open("wb") as output:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "flask", "--app", "wsgi", "jobs-worker"],
-                cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+        self.process = started(("flask", "--app", "wsgi", "jobs-worker"), env, log)
 
     def close(self) -> None:
         """Stop it as its service does (SIGINT: a pass under way finishes), for good after
         30 s."""
-        if self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stopped(self.process, signal.SIGINT, 30)
